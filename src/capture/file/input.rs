@@ -1,0 +1,76 @@
+//! A read buffer that hands out borrowed windows of a byte stream, so blocks are decoded in
+//! place without a copy per event. It grows only as far as the data that actually arrives,
+//! so a hostile length field cannot make it allocate more than the stream holds (plus the
+//! reader's own limit).
+
+use std::io::{self, Read};
+
+const CHUNK: usize = 256 * 1024;
+
+pub(crate) struct Input {
+    inner: Box<dyn Read + Send>,
+    buf: Vec<u8>,
+    pos: usize,
+    end: usize,
+    /// Stream offset of `buf[pos]`.
+    offset: u64,
+    eof: bool,
+}
+
+impl Input {
+    pub(crate) fn new(inner: Box<dyn Read + Send>) -> Self {
+        Input {
+            inner,
+            buf: vec![0; CHUNK],
+            pos: 0,
+            end: 0,
+            offset: 0,
+            eof: false,
+        }
+    }
+
+    /// Stream offset of the next unconsumed byte.
+    pub(crate) fn offset(&self) -> u64 {
+        self.offset
+    }
+
+    /// Makes at least `n` bytes available if the stream has them; returns how many are
+    /// available (fewer than `n` only at end of stream).
+    pub(crate) fn fill(&mut self, n: usize) -> io::Result<usize> {
+        while self.end - self.pos < n && !self.eof {
+            if self.buf.len() - self.pos < n {
+                // Move the unconsumed bytes to the front, then grow only if still short.
+                self.buf.copy_within(self.pos..self.end, 0);
+                self.end -= self.pos;
+                self.pos = 0;
+            }
+            if self.end == self.buf.len() {
+                // Full and still short: double, so the buffer stays within twice the data
+                // that really arrived.
+                let grown = self.buf.len().saturating_mul(2).min(n).max(CHUNK);
+                self.buf.resize(grown, 0);
+            }
+            match self.inner.read(&mut self.buf[self.end..]) {
+                Ok(0) => self.eof = true,
+                Ok(k) => self.end += k,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(self.end - self.pos)
+    }
+
+    /// The available bytes (after a `fill`).
+    #[inline]
+    pub(crate) fn available(&self) -> &[u8] {
+        &self.buf[self.pos..self.end]
+    }
+
+    /// Consumes `n` available bytes.
+    #[inline]
+    pub(crate) fn consume(&mut self, n: usize) {
+        debug_assert!(n <= self.end - self.pos);
+        self.pos += n;
+        self.offset += n as u64;
+    }
+}

@@ -1,0 +1,476 @@
+//! The scap capture-file reader: a streaming pass over the blocks of a plain or gzip file,
+//! in constant memory, that lends each event in place.
+
+use std::fs::File;
+use std::io::{BufRead, BufReader, Read};
+use std::path::Path;
+
+use flate2::bufread::MultiGzDecoder;
+
+use super::blocks::{self, EventBlockKind, Metadata, SectionHeader};
+use super::input::Input;
+use crate::capture::RawEvent;
+use crate::error::{Error, Result};
+use crate::event::{EVENT_MAX, EventRef, HEADER_LEN, event_info};
+
+/// Default largest block the reader accepts (a process list of a big host is a few MiB; an
+/// event is at most 64 KiB unless it is a LARGE one).
+pub const DEFAULT_MAX_BLOCK: usize = 256 * 1024 * 1024;
+/// Largest non-LARGE event block body, as libscap reads it.
+const MAX_SMALL_EVENT_BLOCK: usize = 64 * 1024;
+/// Header of events in old (V1) blocks: no `nparams`.
+const V1_HEADER_LEN: usize = 22;
+/// `PPME_NOTIFICATION_E` and `PPME_INFRASTRUCTURE_EVENT_E`.
+const NOTIFICATION_E: u16 = 280;
+const INFRASTRUCTURE_EVENT_E: u16 = 286;
+/// The user and group table events (`PPME_USER_ADDED_E` .. `PPME_GROUP_DELETED_X`): state,
+/// merged into the metadata rather than lent as events (sysdig 0.29 skips them unnumbered).
+const USER_ADDED_E: u16 = 354;
+const USER_DELETED_E: u16 = 356;
+const GROUP_ADDED_E: u16 = 358;
+const GROUP_DELETED_E: u16 = 360;
+const GROUP_DELETED_X: u16 = 361;
+
+/// Reads a scap capture (plain or gzip, sniffed from its first bytes).
+pub struct FileReader {
+    input: Input,
+    section: SectionHeader,
+    metadata: Metadata,
+    /// Event blocks handed out so far.
+    events: u64,
+    /// Bytes of the last lent block, consumed at the next call.
+    pending: usize,
+    /// Converted V1 event (header widened to carry `nparams`).
+    v1_scratch: Vec<u8>,
+    max_block: usize,
+    compressed: bool,
+    skip_state_only: bool,
+}
+
+fn block_name(ty: u32) -> &'static str {
+    use blocks::*;
+    match ty {
+        SHB => "section header",
+        MI | MI_INT => "machine info",
+        FDL | FDL_INT | FDL_V2 => "fd list",
+        IL | IL_INT | IL_V2 => "interface list",
+        UL | UL_INT | UL_V2 => "user list",
+        _ if proclist_version(ty).is_some() => "process list",
+        _ if event_block_kind(ty).is_some() => "event",
+        _ => "unknown",
+    }
+}
+
+impl FileReader {
+    /// Opens the capture at `path`.
+    pub fn open(path: impl AsRef<Path>) -> Result<Self> {
+        let path = path.as_ref();
+        let file = File::open(path).map_err(|source| Error::Io {
+            path: path.to_owned(),
+            source,
+        })?;
+        Self::new(file)
+    }
+
+    /// Reads a capture from any byte stream. Reads the section header and the metadata
+    /// blocks up to the first event.
+    pub fn new(r: impl Read + Send + 'static) -> Result<Self> {
+        let mut br = BufReader::with_capacity(256 * 1024, r);
+        let head = br
+            .fill_buf()
+            .map_err(|source| Error::Stream { offset: 0, source })?;
+        let compressed = head.starts_with(&[0x1f, 0x8b]);
+        let inner: Box<dyn Read + Send> = if compressed {
+            Box::new(MultiGzDecoder::new(br))
+        } else {
+            Box::new(br)
+        };
+        let mut reader = FileReader {
+            input: Input::new(inner),
+            section: SectionHeader { major: 0, minor: 0 },
+            metadata: Metadata::default(),
+            events: 0,
+            pending: 0,
+            v1_scratch: Vec::new(),
+            max_block: DEFAULT_MAX_BLOCK,
+            compressed,
+            skip_state_only: false,
+        };
+        reader.read_preamble()?;
+        Ok(reader)
+    }
+
+    /// Sets the largest block the reader accepts; larger ones are an error, not an allocation.
+    pub fn set_max_block(&mut self, bytes: usize) {
+        self.max_block = bytes;
+    }
+
+    /// Skips events marked state-only (`DF_STATE_ONLY`) instead of lending them; they still
+    /// count in event numbers.
+    pub fn set_skip_state_only(&mut self, skip: bool) {
+        self.skip_state_only = skip;
+    }
+
+    /// Whether the stream was gzip-compressed.
+    pub fn is_compressed(&self) -> bool {
+        self.compressed
+    }
+
+    /// The version in the section header.
+    pub fn section(&self) -> SectionHeader {
+        self.section
+    }
+
+    /// Metadata read so far (all of it that precedes the first event, plus any met later).
+    pub fn metadata(&self) -> &Metadata {
+        &self.metadata
+    }
+
+    /// Takes the metadata out of the reader, leaving it empty.
+    pub fn take_metadata(&mut self) -> Metadata {
+        std::mem::take(&mut self.metadata)
+    }
+
+    /// Number of events handed out so far.
+    pub fn events_read(&self) -> u64 {
+        self.events
+    }
+
+    fn io(&self, source: std::io::Error) -> Error {
+        Error::Stream {
+            offset: self.input.offset(),
+            source,
+        }
+    }
+
+    /// Fills the header of the next block: `None` at a clean end of stream.
+    fn block_header(&mut self) -> Result<Option<(u32, usize)>> {
+        let have = self.input.fill(8).map_err(|e| self.io(e))?;
+        if have == 0 {
+            return Ok(None);
+        }
+        let offset = self.input.offset();
+        if have < 8 {
+            return Err(Error::Truncated {
+                offset,
+                what: "block header",
+                needed: 8,
+                got: have as u64,
+            });
+        }
+        let b = self.input.available();
+        let ty = u32::from_le_bytes(b[0..4].try_into().unwrap());
+        let total = u32::from_le_bytes(b[4..8].try_into().unwrap()) as usize;
+        let min = if ty == blocks::SHB { 28 } else { 12 };
+        if total < min {
+            return Err(Error::Malformed {
+                offset,
+                what: format!(
+                    "{} block (type {ty:#x}) has length {total}, less than the minimum {min}",
+                    block_name(ty)
+                ),
+            });
+        }
+        let limit = match blocks::event_block_kind(ty) {
+            Some(EventBlockKind { large: false, .. }) => MAX_SMALL_EVENT_BLOCK + 8,
+            _ => self.max_block,
+        };
+        if total > limit {
+            return Err(Error::Malformed {
+                offset,
+                what: format!(
+                    "{} block (type {ty:#x}) claims {total} bytes, more than the limit of {limit}",
+                    block_name(ty)
+                ),
+            });
+        }
+        let have = self.input.fill(total).map_err(|e| self.io(e))?;
+        if have < total {
+            return Err(Error::Truncated {
+                offset,
+                what: block_name(ty),
+                needed: total as u64,
+                got: have as u64,
+            });
+        }
+        Ok(Some((ty, total)))
+    }
+
+    fn read_preamble(&mut self) -> Result<()> {
+        match self.block_header()? {
+            Some((blocks::SHB, total)) => self.read_section(total)?,
+            Some((ty, _)) => {
+                return Err(Error::Malformed {
+                    offset: 0,
+                    what: format!(
+                        "not a scap capture: first block has type {ty:#x}, expected a section header"
+                    ),
+                });
+            }
+            None => {
+                return Err(Error::Malformed {
+                    offset: 0,
+                    what: "empty file: no section header".into(),
+                });
+            }
+        }
+        // Metadata up to the first event block, which stays unread for next_event().
+        while let Some((ty, total)) = self.block_header()? {
+            if blocks::event_block_kind(ty).is_some() {
+                break;
+            }
+            self.read_metadata_block(ty, total)?;
+        }
+        Ok(())
+    }
+
+    fn read_section(&mut self, total: usize) -> Result<()> {
+        let offset = self.input.offset();
+        let b = self.input.available();
+        let magic = u32::from_le_bytes(b[8..12].try_into().unwrap());
+        if magic != blocks::SHB_MAGIC {
+            return Err(Error::Malformed {
+                offset: offset + 8,
+                what: format!(
+                    "section header has byte-order magic {magic:#x}, expected {:#x} \
+                     (a big-endian capture or not a scap file)",
+                    blocks::SHB_MAGIC
+                ),
+            });
+        }
+        let major = u16::from_le_bytes([b[12], b[13]]);
+        let minor = u16::from_le_bytes([b[14], b[15]]);
+        if major > 1 {
+            return Err(Error::Malformed {
+                offset: offset + 12,
+                what: format!("capture version {major}.{minor} is newer than this reader (1.x)"),
+            });
+        }
+        // pcapng options may sit between the fixed body and the trailer; they are skipped.
+        self.section = SectionHeader { major, minor };
+        self.input.consume(total);
+        Ok(())
+    }
+
+    fn read_metadata_block(&mut self, ty: u32, total: usize) -> Result<()> {
+        use blocks::*;
+        let offset = self.input.offset();
+        let b = self.input.available();
+        let trailer = u32::from_le_bytes(b[total - 4..total].try_into().unwrap()) as usize;
+        if trailer != total {
+            return Err(Error::Malformed {
+                offset: offset + total as u64 - 4,
+                what: format!(
+                    "{} block: trailer length {trailer} differs from header length {total}",
+                    block_name(ty)
+                ),
+            });
+        }
+        let mut c = blocks::Cursor::new(&b[8..total - 4], offset + 8, block_name(ty));
+        let md = &mut self.metadata;
+        match ty {
+            SHB => {
+                return self.read_section(total);
+            }
+            MI | MI_INT => md.machine = Some(read_machine_info(&mut c)?),
+            FDL | FDL_INT | FDL_V2 => {
+                let l = read_fdlist(&mut c, ty == FDL_V2)?;
+                md.fd_lists.push(l);
+            }
+            IL | IL_INT | IL_V2 => read_iflist(&mut c, ty == IL_V2, md)?,
+            UL | UL_INT | UL_V2 => read_userlist(&mut c, ty == UL_V2, md)?,
+            _ => {
+                if let Some(v) = proclist_version(ty) {
+                    read_proclist(&mut c, v, &mut md.threads)?;
+                }
+                // Unknown block types are skipped by their length.
+            }
+        }
+        self.input.consume(total);
+        Ok(())
+    }
+
+    /// The next event, or `None` at the end of the capture. Metadata blocks met between
+    /// events are parsed into [`FileReader::metadata`]. Events whose type is beyond the
+    /// schema (written by a newer producer) are skipped, as libscap does.
+    pub fn next_event(&mut self) -> Result<Option<RawEvent<'_>>> {
+        self.input.consume(std::mem::take(&mut self.pending));
+        // Find the next event block, handling metadata and skipped events, without keeping
+        // a borrow of the buffer across iterations.
+        let (total, kind) = loop {
+            let Some((ty, total)) = self.block_header()? else {
+                return Ok(None);
+            };
+            let Some(kind) = blocks::event_block_kind(ty) else {
+                self.read_metadata_block(ty, total)?;
+                continue;
+            };
+            let pre = if kind.has_flags { 6 } else { 2 };
+            let hdr = if kind.v1 { V1_HEADER_LEN } else { HEADER_LEN };
+            let body_len = total - 12;
+            if body_len < pre + hdr {
+                return Err(Error::BadEvent {
+                    number: self.events + 1,
+                    offset: self.input.offset(),
+                    source: crate::event::EventError::TooShort {
+                        available: body_len.saturating_sub(pre),
+                    },
+                });
+            }
+            let b = self.input.available();
+            let etype = u16::from_le_bytes([b[8 + pre + 20], b[8 + pre + 21]]);
+            if etype >= EVENT_MAX {
+                self.input.consume(total);
+                continue;
+            }
+            if (USER_ADDED_E..=GROUP_DELETED_X).contains(&etype) {
+                self.consume_user_event(pre)?;
+                self.input.consume(total);
+                continue;
+            }
+            if self.skip_state_only
+                && kind.has_flags
+                && u32::from_le_bytes(b[10..14].try_into().unwrap()) & crate::capture::DF_STATE_ONLY
+                    != 0
+            {
+                self.events += 1;
+                self.input.consume(total);
+                continue;
+            }
+            break (total, kind);
+        };
+        let offset = self.input.offset();
+        let number = self.events + 1;
+        self.pending = total;
+        self.events = number;
+        let body = &self.input.available()[8..total - 4];
+        let pre = if kind.has_flags { 6 } else { 2 };
+        let cpu = u16::from_le_bytes([body[0], body[1]]);
+        let flags = if kind.has_flags {
+            u32::from_le_bytes(body[2..6].try_into().unwrap())
+        } else {
+            0
+        };
+        let ev = &body[pre..];
+        let bytes: &[u8] = if kind.v1 {
+            let etype = u16::from_le_bytes([ev[20], ev[21]]);
+            widen_v1(ev, etype, &mut self.v1_scratch).map_err(|what| Error::Malformed {
+                offset,
+                what: format!("event #{number}: {what}"),
+            })?;
+            &self.v1_scratch
+        } else {
+            ev
+        };
+        let event = EventRef::new(bytes).map_err(|source| Error::BadEvent {
+            number,
+            offset,
+            source,
+        })?;
+        Ok(Some(RawEvent {
+            event,
+            cpu,
+            flags,
+            number,
+            offset,
+        }))
+    }
+}
+
+impl FileReader {
+    /// Applies a user or group event (as sinsp writes its user table into captures) to the
+    /// metadata's user and group lists.
+    fn consume_user_event(&mut self, pre: usize) -> Result<()> {
+        use crate::event::Value;
+        let offset = self.input.offset();
+        let b = self.input.available();
+        let total = u32::from_le_bytes(b[4..8].try_into().unwrap()) as usize;
+        let bad = |source| Error::BadEvent {
+            number: self.events + 1,
+            offset,
+            source,
+        };
+        let ev = EventRef::new(&b[8 + pre..total - 4]).map_err(bad)?;
+        let text = |name: &str| match ev.param_by_name(name).map(|p| p.value()) {
+            Some(Ok(Value::Str(s))) => s.to_vec(),
+            _ => Vec::new(),
+        };
+        let num = |name: &str| match ev.param_by_name(name).map(|p| p.value()) {
+            Some(Ok(v)) => v.as_u64().unwrap_or(0) as u32,
+            _ => 0,
+        };
+        let md = &mut self.metadata;
+        match ev.event_type() {
+            USER_ADDED_E => {
+                let uid = num("uid");
+                md.users.retain(|u| u.uid != uid);
+                md.users.push(blocks::UserRecord {
+                    uid,
+                    gid: num("gid"),
+                    name: text("name"),
+                    homedir: text("home"),
+                    shell: text("shell"),
+                });
+            }
+            USER_DELETED_E => {
+                let uid = num("uid");
+                md.users.retain(|u| u.uid != uid);
+            }
+            GROUP_ADDED_E => {
+                let gid = num("gid");
+                md.groups.retain(|g| g.gid != gid);
+                md.groups.push(blocks::GroupRecord {
+                    gid,
+                    name: text("name"),
+                });
+            }
+            GROUP_DELETED_E => {
+                let gid = num("gid");
+                md.groups.retain(|g| g.gid != gid);
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+}
+
+/// Converts an event of an old block (22-byte header, no `nparams`) to the current layout in
+/// `out`, finding `nparams` as libscap does: the largest count, from the schema's down, whose
+/// lengths add up exactly to the event length.
+fn widen_v1(ev: &[u8], etype: u16, out: &mut Vec<u8>) -> Result<(), String> {
+    out.clear();
+    out.extend_from_slice(&ev[..V1_HEADER_LEN]);
+    out.extend_from_slice(&[0; 4]);
+    out.extend_from_slice(&ev[V1_HEADER_LEN..]);
+    let mut len = u32::from_le_bytes(ev[16..20].try_into().unwrap()) as usize + 4;
+    // Old producers wrote these two with a length 3 bytes too long.
+    if etype == NOTIFICATION_E || etype == INFRASTRUCTURE_EVENT_E {
+        len = len.saturating_sub(3);
+    }
+    if len > out.len() {
+        return Err(format!(
+            "old-format event length {} runs past its block",
+            len - 4
+        ));
+    }
+    let max = event_info(etype).map_or(0, |i| i.params.len());
+    let lens = &out[HEADER_LEN..len];
+    for n in (0..=max).rev() {
+        if 2 * n > lens.len() {
+            continue;
+        }
+        let sum: usize = (0..n)
+            .map(|i| u16::from_le_bytes([lens[2 * i], lens[2 * i + 1]]) as usize)
+            .sum();
+        let end = HEADER_LEN + 2 * n + sum;
+        if end < len {
+            return Err("old-format event: parameter lengths do not add up to its length".into());
+        }
+        if end == len {
+            out[16..20].copy_from_slice(&(len as u32).to_le_bytes());
+            out[22..26].copy_from_slice(&(n as u32).to_le_bytes());
+            return Ok(());
+        }
+    }
+    Err("old-format event: no parameter count matches its length".into())
+}

@@ -1,0 +1,93 @@
+//! Peregrine's error type: every failure names what was wrong and where (file offset, event
+//! number, field name), so that one line tells a person what to fix.
+
+use std::fmt;
+use std::io;
+use std::path::PathBuf;
+
+use crate::event::EventError;
+
+/// Shorthand for results of this crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can go wrong in Peregrine.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Error {
+    /// An operating-system error on a named file.
+    Io { path: PathBuf, source: io::Error },
+    /// An I/O error while reading or writing a capture stream (offsets are in the
+    /// uncompressed stream).
+    Stream { offset: u64, source: io::Error },
+    /// The capture ended in the middle of a block.
+    Truncated {
+        offset: u64,
+        what: &'static str,
+        needed: u64,
+        got: u64,
+    },
+    /// A capture block is malformed.
+    Malformed { offset: u64, what: String },
+    /// An event failed validation.
+    BadEvent {
+        /// 1-based number of the event in the capture (counting every event block).
+        number: u64,
+        /// Offset of the event's block in the uncompressed stream.
+        offset: u64,
+        source: EventError,
+    },
+    /// A field name that Peregrine does not know.
+    UnknownField { name: String },
+    /// A field or format that is known but used wrongly.
+    InvalidField { field: String, why: String },
+    /// An output format string that cannot be parsed.
+    BadFormat { column: usize, why: String },
+    /// A feature that this build does not have yet.
+    Unsupported(String),
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Io { path, source } => write!(f, "{}: {}", path.display(), source),
+            Error::Stream { offset, source } => write!(f, "at byte offset {offset}: {source}"),
+            Error::Truncated {
+                offset,
+                what,
+                needed,
+                got,
+            } => write!(
+                f,
+                "truncated capture: {what} at byte offset {offset} needs {needed} bytes, \
+                 only {got} remain"
+            ),
+            Error::Malformed { offset, what } => {
+                write!(f, "malformed capture at byte offset {offset}: {what}")
+            }
+            Error::BadEvent {
+                number,
+                offset,
+                source,
+            } => write!(
+                f,
+                "invalid event #{number} (block at byte offset {offset}): {source}"
+            ),
+            Error::UnknownField { name } => write!(f, "unknown field: {name}"),
+            Error::InvalidField { field, why } => write!(f, "field {field}: {why}"),
+            Error::BadFormat { column, why } => {
+                write!(f, "bad output format at column {column}: {why}")
+            }
+            Error::Unsupported(what) => write!(f, "not supported yet: {what}"),
+        }
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Error::Io { source, .. } | Error::Stream { source, .. } => Some(source),
+            Error::BadEvent { source, .. } => Some(source),
+            _ => None,
+        }
+    }
+}

@@ -1,0 +1,273 @@
+//! `EventRef`: a validated, zero-copy view over one raw event in the Falco layout
+//! (26-byte header, then the parameter lengths, then the parameter values).
+
+use std::fmt;
+
+use super::schema::{self, Direction, EventInfo, MAX_EVENT_PARAMS, ParamInfo};
+use super::value::{DecodeError, Value};
+
+/// Size of the event header (`struct ppm_evt_hdr`): ts u64, tid u64, len u32, type u16,
+/// nparams u32.
+pub const HEADER_LEN: usize = 26;
+
+/// Why a raw event was rejected.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EventError {
+    /// Fewer bytes than a header.
+    TooShort { available: usize },
+    /// The header's length field is below the header size or beyond the bytes available.
+    BadLength { len: u32, available: usize },
+    /// More parameters than any event may have.
+    TooManyParams { nparams: u32 },
+    /// The parameter length array does not fit in the event.
+    LengthsOverflow { nparams: u32, len: u32 },
+    /// A parameter's length runs past the end of the event.
+    ParamOverflow { index: usize, param_len: u32, len: u32 },
+}
+
+impl fmt::Display for EventError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            EventError::TooShort { available } => write!(
+                f,
+                "{available} bytes is shorter than the {HEADER_LEN}-byte event header"
+            ),
+            EventError::BadLength { len, available } => write!(
+                f,
+                "event length {len} is invalid ({available} bytes available, header is {HEADER_LEN})"
+            ),
+            EventError::TooManyParams { nparams } => write!(
+                f,
+                "{nparams} parameters, more than the maximum of {MAX_EVENT_PARAMS}"
+            ),
+            EventError::LengthsOverflow { nparams, len } => write!(
+                f,
+                "the lengths of {nparams} parameters do not fit in event length {len}"
+            ),
+            EventError::ParamOverflow {
+                index,
+                param_len,
+                len,
+            } => write!(
+                f,
+                "parameter {index} of length {param_len} runs past the end of the event (length {len})"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for EventError {}
+
+/// A borrowed, validated raw event. Constructing it checks every length, so parameter access
+/// afterwards cannot read out of bounds.
+#[derive(Clone, Copy)]
+pub struct EventRef<'a> {
+    bytes: &'a [u8],
+    /// End offset of each parameter's value; parameter `i` spans `ends[i-1]..ends[i]`
+    /// (`ends[-1]` being the start of the values).
+    ends: [u32; MAX_EVENT_PARAMS],
+    values_start: u32,
+    nparams: u8,
+}
+
+#[inline]
+fn u16_at(b: &[u8], at: usize) -> u16 {
+    u16::from_le_bytes([b[at], b[at + 1]])
+}
+
+#[inline]
+fn u32_at(b: &[u8], at: usize) -> u32 {
+    u32::from_le_bytes(b[at..at + 4].try_into().unwrap())
+}
+
+#[inline]
+fn u64_at(b: &[u8], at: usize) -> u64 {
+    u64::from_le_bytes(b[at..at + 8].try_into().unwrap())
+}
+
+/// Whether events of type `ty` carry u32 parameter lengths (the large-payload events).
+#[inline]
+pub fn large_lengths(ty: u16) -> bool {
+    schema::event_info(ty).is_some_and(EventInfo::large_payload)
+}
+
+impl<'a> EventRef<'a> {
+    /// Validates `buf` as one event. `buf` may be longer than the event (block padding); the
+    /// view covers exactly the header's `len` bytes.
+    pub fn new(buf: &'a [u8]) -> Result<Self, EventError> {
+        if buf.len() < HEADER_LEN {
+            return Err(EventError::TooShort {
+                available: buf.len(),
+            });
+        }
+        let len = u32_at(buf, 16);
+        if (len as usize) < HEADER_LEN || len as usize > buf.len() {
+            return Err(EventError::BadLength {
+                len,
+                available: buf.len(),
+            });
+        }
+        let bytes = &buf[..len as usize];
+        let nparams = u32_at(bytes, 22);
+        if nparams as usize > MAX_EVENT_PARAMS {
+            return Err(EventError::TooManyParams { nparams });
+        }
+        let ty = u16_at(bytes, 20);
+        let width = if large_lengths(ty) { 4 } else { 2 };
+        let values_start = HEADER_LEN + nparams as usize * width;
+        if values_start > bytes.len() {
+            return Err(EventError::LengthsOverflow { nparams, len });
+        }
+        let mut ends = [0u32; MAX_EVENT_PARAMS];
+        let mut end = values_start as u64;
+        for (i, slot) in ends.iter_mut().enumerate().take(nparams as usize) {
+            let at = HEADER_LEN + i * width;
+            let plen = if width == 2 {
+                u16_at(bytes, at) as u32
+            } else {
+                u32_at(bytes, at)
+            };
+            end += plen as u64;
+            if end > len as u64 {
+                return Err(EventError::ParamOverflow {
+                    index: i,
+                    param_len: plen,
+                    len,
+                });
+            }
+            *slot = end as u32;
+        }
+        Ok(EventRef {
+            bytes,
+            ends,
+            values_start: values_start as u32,
+            nparams: nparams as u8,
+        })
+    }
+
+    /// The event's bytes, exactly `len` of them.
+    #[inline]
+    pub fn as_bytes(&self) -> &'a [u8] {
+        self.bytes
+    }
+
+    /// Timestamp in nanoseconds since the epoch.
+    #[inline]
+    pub fn ts(&self) -> u64 {
+        u64_at(self.bytes, 0)
+    }
+
+    /// Thread id that produced the event.
+    #[inline]
+    pub fn tid(&self) -> i64 {
+        u64_at(self.bytes, 8) as i64
+    }
+
+    /// Total length of the event in bytes.
+    #[inline]
+    pub fn len(&self) -> u32 {
+        self.bytes.len() as u32
+    }
+
+    /// Always false: an event has at least its header.
+    #[inline]
+    pub fn is_empty(&self) -> bool {
+        false
+    }
+
+    /// Event type id.
+    #[inline]
+    pub fn event_type(&self) -> u16 {
+        u16_at(self.bytes, 20)
+    }
+
+    /// Number of parameters the event carries (may be fewer than its schema lists, for events
+    /// written by older drivers).
+    #[inline]
+    pub fn nparams(&self) -> usize {
+        self.nparams as usize
+    }
+
+    /// The schema of this event's type, or `None` for an id beyond the schema.
+    #[inline]
+    pub fn info(&self) -> Option<&'static EventInfo> {
+        schema::event_info(self.event_type())
+    }
+
+    /// The event name (`evt.type`), or `"UNKNOWN"` for an id beyond the schema.
+    pub fn name(&self) -> &'static str {
+        self.info().map_or("UNKNOWN", |i| i.name)
+    }
+
+    /// Enter or exit.
+    #[inline]
+    pub fn direction(&self) -> Direction {
+        Direction::of(self.event_type())
+    }
+
+    /// The raw bytes of parameter `i`.
+    #[inline]
+    pub fn param_bytes(&self, i: usize) -> Option<&'a [u8]> {
+        if i >= self.nparams as usize {
+            return None;
+        }
+        let start = if i == 0 {
+            self.values_start
+        } else {
+            self.ends[i - 1]
+        };
+        Some(&self.bytes[start as usize..self.ends[i] as usize])
+    }
+
+    /// Parameter `i` with its schema, if the event has it.
+    pub fn param(&self, i: usize) -> Option<Param<'a>> {
+        let bytes = self.param_bytes(i)?;
+        let info = self.info()?.params.get(i)?;
+        Some(Param { info, bytes })
+    }
+
+    /// The parameter called `name` in this event's schema, if the event has it.
+    pub fn param_by_name(&self, name: &str) -> Option<Param<'a>> {
+        let i = self.info()?.param_index(name)?;
+        self.param(i)
+    }
+
+    /// Every parameter the event carries that its schema describes, in order.
+    pub fn params(&self) -> impl Iterator<Item = Param<'a>> + '_ {
+        (0..self.nparams()).filter_map(move |i| self.param(i))
+    }
+}
+
+impl fmt::Debug for EventRef<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut d = f.debug_struct("EventRef");
+        d.field("ts", &self.ts())
+            .field("tid", &self.tid())
+            .field("type", &self.event_type())
+            .field("name", &self.name())
+            .field("nparams", &self.nparams());
+        for p in self.params() {
+            d.field(p.info.name, &p.value());
+        }
+        d.finish()
+    }
+}
+
+/// One parameter of an event: its schema and its raw bytes.
+#[derive(Debug, Clone, Copy)]
+pub struct Param<'a> {
+    pub info: &'static ParamInfo,
+    pub bytes: &'a [u8],
+}
+
+impl<'a> Param<'a> {
+    /// The parameter's name in the schema.
+    pub fn name(&self) -> &'static str {
+        self.info.name
+    }
+
+    /// Decodes the value according to the schema type.
+    pub fn value(&self) -> Result<Value<'a>, DecodeError> {
+        Value::decode(self.info.ty, self.info.extra, self.bytes)
+    }
+}

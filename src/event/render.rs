@@ -1,0 +1,474 @@
+//! Rendering of parameter values as sysdig prints event arguments: a raw string (what
+//! `evt.rawarg`-style output shows) and, where the type has one, a resolved string (errno
+//! names, flag names, signal names, syscall names), which `evt.arg` prefers.
+//!
+//! Renderings that need state (fd names, thread names, user names, paths resolved against the
+//! cwd) are added by the state layer on top of these.
+
+use std::fmt::Write;
+
+use super::schema::{FlagName, ParamExtra, ParamInfo, ParamType, PrintFormat};
+use super::value::{SockAddr, SockTuple, Value};
+
+/// Longest rendered data buffer before it is cut with `...` (sysdig's default snaplen for
+/// output).
+pub const MAX_BUFFER_OUTPUT: usize = 80;
+
+/// Linux errno names by number, as libsinsp names them.
+static ERRNO_NAMES: &[(u32, &str)] = &[
+    (1, "EPERM"),
+    (2, "ENOENT"),
+    (3, "ESRCH"),
+    (4, "EINTR"),
+    (5, "EIO"),
+    (6, "ENXIO"),
+    (7, "E2BIG"),
+    (8, "ENOEXEC"),
+    (9, "EBADF"),
+    (10, "ECHILD"),
+    (11, "EAGAIN"),
+    (12, "ENOMEM"),
+    (13, "EACCES"),
+    (14, "EFAULT"),
+    (15, "ENOTBLK"),
+    (16, "EBUSY"),
+    (17, "EEXIST"),
+    (18, "EXDEV"),
+    (19, "ENODEV"),
+    (20, "ENOTDIR"),
+    (21, "EISDIR"),
+    (22, "EINVAL"),
+    (23, "ENFILE"),
+    (24, "EMFILE"),
+    (25, "ENOTTY"),
+    (26, "ETXTBSY"),
+    (27, "EFBIG"),
+    (28, "ENOSPC"),
+    (29, "ESPIPE"),
+    (30, "EROFS"),
+    (31, "EMLINK"),
+    (32, "EPIPE"),
+    (33, "EDOM"),
+    (34, "ERANGE"),
+    (35, "EDEADLK"),
+    (36, "ENAMETOOLONG"),
+    (37, "ENOLCK"),
+    (38, "ENOSYS"),
+    (39, "ENOTEMPTY"),
+    (40, "ELOOP"),
+    (42, "ENOMSG"),
+    (43, "EIDRM"),
+    (44, "ECHRNG"),
+    (45, "EL2NSYNC"),
+    (46, "EL3HLT"),
+    (47, "EL3RST"),
+    (48, "ELNRNG"),
+    (49, "EUNATCH"),
+    (50, "ENOCSI"),
+    (51, "EL2HLT"),
+    (52, "EBADE"),
+    (53, "EBADR"),
+    (54, "EXFULL"),
+    (55, "ENOANO"),
+    (56, "EBADRQC"),
+    (57, "EBADSLT"),
+    (59, "EBFONT"),
+    (60, "ENOSTR"),
+    (61, "ENODATA"),
+    (62, "ETIME"),
+    (63, "ENOSR"),
+    (64, "ENONET"),
+    (65, "ENOPKG"),
+    (66, "EREMOTE"),
+    (67, "ENOLINK"),
+    (68, "EADV"),
+    (69, "ESRMNT"),
+    (70, "ECOMM"),
+    (71, "EPROTO"),
+    (72, "EMULTIHOP"),
+    (73, "EDOTDOT"),
+    (74, "EBADMSG"),
+    (75, "EOVERFLOW"),
+    (76, "ENOTUNIQ"),
+    (77, "EBADFD"),
+    (78, "EREMCHG"),
+    (79, "ELIBACC"),
+    (80, "ELIBBAD"),
+    (81, "ELIBSCN"),
+    (82, "ELIBMAX"),
+    (83, "ELIBEXEC"),
+    (84, "EILSEQ"),
+    (85, "ERESTART"),
+    (86, "ESTRPIPE"),
+    (87, "EUSERS"),
+    (88, "ENOTSOCK"),
+    (89, "EDESTADDRREQ"),
+    (90, "EMSGSIZE"),
+    (91, "EPROTOTYPE"),
+    (92, "ENOPROTOOPT"),
+    (93, "EPROTONOSUPPORT"),
+    (94, "ESOCKTNOSUPPORT"),
+    (95, "EOPNOTSUPP"),
+    (96, "EPFNOSUPPORT"),
+    (97, "EAFNOSUPPORT"),
+    (98, "EADDRINUSE"),
+    (99, "EADDRNOTAVAIL"),
+    (100, "ENETDOWN"),
+    (101, "ENETUNREACH"),
+    (102, "ENETRESET"),
+    (103, "ECONNABORTED"),
+    (104, "ECONNRESET"),
+    (105, "ENOBUFS"),
+    (106, "EISCONN"),
+    (107, "ENOTCONN"),
+    (108, "ESHUTDOWN"),
+    (109, "ETOOMANYREFS"),
+    (110, "ETIMEDOUT"),
+    (111, "ECONNREFUSED"),
+    (112, "EHOSTDOWN"),
+    (113, "EHOSTUNREACH"),
+    (114, "EALREADY"),
+    (115, "EINPROGRESS"),
+    (116, "ESTALE"),
+    (117, "EUCLEAN"),
+    (118, "ENOTNAM"),
+    (119, "ENAVAIL"),
+    (120, "EISNAM"),
+    (121, "EREMOTEIO"),
+    (122, "EDQUOT"),
+    (123, "ENOMEDIUM"),
+    (124, "EMEDIUMTYPE"),
+    (125, "ECANCELED"),
+    (512, "ERESTARTSYS"),
+    (513, "ERESTARTNOINTR"),
+    (514, "ERESTARTNOHAND"),
+    (515, "ENOIOCTLCMD"),
+    (516, "ERESTART_RESTARTBLOCK"),
+    (521, "EBADHANDLE"),
+    (522, "ENOTSYNC"),
+    (523, "EBADCOOKIE"),
+    (524, "ENOTSUPP"),
+    (525, "ETOOSMALL"),
+    (526, "ESERVERFAULT"),
+    (527, "EBADTYPE"),
+    (528, "EJUKEBOX"),
+    (529, "EIOCBQUEUED"),
+    (530, "EIOCBRETRY"),
+];
+
+/// Signal names by number.
+static SIGNAL_NAMES: &[(u8, &str)] = &[
+    (1, "SIGHUP"),
+    (2, "SIGINT"),
+    (3, "SIGQUIT"),
+    (4, "SIGILL"),
+    (5, "SIGTRAP"),
+    (6, "SIGABRT"),
+    (7, "SIGBUS"),
+    (8, "SIGFPE"),
+    (9, "SIGKILL"),
+    (10, "SIGUSR1"),
+    (11, "SIGSEGV"),
+    (12, "SIGUSR2"),
+    (13, "SIGPIPE"),
+    (14, "SIGALRM"),
+    (15, "SIGTERM"),
+    (16, "SIGSTKFLT"),
+    (17, "SIGCHLD"),
+    (18, "SIGCONT"),
+    (19, "SIGSTOP"),
+    (20, "SIGTSTP"),
+    (21, "SIGTTIN"),
+    (22, "SIGTTOU"),
+    (23, "SIGURG"),
+    (24, "SIGXCPU"),
+    (25, "SIGXFSZ"),
+    (26, "SIGVTALRM"),
+    (27, "SIGPROF"),
+    (28, "SIGWINCH"),
+    (29, "SIGIO"),
+    (30, "SIGPWR"),
+    (31, "SIGSYS"),
+];
+
+/// The name of errno `code` (positive), e.g. `ENOENT` for 2.
+pub fn errno_name(code: u32) -> Option<&'static str> {
+    ERRNO_NAMES
+        .binary_search_by_key(&code, |e| e.0)
+        .ok()
+        .map(|i| ERRNO_NAMES[i].1)
+}
+
+/// The name of signal `sig`, e.g. `SIGKILL` for 9.
+pub fn signal_name(sig: u8) -> Option<&'static str> {
+    SIGNAL_NAMES
+        .binary_search_by_key(&sig, |e| e.0)
+        .ok()
+        .map(|i| SIGNAL_NAMES[i].1)
+}
+
+/// Keeps printable ASCII only, as libsinsp sanitizes strings.
+pub fn push_sanitized(out: &mut String, b: &[u8]) {
+    out.extend(
+        b.iter()
+            .take_while(|&&c| c != 0)
+            .filter(|c| (0x20..0x7f).contains(*c))
+            .map(|&c| c as char),
+    );
+}
+
+/// Printable ASCII as is, anything else as `.`, cut at `max` bytes with `...`.
+pub fn push_buffer_dots(out: &mut String, b: &[u8], max: usize) {
+    let start = out.len();
+    out.extend(b.iter().map(|&c| {
+        if (0x20..0x7f).contains(&c) {
+            c as char
+        } else {
+            '.'
+        }
+    }));
+    if max > 0 && out.len() - start > max {
+        out.truncate(start + max);
+        if max > 3 {
+            out.truncate(start + max - 3);
+            out.push_str("...");
+        }
+    }
+}
+
+fn push_number(out: &mut String, v: Value<'_>, format: PrintFormat) {
+    let _ = match (v, format) {
+        (Value::Signed(n), PrintFormat::Oct) => write!(out, "{:#o}", n),
+        (Value::Unsigned(n), PrintFormat::Oct) => write!(out, "{:#o}", n),
+        (Value::Signed(n), PrintFormat::Hex) => write!(out, "{:X}", n),
+        (Value::Unsigned(n), PrintFormat::Hex) => write!(out, "{:X}", n),
+        (Value::Signed(n), PrintFormat::PaddedDec) => write!(out, "{:09}", n),
+        (Value::Unsigned(n), PrintFormat::PaddedDec) => write!(out, "{:09}", n),
+        (Value::Signed(n), _) => write!(out, "{}", n),
+        (Value::Unsigned(n), _) => write!(out, "{}", n),
+        _ => Ok(()),
+    };
+}
+
+/// Flag names set in `val`: each table name whose bits are all still set, in table order,
+/// clearing them as it goes; a zero-valued name only for 0; an exact match ends the walk.
+pub fn push_flag_names(out: &mut String, table: &[FlagName], val: u32) {
+    let initial = val;
+    let mut rest = val;
+    let mut sep = "";
+    for f in table {
+        if f.value == initial {
+            out.push_str(sep);
+            out.push_str(f.name);
+            return;
+        }
+        if (f.value == 0 && initial == 0) || (f.value != 0 && rest & f.value == f.value && rest != 0)
+        {
+            out.push_str(sep);
+            out.push_str(f.name);
+            sep = "|";
+            rest &= !f.value;
+        }
+    }
+}
+
+/// Every table name equal to `val`, joined by `|` (enum flags).
+pub fn push_enum_names(out: &mut String, table: &[FlagName], val: u32) {
+    let mut sep = "";
+    for f in table.iter().filter(|f| f.value == val) {
+        out.push_str(sep);
+        out.push_str(f.name);
+        sep = "|";
+    }
+}
+
+fn push_ipv4(out: &mut String, a: [u8; 4]) {
+    let _ = write!(out, "{}.{}.{}.{}", a[0], a[1], a[2], a[3]);
+}
+
+fn push_ipv6(out: &mut String, a: [u8; 16]) {
+    let _ = write!(out, "{}", std::net::Ipv6Addr::from(a));
+}
+
+fn ipv4_mapped(a: &[u8; 16]) -> Option<[u8; 4]> {
+    (a[..10].iter().all(|&b| b == 0) && a[10] == 0xff && a[11] == 0xff)
+        .then(|| [a[12], a[13], a[14], a[15]])
+}
+
+/// Renders one decoded parameter. `raw` receives the plain value, `resolved` its symbolic
+/// form where the type has one (left empty otherwise).
+pub fn render(info: &ParamInfo, value: Value<'_>, raw: &mut String, resolved: &mut String) {
+    let (value, ty, format) = match value {
+        Value::Dyn { alt, bytes, .. } => match Value::decode(alt.ty, ParamExtra::None, bytes) {
+            Ok(v) => (v, alt.ty, info.format),
+            Err(_) => {
+                raw.push_str("INVALID DYNAMIC PARAMETER");
+                return;
+            }
+        },
+        v => (v, info.ty, info.format),
+    };
+    use ParamType as T;
+    match (ty, value) {
+        (T::SockAddr, Value::Empty) | (T::SockTuple, Value::Empty) => raw.push_str("NULL"),
+        (_, Value::Empty) => {}
+        (T::Errno, Value::Signed(n)) => {
+            let _ = write!(raw, "{n}");
+            if n < 0
+                && let Some(name) = errno_name(n.unsigned_abs() as u32)
+            {
+                resolved.push_str(name);
+            }
+        }
+        (T::Fd | T::Fd32 | T::Pid | T::Pid32, Value::Signed(n)) => {
+            let _ = write!(raw, "{n}");
+        }
+        (T::Flags8 | T::Flags16 | T::Flags32, Value::Unsigned(n)) => {
+            let _ = write!(raw, "{n}");
+            if let ParamExtra::Flags(table) = info.extra {
+                push_flag_names(resolved, table, n as u32);
+            }
+        }
+        (T::EnumFlags8 | T::EnumFlags16 | T::EnumFlags32, Value::Unsigned(n)) => {
+            let _ = write!(raw, "{n}");
+            if let ParamExtra::Flags(table) = info.extra {
+                push_enum_names(resolved, table, n as u32);
+            }
+        }
+        (T::Mode, Value::Unsigned(n)) => {
+            push_number(raw, value, format);
+            if let ParamExtra::Flags(table) = info.extra {
+                push_flag_names(resolved, table, n as u32);
+            }
+        }
+        (T::Uid | T::Gid, Value::Unsigned(n)) => {
+            if n == u32::MAX as u64 {
+                raw.push_str("-1");
+                resolved.push_str("<NONE>");
+            } else {
+                let _ = write!(raw, "{n}");
+            }
+        }
+        (T::SyscallId, Value::Unsigned(n)) => {
+            let _ = write!(raw, "{n}");
+            if let Some(name) = super::schema::ppm_sc_name(n as u16) {
+                resolved.push_str(name);
+            }
+        }
+        (T::SigType, Value::Unsigned(n)) => {
+            let _ = write!(raw, "{n}");
+            if let Some(name) = signal_name(n as u8) {
+                resolved.push_str(name);
+            }
+        }
+        (T::RelTime, Value::Unsigned(n)) => {
+            if n == u64::MAX {
+                raw.push_str("none");
+            } else {
+                let _ = write!(raw, "{n}");
+                let _ = write!(resolved, "{}s", n as f64 / 1e9);
+            }
+        }
+        (T::SigSet, Value::Unsigned(n)) => {
+            let mut sep = "";
+            for sig in 0..32u8 {
+                if n & (1 << sig) != 0
+                    && let Some(name) = signal_name(sig + 1)
+                {
+                    raw.push_str(sep);
+                    raw.push_str(name);
+                    sep = " ";
+                }
+            }
+        }
+        (_, Value::Signed(_) | Value::Unsigned(_)) => push_number(raw, value, format),
+        (_, Value::Double(d)) => {
+            let _ = write!(raw, "{d}");
+        }
+        (_, Value::Str(s)) => push_sanitized(raw, s),
+        (_, Value::Bytes(b)) => push_buffer_dots(raw, b, MAX_BUFFER_OUTPUT),
+        (_, Value::StrList(b)) => {
+            let list = b.strip_suffix(&[0]).unwrap_or(b);
+            let sep = if ty == T::CharBufPairArray { ',' } else { '.' };
+            for (i, s) in list.split(|&c| c == 0).enumerate() {
+                if i > 0 {
+                    raw.push(sep);
+                }
+                push_sanitized(raw, s);
+            }
+        }
+        (_, Value::SockAddr(a)) => match a {
+            SockAddr::Ipv4 { addr, port } => {
+                push_ipv4(raw, addr);
+                let _ = write!(raw, ":{port}");
+            }
+            SockAddr::Ipv6 { addr, port } => {
+                push_ipv6(raw, addr);
+                let _ = write!(raw, ":{port}");
+            }
+            SockAddr::Unix { path } => push_sanitized(raw, path),
+            SockAddr::Other { family, .. } => {
+                let _ = write!(raw, "family {family}");
+            }
+        },
+        (_, Value::SockTuple(t)) => match t {
+            SockTuple::Ipv4 {
+                sip,
+                sport,
+                dip,
+                dport,
+            } => {
+                push_ipv4(raw, sip);
+                let _ = write!(raw, ":{sport}->");
+                push_ipv4(raw, dip);
+                let _ = write!(raw, ":{dport}");
+            }
+            SockTuple::Ipv6 {
+                sip,
+                sport,
+                dip,
+                dport,
+            } => {
+                if let (Some(s), Some(d)) = (ipv4_mapped(&sip), ipv4_mapped(&dip)) {
+                    push_ipv4(raw, s);
+                    let _ = write!(raw, ":{sport}->");
+                    push_ipv4(raw, d);
+                    let _ = write!(raw, ":{dport}");
+                } else {
+                    push_ipv6(raw, sip);
+                    let _ = write!(raw, ":{sport}->");
+                    push_ipv6(raw, dip);
+                    let _ = write!(raw, ":{dport}");
+                }
+            }
+            SockTuple::Unix { source, dest, path } => {
+                let _ = write!(raw, "{source:x}->{dest:x} ");
+                push_sanitized(raw, path);
+            }
+            SockTuple::Other { family, .. } => {
+                let _ = write!(raw, "family {family}");
+            }
+        },
+        (_, Value::FdList(l)) => {
+            for (i, (fd, flags)) in l.iter().enumerate() {
+                if i > 0 {
+                    raw.push(' ');
+                }
+                let _ = write!(raw, "{fd}:?{:x}", flags as i16 as i32 as u32);
+            }
+        }
+        (_, Value::Ipv4(a)) => push_ipv4(raw, a),
+        (_, Value::Ipv6(a)) => push_ipv6(raw, a),
+        (_, Value::Ipv4Net(a, m)) => {
+            push_ipv4(raw, a);
+            raw.push('/');
+            push_ipv4(raw, m);
+        }
+        (_, Value::Ipv6Net(a, m)) => {
+            push_ipv6(raw, a);
+            raw.push('/');
+            push_ipv6(raw, m);
+        }
+        (_, Value::Dyn { .. }) => raw.push_str("INVALID DYNAMIC PARAMETER"),
+    }
+}

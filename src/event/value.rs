@@ -1,0 +1,370 @@
+//! Decoding of parameter values: every `PT_*` type of the schema, from its raw bytes to a
+//! typed value that borrows strings and buffers from the event.
+
+use std::fmt;
+
+use super::schema::{DynParam, ParamExtra, ParamType, PrintFormat};
+
+/// Address families as they appear in socket parameters.
+pub const AF_UNIX: u8 = 1;
+pub const AF_INET: u8 = 2;
+pub const AF_INET6: u8 = 10;
+
+/// A parameter value. Strings and buffers borrow from the event.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Value<'a> {
+    /// A zero-length parameter: the producer had no value to give.
+    Empty,
+    /// Signed integers: `PT_INT*`, `PT_ERRNO`, `PT_FD`, `PT_PID`, `PT_FD32`, `PT_PID32`.
+    Signed(i64),
+    /// Unsigned integers and everything carried as one: `PT_UINT*`, flags, ids, times,
+    /// ports, protocol and family numbers, `PT_BOOL`, `PT_SIGSET`, `PT_MODE`.
+    Unsigned(u64),
+    /// `PT_DOUBLE`.
+    Double(f64),
+    /// Text: `PT_CHARBUF`, `PT_FSPATH`, `PT_FSRELPATH`, without the terminating NUL.
+    Str(&'a [u8]),
+    /// Raw bytes: `PT_BYTEBUF`.
+    Bytes(&'a [u8]),
+    /// NUL-separated strings: `PT_CHARBUFARRAY`, `PT_CHARBUF_PAIR_ARRAY`.
+    StrList(&'a [u8]),
+    /// `PT_SOCKADDR`.
+    SockAddr(SockAddr<'a>),
+    /// `PT_SOCKTUPLE`.
+    SockTuple(SockTuple<'a>),
+    /// `PT_FDLIST`: `(fd, flags)` pairs.
+    FdList(FdList<'a>),
+    /// `PT_IPV4ADDR` (and a 4-byte `PT_IPADDR`), in network byte order.
+    Ipv4([u8; 4]),
+    /// `PT_IPV6ADDR` (and a 16-byte `PT_IPADDR`).
+    Ipv6([u8; 16]),
+    /// `PT_IPV4NET`: address and netmask.
+    Ipv4Net([u8; 4], [u8; 4]),
+    /// `PT_IPV6NET`: address and netmask.
+    Ipv6Net([u8; 16], [u8; 16]),
+    /// `PT_DYN`: the alternative selected by the first byte, and that alternative's bytes.
+    Dyn {
+        index: u8,
+        alt: DynParam,
+        bytes: &'a [u8],
+    },
+}
+
+/// Why a parameter's bytes do not decode as its type.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DecodeError {
+    /// A fixed-size type with the wrong number of bytes.
+    WrongSize {
+        ty: ParamType,
+        expected: usize,
+        got: usize,
+    },
+    /// A variable-size value whose inner structure does not fit its bytes.
+    Malformed { ty: ParamType, what: &'static str },
+}
+
+impl fmt::Display for DecodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DecodeError::WrongSize { ty, expected, got } => {
+                write!(f, "{ty:?} value has {got} bytes, expected {expected}")
+            }
+            DecodeError::Malformed { ty, what } => write!(f, "malformed {ty:?} value: {what}"),
+        }
+    }
+}
+
+impl std::error::Error for DecodeError {}
+
+/// A socket address (`PT_SOCKADDR`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SockAddr<'a> {
+    Ipv4 { addr: [u8; 4], port: u16 },
+    Ipv6 { addr: [u8; 16], port: u16 },
+    Unix { path: &'a [u8] },
+    /// Another family: only its number is carried.
+    Other { family: u8, rest: &'a [u8] },
+}
+
+/// Both ends of a connection (`PT_SOCKTUPLE`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SockTuple<'a> {
+    Ipv4 {
+        sip: [u8; 4],
+        sport: u16,
+        dip: [u8; 4],
+        dport: u16,
+    },
+    Ipv6 {
+        sip: [u8; 16],
+        sport: u16,
+        dip: [u8; 16],
+        dport: u16,
+    },
+    Unix {
+        source: u64,
+        dest: u64,
+        path: &'a [u8],
+    },
+    Other {
+        family: u8,
+        rest: &'a [u8],
+    },
+}
+
+/// A list of `(fd, flags)` pairs (`PT_FDLIST`), validated on decoding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FdList<'a> {
+    entries: &'a [u8],
+}
+
+impl<'a> FdList<'a> {
+    /// Number of entries.
+    pub fn len(&self) -> usize {
+        self.entries.len() / 10
+    }
+
+    /// Whether the list has no entries.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// The `(fd, flags)` pairs.
+    pub fn iter(&self) -> impl Iterator<Item = (i64, u16)> + 'a {
+        self.entries.chunks_exact(10).map(|c| {
+            (
+                i64::from_le_bytes(c[..8].try_into().unwrap()),
+                u16::from_le_bytes([c[8], c[9]]),
+            )
+        })
+    }
+}
+
+fn arr<const N: usize>(b: &[u8]) -> [u8; N] {
+    b[..N].try_into().unwrap()
+}
+
+/// Strips one trailing NUL, as strings are stored NUL-terminated.
+pub fn strip_nul(b: &[u8]) -> &[u8] {
+    match b.split_last() {
+        Some((0, rest)) => rest,
+        _ => b,
+    }
+}
+
+/// Cuts at the first NUL (fixed-size C strings).
+pub fn until_nul(b: &[u8]) -> &[u8] {
+    match b.iter().position(|&c| c == 0) {
+        Some(i) => &b[..i],
+        None => b,
+    }
+}
+
+impl<'a> Value<'a> {
+    /// Decodes `bytes` as a parameter of type `ty` (`extra` supplies the `PT_DYN` table).
+    pub fn decode(ty: ParamType, extra: ParamExtra, b: &'a [u8]) -> Result<Self, DecodeError> {
+        use ParamType as T;
+        if b.is_empty() {
+            return Ok(Value::Empty);
+        }
+        if let Some(size) = ty.fixed_size()
+            && b.len() != size
+        {
+            return Err(DecodeError::WrongSize {
+                ty,
+                expected: size,
+                got: b.len(),
+            });
+        }
+        let v = match ty {
+            T::Int8 => Value::Signed(b[0] as i8 as i64),
+            T::Int16 => Value::Signed(i16::from_le_bytes(arr(b)) as i64),
+            T::Int32 | T::Fd32 | T::Pid32 => Value::Signed(i32::from_le_bytes(arr(b)) as i64),
+            T::Int64 | T::Errno | T::Fd | T::Pid => Value::Signed(i64::from_le_bytes(arr(b))),
+            T::Uint8 | T::SigType | T::L4Proto | T::SockFamily | T::Flags8 | T::EnumFlags8 => {
+                Value::Unsigned(b[0] as u64)
+            }
+            T::Uint16 | T::SyscallId | T::Port | T::Flags16 | T::EnumFlags16 => {
+                Value::Unsigned(u16::from_le_bytes(arr(b)) as u64)
+            }
+            T::Uint32
+            | T::Bool
+            | T::Flags32
+            | T::EnumFlags32
+            | T::Uid
+            | T::Gid
+            | T::SigSet
+            | T::Mode => Value::Unsigned(u32::from_le_bytes(arr(b)) as u64),
+            T::Uint64 | T::RelTime | T::AbsTime => Value::Unsigned(u64::from_le_bytes(arr(b))),
+            T::Double => Value::Double(f64::from_le_bytes(arr(b))),
+            T::CharBuf | T::FsPath | T::FsRelPath => Value::Str(strip_nul(b)),
+            T::ByteBuf => Value::Bytes(b),
+            T::CharBufArray | T::CharBufPairArray => Value::StrList(b),
+            T::SockAddr => Value::SockAddr(decode_sockaddr(b)?),
+            T::SockTuple => Value::SockTuple(decode_socktuple(b)?),
+            T::FdList => Value::FdList(decode_fdlist(b)?),
+            T::Ipv4Addr => Value::Ipv4(arr(b)),
+            T::Ipv6Addr => Value::Ipv6(arr(b)),
+            T::Ipv4Net => Value::Ipv4Net(arr(b), arr(&b[4..])),
+            T::Ipv6Net => Value::Ipv6Net(arr(b), arr(&b[16..])),
+            T::IpAddr | T::IpNet => match b.len() {
+                4 => Value::Ipv4(arr(b)),
+                16 => Value::Ipv6(arr(b)),
+                _ => {
+                    return Err(DecodeError::Malformed {
+                        ty,
+                        what: "an IP address has 4 or 16 bytes",
+                    });
+                }
+            },
+            T::Dyn => {
+                let ParamExtra::Dynamic(table) = extra else {
+                    return Err(DecodeError::Malformed {
+                        ty,
+                        what: "dynamic parameter without a table",
+                    });
+                };
+                let index = b[0];
+                let Some(alt) = table.get(index as usize) else {
+                    return Err(DecodeError::Malformed {
+                        ty,
+                        what: "dynamic parameter index beyond its table",
+                    });
+                };
+                Value::Dyn {
+                    index,
+                    alt: *alt,
+                    bytes: &b[1..],
+                }
+            }
+            T::None => Value::Bytes(b),
+        };
+        Ok(v)
+    }
+
+    /// For `Dyn`, the selected alternative decoded; other values as they are.
+    pub fn resolve(self) -> Result<(Value<'a>, Option<DynParam>), DecodeError> {
+        match self {
+            Value::Dyn { alt, bytes, .. } => {
+                Ok((Value::decode(alt.ty, ParamExtra::None, bytes)?, Some(alt)))
+            }
+            v => Ok((v, None)),
+        }
+    }
+
+    /// The value as a signed integer, for integer values.
+    pub fn as_i64(&self) -> Option<i64> {
+        match *self {
+            Value::Signed(v) => Some(v),
+            Value::Unsigned(v) => Some(v as i64),
+            _ => None,
+        }
+    }
+
+    /// The value as an unsigned integer, for integer values.
+    pub fn as_u64(&self) -> Option<u64> {
+        match *self {
+            Value::Signed(v) => Some(v as u64),
+            Value::Unsigned(v) => Some(v),
+            _ => None,
+        }
+    }
+}
+
+fn malformed(ty: ParamType, what: &'static str) -> DecodeError {
+    DecodeError::Malformed { ty, what }
+}
+
+fn decode_sockaddr(b: &[u8]) -> Result<SockAddr<'_>, DecodeError> {
+    let ty = ParamType::SockAddr;
+    let family = b[0];
+    let rest = &b[1..];
+    Ok(match family {
+        AF_INET => {
+            if rest.len() < 6 {
+                return Err(malformed(ty, "IPv4 address needs 6 bytes"));
+            }
+            SockAddr::Ipv4 {
+                addr: arr(rest),
+                port: u16::from_le_bytes([rest[4], rest[5]]),
+            }
+        }
+        AF_INET6 => {
+            if rest.len() < 18 {
+                return Err(malformed(ty, "IPv6 address needs 18 bytes"));
+            }
+            SockAddr::Ipv6 {
+                addr: arr(rest),
+                port: u16::from_le_bytes([rest[16], rest[17]]),
+            }
+        }
+        AF_UNIX => SockAddr::Unix {
+            path: until_nul(rest),
+        },
+        _ => SockAddr::Other { family, rest },
+    })
+}
+
+fn decode_socktuple(b: &[u8]) -> Result<SockTuple<'_>, DecodeError> {
+    let ty = ParamType::SockTuple;
+    let family = b[0];
+    let r = &b[1..];
+    Ok(match family {
+        AF_INET => {
+            if r.len() < 12 {
+                return Err(malformed(ty, "IPv4 tuple needs 12 bytes"));
+            }
+            SockTuple::Ipv4 {
+                sip: arr(r),
+                sport: u16::from_le_bytes([r[4], r[5]]),
+                dip: arr(&r[6..]),
+                dport: u16::from_le_bytes([r[10], r[11]]),
+            }
+        }
+        AF_INET6 => {
+            if r.len() < 36 {
+                return Err(malformed(ty, "IPv6 tuple needs 36 bytes"));
+            }
+            SockTuple::Ipv6 {
+                sip: arr(r),
+                sport: u16::from_le_bytes([r[16], r[17]]),
+                dip: arr(&r[18..]),
+                dport: u16::from_le_bytes([r[34], r[35]]),
+            }
+        }
+        AF_UNIX => {
+            if r.len() < 16 {
+                return Err(malformed(ty, "unix tuple needs 16 bytes of addresses"));
+            }
+            SockTuple::Unix {
+                source: u64::from_le_bytes(arr(r)),
+                dest: u64::from_le_bytes(arr(&r[8..])),
+                path: until_nul(&r[16..]),
+            }
+        }
+        _ => SockTuple::Other { family, rest: r },
+    })
+}
+
+fn decode_fdlist(b: &[u8]) -> Result<FdList<'_>, DecodeError> {
+    let ty = ParamType::FdList;
+    if b.len() < 2 {
+        return Err(malformed(ty, "fd list needs a 2-byte count"));
+    }
+    let n = u16::from_le_bytes([b[0], b[1]]) as usize;
+    let need = 2 + n * 10;
+    if b.len() < need {
+        return Err(malformed(ty, "fd list count exceeds its bytes"));
+    }
+    Ok(FdList {
+        entries: &b[2..need],
+    })
+}
+
+/// Print format of a value, resolving `PT_DYN` to the selected alternative's.
+pub fn effective_format(format: PrintFormat, v: &Value<'_>) -> PrintFormat {
+    match v {
+        Value::Dyn { alt, .. } => alt.format,
+        _ => format,
+    }
+}

@@ -1,0 +1,179 @@
+//! `Inspector`: one source of events, read one at a time with [`Inspector::next`], which lends
+//! each event until the next call, as libsinsp's `next()` does.
+
+use std::path::PathBuf;
+
+use crate::capture::RawEvent;
+use crate::capture::file::{FileReader, Metadata};
+use crate::error::{Error, Result};
+use crate::event::EventRef;
+use crate::fields::Field;
+
+enum SourceSpec {
+    File(PathBuf),
+    Live,
+}
+
+/// Configures and builds an [`Inspector`].
+#[derive(Default)]
+pub struct InspectorBuilder {
+    source: Option<SourceSpec>,
+    filter: Option<String>,
+}
+
+impl InspectorBuilder {
+    /// Reads events from a scap capture file (plain or gzip).
+    pub fn file(mut self, path: impl Into<PathBuf>) -> Self {
+        self.source = Some(SourceSpec::File(path.into()));
+        self
+    }
+
+    /// Captures live from the running kernel.
+    pub fn live(mut self) -> Self {
+        self.source = Some(SourceSpec::Live);
+        self
+    }
+
+    /// Keeps only the events that match a Falco filter expression.
+    pub fn filter(mut self, expr: &str) -> Result<Self> {
+        if !expr.trim().is_empty() {
+            self.filter = Some(expr.to_owned());
+        }
+        Ok(self)
+    }
+
+    /// Opens the source.
+    pub fn build(self) -> Result<Inspector> {
+        if let Some(f) = self.filter {
+            return Err(Error::Unsupported(format!("filter expressions ('{f}')")));
+        }
+        match self.source {
+            Some(SourceSpec::File(path)) => {
+                let mut reader = FileReader::open(&path)?;
+                // State-only events update state but are never shown to the user.
+                reader.set_skip_state_only(true);
+                Ok(Inspector {
+                    reader,
+                    num: 0,
+                    leading: true,
+                })
+            }
+            Some(SourceSpec::Live) => Err(Error::Unsupported("live capture".into())),
+            None => Err(Error::Unsupported(
+                "an inspector without a source: call .file(path) or .live()".into(),
+            )),
+        }
+    }
+}
+
+/// Reads events from one source.
+pub struct Inspector {
+    reader: FileReader,
+    num: u64,
+    /// Still in the container events that open a capture (they describe containers and are
+    /// not shown).
+    leading: bool,
+}
+
+/// Container events that sinsp consumes as initial state when they open a capture:
+/// `PPME_CONTAINER_E`, `PPME_CONTAINER_JSON_E`, `PPME_CONTAINER_JSON_2_E`.
+const CONTAINER_EVENTS: [u16; 3] = [228, 272, 324];
+
+impl Inspector {
+    /// Starts configuring an inspector.
+    pub fn builder() -> InspectorBuilder {
+        InspectorBuilder::default()
+    }
+
+    /// The next event, or `None` at the end of the source. The event borrows the inspector
+    /// until the next call.
+    #[allow(clippy::should_implement_trait)]
+    pub fn next(&mut self) -> Result<Option<Event<'_>>> {
+        let Some(raw) = self.reader.next_event()? else {
+            return Ok(None);
+        };
+        self.num += 1;
+        self.leading &= CONTAINER_EVENTS.contains(&raw.event.event_type());
+        Ok(Some(Event {
+            num: raw.number,
+            initial_state: self.leading,
+            raw,
+        }))
+    }
+
+    /// What the capture says about the machine, its processes, fds, users and interfaces.
+    pub fn metadata(&self) -> &Metadata {
+        self.reader.metadata()
+    }
+
+    /// Number of events delivered so far (state-only events are not delivered).
+    pub fn events_read(&self) -> u64 {
+        self.num
+    }
+}
+
+/// One event, lent by [`Inspector::next`].
+#[derive(Debug, Clone, Copy)]
+pub struct Event<'a> {
+    raw: RawEvent<'a>,
+    num: u64,
+    initial_state: bool,
+}
+
+impl<'a> Event<'a> {
+    /// The event's number in the source (`evt.num`), from 1.
+    pub fn number(&self) -> u64 {
+        self.num
+    }
+
+    /// Whether this is an internal event (process info, drop notices, container metadata)
+    /// that sysdig shows only in debug mode. Internal means the `EC_INTERNAL` category, plus
+    /// the exit slots that sysdig 0.29's table still gave that category.
+    pub fn is_internal(&self) -> bool {
+        const OLD_INTERNAL_EXITS: [u16; 3] = [197, 229, 235];
+        let ty = self.raw.event.event_type();
+        self.raw
+            .event
+            .info()
+            .is_some_and(|i| i.category.contains(crate::event::Category::INTERNAL))
+            || OLD_INTERNAL_EXITS.contains(&ty)
+    }
+
+    /// Whether this is one of the container events that open a capture: state for the
+    /// container table, not shown.
+    pub fn is_initial_state(&self) -> bool {
+        self.initial_state
+    }
+
+    /// Whether sysdig shows this event without `-D`: neither internal nor initial state.
+    pub fn is_shown_by_default(&self) -> bool {
+        !self.is_internal() && !self.initial_state
+    }
+
+    /// The event itself: header and parameters.
+    pub fn event(&self) -> &EventRef<'a> {
+        &self.raw.event
+    }
+
+    /// The event with its CPU, dump flags and position in the source.
+    pub fn raw(&self) -> &RawEvent<'a> {
+        &self.raw
+    }
+
+    /// The value of a field (for example `evt.type` or `evt.arg.fd`) as text; `<NA>` when
+    /// the field does not apply to this event. Parses the field name on every call: compile
+    /// it once with [`Field::parse`] and use [`Event::extract`] in loops.
+    pub fn field(&self, name: &str) -> Result<String> {
+        let f = Field::parse(name)?;
+        let mut out = String::new();
+        if !self.extract(&f, &mut out) {
+            out.push_str("<NA>");
+        }
+        Ok(out)
+    }
+
+    /// Appends the value of a compiled field to `out`; false if it does not apply.
+    pub fn extract(&self, field: &Field, out: &mut String) -> bool {
+        field.extract(&self.raw, self.num, out)
+    }
+}
