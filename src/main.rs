@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use peregrine::capture::file::FileWriter;
+use peregrine::capture::file::{FileReader, FileWriter};
 use peregrine::format::Format;
 use peregrine::{Error, Inspector};
 
@@ -58,19 +58,25 @@ fn run(args: Args) -> Result<(), Error> {
             "live capture; read a capture file with -r FILE".into(),
         ));
     };
-    let mut inspector = Inspector::builder().file(path).filter(&filter)?.build()?;
     let limit = args.numevents.unwrap_or(u64::MAX);
 
     if let Some(out) = args.write.as_deref() {
-        let mut writer = FileWriter::create(out, args.compress, inspector.metadata())?;
+        if !filter.is_empty() {
+            return Err(Error::Unsupported(format!("filter expressions ('{filter}')")));
+        }
+        // A straight copy: every event, state-only ones included, with its dump flags.
+        let mut reader = FileReader::open(path)?;
+        let mut writer = FileWriter::create(out, args.compress, reader.metadata())?;
         let mut n = 0;
         while n < limit {
-            let Some(ev) = inspector.next()? else { break };
-            writer.write_event(ev.raw().cpu, ev.raw().flags, ev.event())?;
+            let Some(ev) = reader.next_event()? else { break };
+            writer.write_event(ev.cpu, ev.flags, &ev.event)?;
             n += 1;
         }
         return writer.finish();
     }
+
+    let mut inspector = Inspector::builder().file(path).filter(&filter)?.build()?;
 
     let format = Format::parse(args.print.as_deref().unwrap_or(DEFAULT_FORMAT))?;
     let stdout = io::stdout();
@@ -79,6 +85,11 @@ fn run(args: Args) -> Result<(), Error> {
     let mut n = 0;
     while n < limit {
         let Some(ev) = inspector.next()? else { break };
+        // Like sysdig, -n counts what the inspector returns (internal events too), but not
+        // the container events consumed as initial state.
+        if ev.is_initial_state() {
+            continue;
+        }
         n += 1;
         if !args.debug && !ev.is_shown_by_default() {
             continue;

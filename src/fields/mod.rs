@@ -344,7 +344,7 @@ fn extract_res(ev: &RawEvent<'_>, out: &mut String) -> bool {
             }
         }
     };
-    let Ok(Value::Signed(res)) = p.value() else {
+    let Some(res) = p.value().ok().and_then(|v| v.as_i64()) else {
         return false;
     };
     if res >= 0 {

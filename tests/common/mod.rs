@@ -1,0 +1,107 @@
+//! Shared helpers of the integration tests: where the reference captures are, and running
+//! sysdig and peregrine on them.
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+use std::process::Command;
+
+/// Format of the stateless differential test.
+pub const STATELESS_FORMAT: &str =
+    "%evt.num %evt.rawtime %evt.cpu %evt.dir %evt.type %thread.tid";
+
+/// Captures sysdig 0.29.3 cannot read (pcapng options in the section header).
+pub const SYSDIG_UNREADABLE: &[&str] = &["curl_google_comments.scap"];
+
+/// The shared reference captures, or `None` (with a `SKIPPED:` notice, which CI treats as a
+/// failure) when this checkout has none beside it.
+pub fn shared_captures() -> Option<Vec<PathBuf>> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/captures");
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        println!("SKIPPED: no reference captures at {}", dir.display());
+        return None;
+    };
+    let mut files: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "scap"))
+        .collect();
+    files.sort();
+    assert!(!files.is_empty(), "no .scap files in {}", dir.display());
+    Some(files)
+}
+
+/// One capture by name.
+pub fn shared_capture(name: &str) -> Option<PathBuf> {
+    shared_captures().map(|v| {
+        v.into_iter()
+            .find(|p| p.file_name().is_some_and(|n| n == name))
+            .unwrap_or_else(|| panic!("capture {name} missing"))
+    })
+}
+
+/// Whether sysdig is installed; prints a `SKIPPED:` notice when it is not.
+pub fn have_sysdig() -> bool {
+    let ok = Command::new("sysdig").arg("--version").output().is_ok();
+    if !ok {
+        println!("SKIPPED: sysdig is not installed (apt-get install --no-install-recommends sysdig)");
+    }
+    ok
+}
+
+fn run(cmd: &mut Command) -> (String, String, bool) {
+    let out = cmd.output().expect("failed to run command");
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+        out.status.success(),
+    )
+}
+
+/// Runs `sysdig ARGS` and returns its stdout; panics if it fails.
+pub fn sysdig(args: &[&str]) -> String {
+    let (out, err, ok) = run(Command::new("sysdig").args(args).env("TZ", "UTC"));
+    assert!(ok, "sysdig {args:?} failed: {err}");
+    out
+}
+
+/// Runs `peregrine ARGS`: (stdout, stderr, success).
+pub fn peregrine(args: &[&str]) -> (String, String, bool) {
+    run(Command::new(env!("CARGO_BIN_EXE_peregrine"))
+        .args(args)
+        .env("TZ", "UTC"))
+}
+
+/// Runs `peregrine ARGS` and returns its stdout; panics if it fails.
+pub fn peregrine_ok(args: &[&str]) -> String {
+    let (out, err, ok) = peregrine(args);
+    assert!(ok, "peregrine {args:?} failed: {err}");
+    out
+}
+
+/// Rewrites sysdig 0.29's names of generic syscalls to the current schema's, the one
+/// deliberate difference in stateless output (see docs/DIFFERENCES.md).
+pub fn modern_syscall_names(sysdig_out: &str) -> String {
+    const RENAMES: &[(&str, &str)] = &[
+        (" sigreturn ", " rt_sigreturn "),
+        (" newselect ", " _newselect "),
+        (" llseek ", " _llseek "),
+    ];
+    let mut s = sysdig_out.to_owned();
+    for (old, new) in RENAMES {
+        s = s.replace(old, new);
+    }
+    s
+}
+
+/// First differing line of two outputs, for assertion messages.
+pub fn first_difference(a: &str, b: &str) -> String {
+    for (i, (x, y)) in a.lines().zip(b.lines()).enumerate() {
+        if x != y {
+            return format!("line {}:\n  peregrine: {x}\n  sysdig:    {y}", i + 1);
+        }
+    }
+    format!(
+        "one output is a prefix of the other ({} vs {} lines)",
+        a.lines().count(),
+        b.lines().count()
+    )
+}
