@@ -251,11 +251,11 @@ pub enum FdDetail {
         dest: u64,
         name: Vec<u8>,
     },
-    /// A regular file with its open flags (and device, when the file has it).
+    /// A regular file with its open flags and device (0 when the capture predates it).
     File {
         open_flags: u32,
         name: Vec<u8>,
-        dev: Option<u32>,
+        dev: u32,
     },
     /// Any other type (`fd_type::*`) that carries only a name.
     Named { fd_type: u8, name: Vec<u8> },
@@ -625,9 +625,9 @@ pub(crate) fn read_fdlist(c: &mut Cursor<'_>, v2: bool) -> Result<FdListRecord> 
                 let open_flags = c.u32("open_flags")?;
                 let name = name(c)?;
                 let dev = if sub_len > 0 && sub_len >= c.pos() - start + 4 {
-                    Some(c.u32("dev")?)
+                    c.u32("dev")?
                 } else {
-                    None
+                    0
                 };
                 FdDetail::File {
                     open_flags,
@@ -920,7 +920,7 @@ pub(crate) mod encode {
                         o.push(fd_type::FILE_V2);
                         o.extend_from_slice(&open_flags.to_le_bytes());
                         str16(o, name);
-                        o.extend_from_slice(&dev.unwrap_or(0).to_le_bytes());
+                        o.extend_from_slice(&dev.to_le_bytes());
                     }
                     FdDetail::Named { fd_type, name } => {
                         o.push(*fd_type);
