@@ -17,6 +17,7 @@
 //! What this does not check: the file format itself (V1 widening, block parsing), since
 //! the SDK is fed the bytes Peregrine produced; params beyond the SDK's older table.
 
+use std::collections::BTreeMap;
 use std::net::{Ipv4Addr, Ipv6Addr};
 use std::path::Path;
 
@@ -66,10 +67,18 @@ fn peregrine_json(ty: ParamType, v: Value<'_>) -> Json {
         Value::Str(b) | Value::Bytes(b) => str_or_bytes(b),
         Value::StrList(b) => {
             // NUL-terminated strings; the SDK splits them the same way.
-            let items: Vec<&[u8]> = b.strip_suffix(&[0]).unwrap_or(b).split(|&c| c == 0).collect();
+            let items: Vec<&[u8]> = b
+                .strip_suffix(&[0])
+                .unwrap_or(b)
+                .split(|&c| c == 0)
+                .collect();
             if ty == ParamType::CharBufPairArray {
                 let pairs = items.chunks_exact(2);
-                Json::Array(pairs.map(|p| json!([str_or_bytes(p[0]), str_or_bytes(p[1])])).collect())
+                Json::Array(
+                    pairs
+                        .map(|p| json!([str_or_bytes(p[0]), str_or_bytes(p[1])]))
+                        .collect(),
+                )
             } else {
                 Json::Array(items.into_iter().map(str_or_bytes).collect())
             }
@@ -81,10 +90,20 @@ fn peregrine_json(ty: ParamType, v: Value<'_>) -> Json {
             SockAddr::Other { family, rest } => json!([family, str_or_bytes(rest)]),
         },
         Value::SockTuple(t) => match t {
-            SockTuple::Ipv4 { sip, sport, dip, dport } => {
+            SockTuple::Ipv4 {
+                sip,
+                sport,
+                dip,
+                dport,
+            } => {
                 json!([Ipv4Addr::from(sip), sport, Ipv4Addr::from(dip), dport])
             }
-            SockTuple::Ipv6 { sip, sport, dip, dport } => {
+            SockTuple::Ipv6 {
+                sip,
+                sport,
+                dip,
+                dport,
+            } => {
                 json!([Ipv6Addr::from(sip), sport, Ipv6Addr::from(dip), dport])
             }
             SockTuple::Unix { source, dest, path } => json!([source, dest, str_or_bytes(path)]),
@@ -110,6 +129,9 @@ struct Tally {
     compared_events: u64,
     params: u64,
     skipped_unknown_type: u64,
+    not_compared: u64,
+    /// Non-null compared values per parameter type, to show what the check exercised.
+    per_type: BTreeMap<String, u64>,
     mismatch_count: usize,
     mismatches: Vec<String>,
 }
@@ -124,7 +146,10 @@ fn check_capture(path: &Path, t: &mut Tally) {
             t.mismatches.push(format!("{file}: {msg}"));
         }
     };
-    while let Some(raw) = reader.next_event().unwrap_or_else(|e| panic!("{file}: {e}")) {
+    while let Some(raw) = reader
+        .next_event()
+        .unwrap_or_else(|e| panic!("{file}: {e}"))
+    {
         t.events += 1;
         let ev = raw.event;
         let (num, ty) = (raw.number, ev.event_type());
@@ -133,7 +158,10 @@ fn check_capture(path: &Path, t: &mut Tally) {
             continue;
         }
         let Some(info) = ev.info() else {
-            mismatch(t, format!("event #{num} type {ty}: not in Peregrine's schema"));
+            mismatch(
+                t,
+                format!("event #{num} type {ty}: not in Peregrine's schema"),
+            );
             continue;
         };
         let here = format!("event #{num} type {ty} ({})", info.code);
@@ -151,6 +179,7 @@ fn check_capture(path: &Path, t: &mut Tally) {
             panic!("{file}: {here}: unexpected serde shape {json}");
         };
         t.compared_events += 1;
+        t.not_compared += ev.nparams().saturating_sub(sdk_params.len()) as u64;
         for (i, (sdk_name, sdk_value)) in sdk_params.iter().enumerate().take(ev.nparams()) {
             let Some(param) = ev.param(i) else { break }; // beyond Peregrine's schema
             let ours = match param.value() {
@@ -162,9 +191,20 @@ fn check_capture(path: &Path, t: &mut Tally) {
                 _ => sdk_value.clone(),
             };
             t.params += 1;
+            if !ours.is_null() {
+                *t.per_type
+                    .entry(format!("{:?}", param.info.ty))
+                    .or_default() += 1;
+            }
             if ours != theirs {
                 let name = param.name();
-                mismatch(t, format!("{here} param {i} {name} (SDK: {sdk_name}): peregrine={ours} sdk={theirs} (raw {:?})", param.bytes));
+                mismatch(
+                    t,
+                    format!(
+                        "{here} param {i} {name} (SDK: {sdk_name}): peregrine={ours} sdk={theirs} (raw {:?})",
+                        &param.bytes[..param.bytes.len().min(64)]
+                    ),
+                );
             }
         }
     }
@@ -174,7 +214,10 @@ fn check_capture(path: &Path, t: &mut Tally) {
 fn peregrine_matches_falco_sdk_on_all_captures() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/captures");
     if !dir.is_dir() {
-        println!("SKIPPED: capture directory {} does not exist", dir.display());
+        println!(
+            "SKIPPED: capture directory {} does not exist",
+            dir.display()
+        );
         return;
     }
     let mut files: Vec<_> = std::fs::read_dir(&dir)
@@ -191,17 +234,22 @@ fn peregrine_matches_falco_sdk_on_all_captures() {
         let mut t = Tally::default();
         check_capture(path, &mut t);
         eprintln!(
-            "{}: {} events, {} compared, {} params compared, {} beyond the SDK's table, {} mismatches",
+            "{}: {} events, {} compared, {} params compared ({} beyond the SDK's table), \
+             {} events beyond the SDK's table, {} mismatches",
             path.file_name().unwrap().to_string_lossy(),
             t.events,
             t.compared_events,
             t.params,
+            t.not_compared,
             t.skipped_unknown_type,
             t.mismatch_count,
         );
         total.events += t.events;
         total.compared_events += t.compared_events;
         total.params += t.params;
+        for (ty, n) in t.per_type {
+            *total.per_type.entry(ty).or_default() += n;
+        }
         mismatch_count += t.mismatch_count;
         total.mismatches.extend(t.mismatches);
     }
@@ -209,9 +257,17 @@ fn peregrine_matches_falco_sdk_on_all_captures() {
         "total: {} events, {} compared, {} params compared",
         total.events, total.compared_events, total.params
     );
+    eprintln!("non-empty values compared per type: {:?}", total.per_type);
     for m in total.mismatches.iter().take(MAX_REPORTED) {
         eprintln!("MISMATCH {m}");
     }
-    assert_eq!(mismatch_count, 0, "Peregrine and falco_event disagree (first ones above)");
-    assert!(total.params > 100_000, "too few params compared: {}", total.params);
+    assert_eq!(
+        mismatch_count, 0,
+        "Peregrine and falco_event disagree (first ones above)"
+    );
+    assert!(
+        total.params > 100_000,
+        "too few params compared: {}",
+        total.params
+    );
 }

@@ -197,6 +197,20 @@ impl FileReader {
     }
 
     fn read_preamble(&mut self) -> Result<()> {
+        // Check the block type before trusting any length: a file that is not a capture
+        // should say so, not complain about a length.
+        let have = self.input.fill(4).map_err(|e| self.io(e))?;
+        if have >= 4 {
+            let ty = u32::from_le_bytes(self.input.available()[..4].try_into().unwrap());
+            if ty != blocks::SHB {
+                return Err(Error::Malformed {
+                    offset: 0,
+                    what: format!(
+                        "not a scap capture: first block has type {ty:#x}, expected a section header"
+                    ),
+                });
+            }
+        }
         match self.block_header()? {
             Some((blocks::SHB, total)) => self.read_section(total)?,
             Some((ty, _)) => {
