@@ -15,10 +15,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         md.ipv6_interfaces.len()
     );
     while let Some(e) = r.next_event()? {
-        println!(
-            "{} cpu={} flags={} {:?}",
-            e.number, e.cpu, e.flags, e.event
-        );
+        println!("{} cpu={} flags={} {:?}", e.number, e.cpu, e.flags, e.event);
     }
     Ok(())
 }

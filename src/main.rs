@@ -62,14 +62,18 @@ fn run(args: Args) -> Result<(), Error> {
 
     if let Some(out) = args.write.as_deref() {
         if !filter.is_empty() {
-            return Err(Error::Unsupported(format!("filter expressions ('{filter}')")));
+            return Err(Error::Unsupported(format!(
+                "filter expressions ('{filter}')"
+            )));
         }
         // A straight copy: every event, state-only ones included, with its dump flags.
         let mut reader = FileReader::open(path)?;
         let mut writer = FileWriter::create(out, args.compress, reader.metadata())?;
         let mut n = 0;
         while n < limit {
-            let Some(ev) = reader.next_event()? else { break };
+            let Some(ev) = reader.next_event()? else {
+                break;
+            };
             writer.write_event(ev.cpu, ev.flags, &ev.event)?;
             n += 1;
         }

@@ -49,7 +49,10 @@ fn block_ends(bytes: &[u8]) -> Vec<(usize, bool)> {
         let ty = u32::from_le_bytes(bytes[at..at + 4].try_into().unwrap());
         let len = u32::from_le_bytes(bytes[at + 4..at + 8].try_into().unwrap()) as usize;
         at += len;
-        let event = matches!(ty, 0x204 | 0x8010ABCD | 0x208 | 0x216 | 0x217 | 0x221 | 0x222);
+        let event = matches!(
+            ty,
+            0x204 | 0x8010ABCD | 0x208 | 0x216 | 0x217 | 0x221 | 0x222
+        );
         ends.push((at, event));
     }
     ends
@@ -181,7 +184,18 @@ fn corrupted_block_lengths_give_errors_not_panics() {
     let mut blocks = 0;
     while at + 8 <= bytes.len() {
         let len = u32::from_le_bytes(bytes[at + 4..at + 8].try_into().unwrap());
-        for bad in [0u32, 1, 4, 11, 12, 13, len - 4, len + 4, 0x7fff_ffff, u32::MAX] {
+        for bad in [
+            0u32,
+            1,
+            4,
+            11,
+            12,
+            13,
+            len - 4,
+            len + 4,
+            0x7fff_ffff,
+            u32::MAX,
+        ] {
             let mut copy = bytes.clone();
             copy[at + 4..at + 8].copy_from_slice(&bad.to_le_bytes());
             let _ = read_bytes(copy);
@@ -219,7 +233,7 @@ fn event_with_too_many_params_is_rejected_with_its_number() {
     let (events, end) = read_bytes(bytes);
     let msg = end.unwrap_err().to_string();
     assert!(
-        msg.starts_with(&format!("invalid event #"))
+        msg.starts_with("invalid event #")
             && msg.ends_with(&format!(
                 "(block at byte offset {start}): 1000 parameters, more than the maximum of 32"
             )),

@@ -47,7 +47,11 @@ fn read_write_read_gives_identical_events_and_metadata() {
             write_all(&out, gzip, &md, &events);
             let (md2, events2) = read_all(&out);
             assert_eq!(md2, md, "{}: metadata differs after writing", f.display());
-            assert!(events2 == events, "{}: events differ after writing", f.display());
+            assert!(
+                events2 == events,
+                "{}: events differ after writing",
+                f.display()
+            );
             assert_eq!(FileReader::open(&out).unwrap().is_compressed(), gzip);
         }
         eprintln!("{}: {} events round-tripped", f.display(), events.len());

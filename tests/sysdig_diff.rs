@@ -61,10 +61,16 @@ fn time_and_result_fields_match_sysdig() {
         let path = f.to_str().unwrap();
         let ours = peregrine_ok(&["-r", path, "-p", format]);
         let theirs = sysdig(&["-r", path, "-p", format]);
-        assert!(ours == theirs, "{name}: {}", first_difference(&ours, &theirs));
+        assert!(
+            ours == theirs,
+            "{name}: {}",
+            first_difference(&ours, &theirs)
+        );
         all.push_str(&ours);
     }
-    assert!(all.contains(" ENOENT\n") && all.contains(" SUCCESS\n") && all.contains(" EINPROGRESS\n"));
+    assert!(
+        all.contains(" ENOENT\n") && all.contains(" SUCCESS\n") && all.contains(" EINPROGRESS\n")
+    );
 }
 
 /// A capture whose section header carries pcapng options reads like the same capture

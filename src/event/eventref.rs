@@ -22,7 +22,11 @@ pub enum EventError {
     /// The parameter length array does not fit in the event.
     LengthsOverflow { nparams: u32, len: u32 },
     /// A parameter's length runs past the end of the event.
-    ParamOverflow { index: usize, param_len: u32, len: u32 },
+    ParamOverflow {
+        index: usize,
+        param_len: u32,
+        len: u32,
+    },
 }
 
 impl fmt::Display for EventError {

@@ -262,7 +262,8 @@ pub fn push_flag_names(out: &mut String, table: &[FlagName], val: u32) {
             out.push_str(f.name);
             return;
         }
-        if (f.value == 0 && initial == 0) || (f.value != 0 && rest & f.value == f.value && rest != 0)
+        if (f.value == 0 && initial == 0)
+            || (f.value != 0 && rest & f.value == f.value && rest != 0)
         {
             out.push_str(sep);
             out.push_str(f.name);

@@ -79,11 +79,22 @@ impl std::error::Error for DecodeError {}
 /// A socket address (`PT_SOCKADDR`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SockAddr<'a> {
-    Ipv4 { addr: [u8; 4], port: u16 },
-    Ipv6 { addr: [u8; 16], port: u16 },
-    Unix { path: &'a [u8] },
+    Ipv4 {
+        addr: [u8; 4],
+        port: u16,
+    },
+    Ipv6 {
+        addr: [u8; 16],
+        port: u16,
+    },
+    Unix {
+        path: &'a [u8],
+    },
     /// Another family: only its number is carried.
-    Other { family: u8, rest: &'a [u8] },
+    Other {
+        family: u8,
+        rest: &'a [u8],
+    },
 }
 
 /// Both ends of a connection (`PT_SOCKTUPLE`).

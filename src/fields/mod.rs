@@ -88,7 +88,13 @@ const fn field(
 
 /// Every field Peregrine knows, in `-l` order.
 pub static FIELDS: &[FieldInfo] = &[
-    field("evt.num", FieldType::Uint64, ArgKind::None, Kind::Num, "event number"),
+    field(
+        "evt.num",
+        FieldType::Uint64,
+        ArgKind::None,
+        Kind::Num,
+        "event number",
+    ),
     field(
         "evt.time",
         FieldType::CharBuf,

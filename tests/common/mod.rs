@@ -6,18 +6,24 @@ use std::path::PathBuf;
 use std::process::Command;
 
 /// Format of the stateless differential test.
-pub const STATELESS_FORMAT: &str =
-    "%evt.num %evt.rawtime %evt.cpu %evt.dir %evt.type %thread.tid";
+pub const STATELESS_FORMAT: &str = "%evt.num %evt.rawtime %evt.cpu %evt.dir %evt.type %thread.tid";
 
 /// Captures sysdig 0.29.3 cannot read (pcapng options in the section header).
 pub const SYSDIG_UNREADABLE: &[&str] = &["curl_google_comments.scap"];
+
+/// Prints a `SKIPPED:` notice straight to stdout, past the test harness's capture, so that
+/// CI sees it (and fails the run) even when the test passes.
+pub fn skip(why: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stdout(), "SKIPPED: {why}");
+}
 
 /// The shared reference captures, or `None` (with a `SKIPPED:` notice, which CI treats as a
 /// failure) when this checkout has none beside it.
 pub fn shared_captures() -> Option<Vec<PathBuf>> {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/captures");
     let Ok(entries) = std::fs::read_dir(&dir) else {
-        println!("SKIPPED: no reference captures at {}", dir.display());
+        skip(&format!("no reference captures at {}", dir.display()));
         return None;
     };
     let mut files: Vec<PathBuf> = entries
@@ -42,7 +48,7 @@ pub fn shared_capture(name: &str) -> Option<PathBuf> {
 pub fn have_sysdig() -> bool {
     let ok = Command::new("sysdig").arg("--version").output().is_ok();
     if !ok {
-        println!("SKIPPED: sysdig is not installed (apt-get install --no-install-recommends sysdig)");
+        skip("sysdig is not installed (apt-get install --no-install-recommends sysdig)");
     }
     ok
 }

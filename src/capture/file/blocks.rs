@@ -258,7 +258,10 @@ pub enum FdDetail {
         dev: u32,
     },
     /// Any other type (`fd_type::*`) that carries only a name.
-    Named { fd_type: u8, name: Vec<u8> },
+    Named {
+        fd_type: u8,
+        name: Vec<u8>,
+    },
     /// `SCAP_FD_UNKNOWN`: no detail.
     Unknown,
 }
@@ -454,7 +457,11 @@ fn terminate_list(mut v: Vec<u8>) -> Vec<u8> {
 }
 
 /// Reads every thread of a process list block body (padding included).
-pub(crate) fn read_proclist(c: &mut Cursor<'_>, version: u8, out: &mut Vec<ThreadRecord>) -> Result<()> {
+pub(crate) fn read_proclist(
+    c: &mut Cursor<'_>,
+    version: u8,
+    out: &mut Vec<ThreadRecord>,
+) -> Result<()> {
     while c.remaining() >= 4 {
         let start = c.pos();
         let sub_len = if version >= 9 {

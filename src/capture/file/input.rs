@@ -5,7 +5,7 @@
 
 use std::io::{self, Read};
 
-const CHUNK: usize = 256 * 1024;
+const CHUNK: usize = 1024 * 1024;
 
 pub(crate) struct Input {
     inner: Box<dyn Read + Send>,

@@ -2,7 +2,7 @@
 //! in constant memory, that lends each event in place.
 
 use std::fs::File;
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufReader, Read};
 use std::path::Path;
 
 use flate2::bufread::MultiGzDecoder;
@@ -74,16 +74,29 @@ impl FileReader {
 
     /// Reads a capture from any byte stream. Reads the section header and the metadata
     /// blocks up to the first event.
-    pub fn new(r: impl Read + Send + 'static) -> Result<Self> {
-        let mut br = BufReader::with_capacity(256 * 1024, r);
-        let head = br
-            .fill_buf()
-            .map_err(|source| Error::Stream { offset: 0, source })?;
-        let compressed = head.starts_with(&[0x1f, 0x8b]);
+    pub fn new(mut r: impl Read + Send + 'static) -> Result<Self> {
+        // Sniff the gzip magic from the first two bytes, then hand them back in front of the
+        // rest. Plain streams are read straight into the reader's own buffer (no second
+        // buffer, no extra copy); gzip ones through a buffered decoder.
+        let mut head = [0u8; 2];
+        let mut got = 0;
+        while got < head.len() {
+            match r.read(&mut head[got..]) {
+                Ok(0) => break,
+                Ok(k) => got += k,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(source) => return Err(Error::Stream { offset: 0, source }),
+            }
+        }
+        let compressed = got == 2 && head == [0x1f, 0x8b];
+        let stream = std::io::Cursor::new(head[..got].to_vec()).chain(r);
         let inner: Box<dyn Read + Send> = if compressed {
-            Box::new(MultiGzDecoder::new(br))
+            Box::new(MultiGzDecoder::new(BufReader::with_capacity(
+                256 * 1024,
+                stream,
+            )))
         } else {
-            Box::new(br)
+            Box::new(stream)
         };
         let mut reader = FileReader {
             input: Input::new(inner),

@@ -27,7 +27,7 @@ fn build_block(buf: &mut Vec<u8>, ty: u32, body: impl FnOnce(&mut Vec<u8>)) {
     buf.extend_from_slice(&ty.to_le_bytes());
     buf.extend_from_slice(&[0; 4]);
     body(buf);
-    while buf.len() % 4 != 0 {
+    while !buf.len().is_multiple_of(4) {
         buf.push(0);
     }
     let total = (buf.len() + 4) as u32;
