@@ -275,3 +275,95 @@ impl<'a> Param<'a> {
         Value::decode(self.info.ty, self.info.extra, self.bytes)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Builds an event of type `ty` with the given parameter values (u16 lengths).
+    fn event(ty: u16, params: &[&[u8]]) -> Vec<u8> {
+        let len = HEADER_LEN + 2 * params.len() + params.iter().map(|p| p.len()).sum::<usize>();
+        let mut b = Vec::with_capacity(len);
+        b.extend_from_slice(&7u64.to_le_bytes());
+        b.extend_from_slice(&42u64.to_le_bytes());
+        b.extend_from_slice(&(len as u32).to_le_bytes());
+        b.extend_from_slice(&ty.to_le_bytes());
+        b.extend_from_slice(&(params.len() as u32).to_le_bytes());
+        for p in params {
+            b.extend_from_slice(&(p.len() as u16).to_le_bytes());
+        }
+        for p in params {
+            b.extend_from_slice(p);
+        }
+        b
+    }
+
+    #[test]
+    fn close_exit_params_decode_by_index_and_name() {
+        // close exit (5): res ERRNO, fd FD.
+        let bytes = event(5, &[&(-9i64).to_le_bytes(), &3i64.to_le_bytes()]);
+        let ev = EventRef::new(&bytes).unwrap();
+        assert_eq!((ev.ts(), ev.tid(), ev.name()), (7, 42, "close"));
+        assert_eq!(ev.direction(), Direction::Exit);
+        assert_eq!(ev.param(0).unwrap().value(), Ok(Value::Signed(-9)));
+        assert_eq!(ev.param_by_name("fd").unwrap().value(), Ok(Value::Signed(3)));
+        assert!(ev.param(2).is_none());
+    }
+
+    #[test]
+    fn param_running_past_the_end_is_rejected() {
+        let mut bytes = event(5, &[&(-9i64).to_le_bytes()]);
+        bytes[26] = 9; // length 9 for an 8-byte value
+        assert_eq!(
+            EventRef::new(&bytes).unwrap_err(),
+            EventError::ParamOverflow {
+                index: 0,
+                param_len: 9,
+                len: 36
+            }
+        );
+    }
+
+    #[test]
+    fn wrong_size_integer_is_a_decode_error() {
+        let bytes = event(5, &[&[1, 2, 3]]);
+        let ev = EventRef::new(&bytes).unwrap();
+        assert_eq!(
+            ev.param(0).unwrap().value(),
+            Err(DecodeError::WrongSize {
+                ty: super::super::ParamType::Errno,
+                expected: 8,
+                got: 3
+            })
+        );
+    }
+
+    proptest! {
+        /// No byte string makes validation or decoding panic or read out of bounds.
+        #[test]
+        fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..400)) {
+            if let Ok(ev) = EventRef::new(&bytes) {
+                for p in ev.params() {
+                    let _ = p.value();
+                }
+                prop_assert!(ev.len() as usize <= bytes.len());
+            }
+        }
+
+        /// Well-formed events of any type decode every parameter they carry, and the lengths
+        /// give back the bytes that were encoded.
+        #[test]
+        fn encoded_params_come_back(ty in 0u16..454, params in proptest::collection::vec(
+            proptest::collection::vec(any::<u8>(), 0..40), 0..8)) {
+            prop_assume!(!large_lengths(ty));
+            let slices: Vec<&[u8]> = params.iter().map(|p| p.as_slice()).collect();
+            let bytes = event(ty, &slices);
+            let ev = EventRef::new(&bytes).unwrap();
+            prop_assert_eq!(ev.nparams(), params.len());
+            for (i, p) in params.iter().enumerate() {
+                prop_assert_eq!(ev.param_bytes(i).unwrap(), p.as_slice());
+            }
+        }
+    }
+}

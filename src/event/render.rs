@@ -473,3 +473,42 @@ pub fn render(info: &ParamInfo, value: Value<'_>, raw: &mut String, resolved: &m
         (_, Value::Dyn { .. }) => raw.push_str("INVALID DYNAMIC PARAMETER"),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::schema::flag_table;
+
+    fn flags(table: &str, v: u32) -> String {
+        let mut s = String::new();
+        push_flag_names(&mut s, flag_table(table).unwrap(), v);
+        s
+    }
+
+    #[test]
+    fn open_flags_render_as_sysdig_does() {
+        // O_RDWR (3) wins over O_WRONLY|O_RDONLY because it comes first in the table.
+        assert_eq!(flags("file_flags", 3), "O_RDWR");
+        assert_eq!(flags("file_flags", 1 | (1 << 12)), "O_RDONLY|O_CLOEXEC");
+        assert_eq!(flags("access_flags", 0), "F_OK");
+    }
+
+    #[test]
+    fn errno_and_signal_names() {
+        assert_eq!(errno_name(2), Some("ENOENT"));
+        assert_eq!(errno_name(115), Some("EINPROGRESS"));
+        assert_eq!(errno_name(100_000), None);
+        assert_eq!(signal_name(9), Some("SIGKILL"));
+    }
+
+    #[test]
+    fn buffers_show_printable_ascii_and_are_cut_at_the_limit() {
+        let mut s = String::new();
+        push_buffer_dots(&mut s, b"GET /\r\n\x00", 80);
+        assert_eq!(s, "GET /...");
+        let mut s = String::new();
+        push_buffer_dots(&mut s, &[b'a'; 100], 80);
+        assert_eq!(s.len(), 80);
+        assert!(s.ends_with("a..."));
+    }
+}
