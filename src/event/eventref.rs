@@ -307,7 +307,10 @@ mod tests {
         assert_eq!((ev.ts(), ev.tid(), ev.name()), (7, 42, "close"));
         assert_eq!(ev.direction(), Direction::Exit);
         assert_eq!(ev.param(0).unwrap().value(), Ok(Value::Signed(-9)));
-        assert_eq!(ev.param_by_name("fd").unwrap().value(), Ok(Value::Signed(3)));
+        assert_eq!(
+            ev.param_by_name("fd").unwrap().value(),
+            Ok(Value::Signed(3))
+        );
         assert!(ev.param(2).is_none());
     }
 
