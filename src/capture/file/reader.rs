@@ -324,7 +324,7 @@ impl FileReader {
         self.input.consume(std::mem::take(&mut self.pending));
         // Find the next event block, handling metadata and skipped events, without keeping
         // a borrow of the buffer across iterations.
-        let (total, kind) = loop {
+        let (total, kind, pre) = loop {
             let Some((ty, total)) = self.block_header()? else {
                 return Ok(None);
             };
@@ -364,14 +364,13 @@ impl FileReader {
                 self.input.consume(total);
                 continue;
             }
-            break (total, kind);
+            break (total, kind, pre);
         };
         let offset = self.input.offset();
         let number = self.events + 1;
         self.pending = total;
         self.events = number;
         let body = &self.input.available()[8..total - 4];
-        let pre = if kind.has_flags { 6 } else { 2 };
         let cpu = u16::from_le_bytes([body[0], body[1]]);
         let flags = if kind.has_flags {
             u32::from_le_bytes(body[2..6].try_into().unwrap())
