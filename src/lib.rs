@@ -20,6 +20,8 @@ pub mod event;
 pub mod fields;
 pub mod format;
 mod inspector;
+pub mod parse;
+pub mod state;
 
 pub use error::{Error, Result};
 pub use inspector::{Event, Inspector, InspectorBuilder};

@@ -10,8 +10,9 @@ use peregrine::capture::file::{FileReader, FileWriter};
 use peregrine::format::Format;
 use peregrine::{Error, Inspector};
 
-/// Format used until the stateful default line (process names, `evt.info`) lands.
-const DEFAULT_FORMAT: &str = "*%evt.num %evt.time %evt.cpu (%thread.tid) %evt.dir %evt.type";
+/// sysdig's default line.
+const DEFAULT_FORMAT: &str =
+    "*%evt.num %evt.outputtime %evt.cpu %proc.name (%thread.tid) %evt.dir %evt.type %evt.info";
 
 #[derive(Parser, Debug)]
 #[command(
@@ -98,7 +99,7 @@ fn run(args: Args) -> Result<(), Error> {
         if !args.debug && !ev.is_shown_by_default() {
             continue;
         }
-        if format.render(ev.raw(), ev.number(), &mut line) {
+        if format.render(ev.view(), &mut line) {
             line.push('\n');
             if let Err(e) = out.write_all(line.as_bytes()) {
                 return broken_pipe_ok(e);

@@ -62,6 +62,28 @@ impl fmt::Display for EventError {
 
 impl std::error::Error for EventError {}
 
+/// The validated layout of an event, without its bytes.
+#[derive(Clone, Copy)]
+pub(crate) struct EventShape {
+    ends: [u32; MAX_EVENT_PARAMS],
+    values_start: u32,
+    nparams: u8,
+    len: u32,
+}
+
+impl EventShape {
+    /// The event again over `buf`, which must start with the very bytes the shape was taken
+    /// from. `None` if `buf` is too short (the layout is then not trusted).
+    pub(crate) fn attach<'a>(&self, buf: &'a [u8]) -> Option<EventRef<'a>> {
+        Some(EventRef {
+            bytes: buf.get(..self.len as usize)?,
+            ends: self.ends,
+            values_start: self.values_start,
+            nparams: self.nparams,
+        })
+    }
+}
+
 /// A borrowed, validated raw event. Constructing it checks every length, so parameter access
 /// afterwards cannot read out of bounds.
 #[derive(Clone, Copy)]
@@ -147,6 +169,17 @@ impl<'a> EventRef<'a> {
             values_start: values_start as u32,
             nparams: nparams as u8,
         })
+    }
+
+    /// What validation found, to lend the same bytes again later without checking them
+    /// twice.
+    pub(crate) fn shape(&self) -> EventShape {
+        EventShape {
+            ends: self.ends,
+            values_start: self.values_start,
+            nparams: self.nparams,
+            len: self.bytes.len() as u32,
+        }
     }
 
     /// The event's bytes, exactly `len` of them.

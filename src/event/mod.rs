@@ -10,6 +10,7 @@ pub mod schema;
 pub mod table;
 pub mod value;
 
+pub(crate) use eventref::EventShape;
 pub use eventref::{EventError, EventRef, HEADER_LEN, Param, large_lengths};
 pub use schema::{
     Category, Direction, EVENT_MAX, EventFlags, EventInfo, FlagName, MAX_EVENT_PARAMS, ParamExtra,

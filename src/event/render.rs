@@ -238,8 +238,10 @@ pub fn push_buffer_dots(out: &mut String, b: &[u8], max: usize) {
 
 fn push_number(out: &mut String, v: Value<'_>, format: PrintFormat) {
     let _ = match (v, format) {
-        (Value::Signed(n), PrintFormat::Oct) => write!(out, "{:#o}", n),
-        (Value::Unsigned(n), PrintFormat::Oct) => write!(out, "{:#o}", n),
+        // C's `%#o`: a leading 0 unless the value is 0.
+        (Value::Signed(0) | Value::Unsigned(0), PrintFormat::Oct) => write!(out, "0"),
+        (Value::Signed(n), PrintFormat::Oct) => write!(out, "0{:o}", n),
+        (Value::Unsigned(n), PrintFormat::Oct) => write!(out, "0{:o}", n),
         (Value::Signed(n), PrintFormat::Hex) => write!(out, "{:X}", n),
         (Value::Unsigned(n), PrintFormat::Hex) => write!(out, "{:X}", n),
         (Value::Signed(n), PrintFormat::PaddedDec) => write!(out, "{:09}", n),
@@ -283,17 +285,65 @@ pub fn push_enum_names(out: &mut String, table: &[FlagName], val: u32) {
     }
 }
 
-fn push_ipv4(out: &mut String, a: [u8; 4]) {
+/// `a.b.c.d`.
+pub fn push_ipv4(out: &mut String, a: [u8; 4]) {
     let _ = write!(out, "{}.{}.{}.{}", a[0], a[1], a[2], a[3]);
 }
 
-fn push_ipv6(out: &mut String, a: [u8; 16]) {
-    let _ = write!(out, "{}", std::net::Ipv6Addr::from(a));
+/// An IPv6 address as glibc's `inet_ntop` writes it: lowercase hex groups, the longest run
+/// of two or more zero groups (the first, on a tie) as `::`, and an embedded IPv4 address in
+/// dotted form for `::a.b.c.d` and `::ffff:a.b.c.d`.
+pub fn push_ipv6(out: &mut String, a: [u8; 16]) {
+    let words: [u16; 8] = std::array::from_fn(|i| u16::from_be_bytes([a[2 * i], a[2 * i + 1]]));
+    // Longest run of zero words.
+    let (mut best, mut best_len) = (usize::MAX, 0);
+    let mut i = 0;
+    while i < 8 {
+        if words[i] == 0 {
+            let start = i;
+            while i < 8 && words[i] == 0 {
+                i += 1;
+            }
+            if i - start > best_len {
+                (best, best_len) = (start, i - start);
+            }
+        } else {
+            i += 1;
+        }
+    }
+    if best_len < 2 {
+        best = usize::MAX;
+    }
+    let mut i = 0;
+    while i < 8 {
+        if i == best {
+            out.push(':');
+            i += best_len;
+            if i == 8 {
+                out.push(':');
+            }
+            continue;
+        }
+        if i != 0 {
+            out.push(':');
+        }
+        let embedded_v4 =
+            i == 6 && best == 0 && (best_len == 6 || (best_len == 5 && words[5] == 0xffff));
+        if embedded_v4 {
+            push_ipv4(out, [a[12], a[13], a[14], a[15]]);
+            return;
+        }
+        let _ = write!(out, "{:x}", words[i]);
+        i += 1;
+    }
 }
 
+/// The IPv4 address inside an IPv6 one that libsinsp takes for IPv4: `::ffff:a.b.c.d`, and
+/// also any address whose first 80 bits and bits 80..128 are zero (`::`).
 fn ipv4_mapped(a: &[u8; 16]) -> Option<[u8; 4]> {
-    (a[..10].iter().all(|&b| b == 0) && a[10] == 0xff && a[11] == 0xff)
-        .then(|| [a[12], a[13], a[14], a[15]])
+    let v4 = a[..10].iter().all(|&b| b == 0)
+        && ((a[10] == 0xff && a[11] == 0xff) || a[10..].iter().all(|&b| b == 0));
+    v4.then(|| [a[12], a[13], a[14], a[15]])
 }
 
 /// Renders one decoded parameter. `raw` receives the plain value, `resolved` its symbolic
@@ -381,6 +431,18 @@ pub fn render(info: &ParamInfo, value: Value<'_>, raw: &mut String, resolved: &m
                     sep = " ";
                 }
             }
+        }
+        // libsinsp prints unsigned 32- and 64-bit values with a signed conversion unless
+        // they are shown in octal or hex: u64::MAX shows as -1.
+        (T::Uint32, Value::Unsigned(n))
+            if !matches!(format, PrintFormat::Oct | PrintFormat::Hex) =>
+        {
+            push_number(raw, Value::Signed(i64::from(n as u32 as i32)), format)
+        }
+        (T::Uint64, Value::Unsigned(n))
+            if !matches!(format, PrintFormat::Oct | PrintFormat::Hex) =>
+        {
+            push_number(raw, Value::Signed(n as i64), format)
         }
         (_, Value::Signed(_) | Value::Unsigned(_)) => push_number(raw, value, format),
         (_, Value::Double(d)) => {
@@ -491,6 +553,23 @@ mod tests {
         assert_eq!(flags("file_flags", 3), "O_RDWR");
         assert_eq!(flags("file_flags", 1 | (1 << 12)), "O_RDONLY|O_CLOEXEC");
         assert_eq!(flags("access_flags", 0), "F_OK");
+    }
+
+    #[test]
+    fn ipv6_addresses_print_as_inet_ntop_does() {
+        let v6 = |s: &str| {
+            let mut out = String::new();
+            push_ipv6(&mut out, s.parse::<std::net::Ipv6Addr>().unwrap().octets());
+            out
+        };
+        assert_eq!(v6("::"), "::");
+        assert_eq!(v6("::1"), "::1");
+        assert_eq!(v6("2001:db8::3"), "2001:db8::3");
+        assert_eq!(v6("::ffff:10.0.0.1"), "::ffff:10.0.0.1");
+        assert_eq!(v6("::10.0.0.1"), "::10.0.0.1");
+        assert_eq!(v6("1:0:0:2:0:0:0:3"), "1:0:0:2::3");
+        assert_eq!(v6("1:0:0:2:0:0:3:4"), "1::2:0:0:3:4");
+        assert_eq!(v6("fe80::1:0:0"), "fe80::1:0:0");
     }
 
     #[test]

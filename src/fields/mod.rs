@@ -2,37 +2,63 @@
 //! are looked up once (when a format or filter is compiled) and then extracted per event
 //! without name look-ups.
 //!
-//! This registry holds the fields that need no state (`evt.*`, `thread.tid`); the state layer
-//! adds `proc.*`, `fd.*` and the others.
+//! Values are rendered as sysdig 0.29 prints them (the same numbers, the same empty strings,
+//! the same `<NA>` texts), so that output compares byte for byte.
 
+mod args;
+mod evt;
+mod fd;
+mod proc;
+mod sc_category;
 mod time;
+mod view;
 
-use std::fmt::Write;
+pub use view::{EventContext, EventView};
 
-use crate::capture::RawEvent;
+use std::cell::RefCell;
+
 use crate::error::{Error, Result};
-use crate::event::render;
-use crate::event::{Direction, ParamType, Value};
+use crate::event::Value;
 
 /// The type of a field's value, as `-l` lists it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FieldType {
+    Int16,
+    Int32,
     Int64,
-    Uint64,
     Uint32,
+    Uint64,
     CharBuf,
+    ByteBuf,
+    Bool,
     AbsTime,
+    RelTime,
+    Double,
+    IpAddr,
+    IpNet,
+    Port,
+    Dynamic,
 }
 
 impl FieldType {
     /// The libsinsp name of the type.
     pub fn name(self) -> &'static str {
         match self {
+            FieldType::Int16 => "INT16",
+            FieldType::Int32 => "INT32",
             FieldType::Int64 => "INT64",
-            FieldType::Uint64 => "UINT64",
             FieldType::Uint32 => "UINT32",
+            FieldType::Uint64 => "UINT64",
             FieldType::CharBuf => "CHARBUF",
+            FieldType::ByteBuf => "BYTEBUF",
+            FieldType::Bool => "BOOL",
             FieldType::AbsTime => "ABSTIME",
+            FieldType::RelTime => "RELTIME",
+            FieldType::Double => "DOUBLE",
+            FieldType::IpAddr => "IPADDR",
+            FieldType::IpNet => "IPNET",
+            FieldType::Port => "PORT",
+            FieldType::Dynamic => "DYNAMIC",
         }
     }
 }
@@ -41,23 +67,23 @@ impl FieldType {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ArgKind {
     None,
-    /// `.NAME` or `[N]`: a parameter of the event.
+    /// `.NAME` or `[N]`: a parameter of the event (required).
     Param,
+    /// `[N]`: an ancestor level (optional; none means the process itself).
+    Level,
+    /// `.NAME`: a cgroup subsystem (required).
+    Subsys,
 }
 
+/// Where a field may be used.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Kind {
-    Num,
-    Time,
-    RawTime,
-    DateTime,
-    Cpu,
-    Dir,
-    Type,
-    Res,
-    Arg,
-    RawArg,
-    Tid,
+pub enum Usage {
+    /// In formats and filters, listed by `-l`.
+    Any,
+    /// Only in filters (`fd.ip`, `fd.port`, ...).
+    FilterOnly,
+    /// Usable, not listed (libsinsp's table-only fields).
+    Hidden,
 }
 
 /// One entry of the registry.
@@ -66,11 +92,218 @@ pub struct FieldInfo {
     pub name: &'static str,
     pub ty: FieldType,
     pub arg: ArgKind,
+    pub usage: Usage,
     pub description: &'static str,
     kind: Kind,
 }
 
-const fn field(
+/// Every extractor. The registry maps names to these.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    // evt
+    Num,
+    Time,
+    TimeS,
+    TimeIso8601,
+    DateTime,
+    DateTimeS,
+    RawTime,
+    RawTimeS,
+    RawTimeNs,
+    RelTime,
+    RelTimeS,
+    RelTimeNs,
+    PluginName,
+    PluginInfo,
+    Latency,
+    LatencyS,
+    LatencyNs,
+    LatencyQuantized,
+    LatencyHuman,
+    DeltaTime,
+    DeltaTimeS,
+    DeltaTimeNs,
+    OutputTime,
+    Dir,
+    Type,
+    TypeIs,
+    SyscallType,
+    Category,
+    Cpu,
+    Args,
+    Arg,
+    RawArg,
+    Info,
+    Buffer,
+    BufLen,
+    Res,
+    RawRes,
+    Failed,
+    IsIo,
+    IsIoRead,
+    IsIoWrite,
+    IoDir,
+    IsWait,
+    WaitLatency,
+    IsSyslog,
+    Count,
+    CountError,
+    CountErrorFile,
+    CountErrorNet,
+    CountErrorMemory,
+    CountErrorOther,
+    CountExit,
+    CountProcinfo,
+    CountThreadinfo,
+    Around,
+    AbsPath,
+    AbsPathSrc,
+    AbsPathDst,
+    BufLenIn,
+    BufLenOut,
+    BufLenFile,
+    BufLenFileIn,
+    BufLenFileOut,
+    BufLenNet,
+    BufLenNetIn,
+    BufLenNetOut,
+    IsOpenRead,
+    IsOpenWrite,
+    IsOpenExec,
+    // proc / thread
+    Pid,
+    Exe,
+    Name,
+    ProcArgs,
+    Env,
+    Cmdline,
+    Exeline,
+    Cwd,
+    NThreads,
+    NChilds,
+    PPid,
+    PName,
+    PCmdline,
+    APid,
+    AName,
+    LoginShellId,
+    Duration,
+    FdOpenCount,
+    FdLimit,
+    FdUsage,
+    VmSize,
+    VmRss,
+    VmSwap,
+    PfMajor,
+    PfMinor,
+    Tid,
+    IsMain,
+    ExecTime,
+    TotExecTime,
+    Cgroups,
+    Cgroup,
+    VTid,
+    VPid,
+    ThreadCpu,
+    ThreadCpuUser,
+    ThreadCpuSystem,
+    ThreadVmSize,
+    ThreadVmRss,
+    ThreadVmSizeB,
+    ThreadVmRssB,
+    Sid,
+    SName,
+    Tty,
+    ExePath,
+    NameTid,
+    VPgid,
+    IsHealthcheck,
+    IsLivenessProbe,
+    IsReadinessProbe,
+    IsExeWritable,
+    // user / group
+    Uid,
+    UserName,
+    HomeDir,
+    Shell,
+    LoginUid,
+    LoginName,
+    Gid,
+    GroupName,
+    // container
+    ContainerId,
+    ContainerName,
+    ContainerImage,
+    ContainerImageId,
+    ContainerType,
+    ContainerPrivileged,
+    ContainerImageRepo,
+    ContainerImageTag,
+    ContainerImageDigest,
+    // fd
+    FdNum,
+    FdType,
+    FdTypeChar,
+    FdName,
+    FdDirectory,
+    FdFilename,
+    FdIp,
+    FdCip,
+    FdSip,
+    FdLip,
+    FdRip,
+    FdPort,
+    FdCport,
+    FdSport,
+    FdLport,
+    FdRport,
+    FdL4Proto,
+    FdSockFamily,
+    FdIsServer,
+    FdUid,
+    FdContainerName,
+    FdContainerDirectory,
+    FdProto,
+    FdCproto,
+    FdSproto,
+    FdLproto,
+    FdRproto,
+    FdNet,
+    FdConnected,
+    FdNameChanged,
+    FdCipName,
+    FdSipName,
+    FdLipName,
+    FdRipName,
+    FdDev,
+    FdDevMajor,
+    FdDevMinor,
+    // fdlist
+    FdListNums,
+    FdListNames,
+    FdListCips,
+    FdListSips,
+    FdListCports,
+    FdListSports,
+}
+
+use ArgKind as A;
+use FieldType as T;
+use Kind as K;
+use Usage as U;
+
+const fn f(name: &'static str, ty: FieldType, kind: Kind, description: &'static str) -> FieldInfo {
+    FieldInfo {
+        name,
+        ty,
+        arg: ArgKind::None,
+        usage: Usage::Any,
+        description,
+        kind,
+    }
+}
+
+const fn fa(
     name: &'static str,
     ty: FieldType,
     arg: ArgKind,
@@ -81,6 +314,24 @@ const fn field(
         name,
         ty,
         arg,
+        usage: Usage::Any,
+        description,
+        kind,
+    }
+}
+
+const fn fu(
+    name: &'static str,
+    ty: FieldType,
+    usage: Usage,
+    kind: Kind,
+    description: &'static str,
+) -> FieldInfo {
+    FieldInfo {
+        name,
+        ty,
+        arg: ArgKind::None,
+        usage,
         description,
         kind,
     }
@@ -88,102 +339,1069 @@ const fn field(
 
 /// Every field Peregrine knows, in `-l` order.
 pub static FIELDS: &[FieldInfo] = &[
-    field(
+    f(
         "evt.num",
-        FieldType::Uint64,
-        ArgKind::None,
-        Kind::Num,
-        "event number",
+        T::Uint64,
+        K::Num,
+        "number of the event in the capture, from 1",
     ),
-    field(
+    f(
         "evt.time",
-        FieldType::CharBuf,
-        ArgKind::None,
-        Kind::Time,
-        "event timestamp as a time string that includes the nanosecond part",
+        T::CharBuf,
+        K::Time,
+        "local time of the event, with nanoseconds",
     ),
-    field(
-        "evt.rawtime",
-        FieldType::AbsTime,
-        ArgKind::None,
-        Kind::RawTime,
-        "absolute event timestamp, i.e. nanoseconds from epoch",
+    f(
+        "evt.time.s",
+        T::CharBuf,
+        K::TimeS,
+        "local time of the event, whole seconds",
     ),
-    field(
+    f(
+        "evt.time.iso8601",
+        T::CharBuf,
+        K::TimeIso8601,
+        "UTC date and time of the event in ISO 8601 form, with nanoseconds",
+    ),
+    f(
         "evt.datetime",
-        FieldType::CharBuf,
-        ArgKind::None,
-        Kind::DateTime,
-        "event timestamp as a time string that includes the date",
+        T::CharBuf,
+        K::DateTime,
+        "local date and time of the event, with nanoseconds",
     ),
-    field(
-        "evt.cpu",
-        FieldType::Int64,
-        ArgKind::None,
-        Kind::Cpu,
-        "number of the CPU where this event happened",
+    f(
+        "evt.datetime.s",
+        T::CharBuf,
+        K::DateTimeS,
+        "local date and time of the event, whole seconds",
     ),
-    field(
+    f(
+        "evt.rawtime",
+        T::AbsTime,
+        K::RawTime,
+        "timestamp in nanoseconds since the epoch",
+    ),
+    f(
+        "evt.rawtime.s",
+        T::AbsTime,
+        K::RawTimeS,
+        "whole seconds of the timestamp",
+    ),
+    f(
+        "evt.rawtime.ns",
+        T::AbsTime,
+        K::RawTimeNs,
+        "nanosecond part of the timestamp",
+    ),
+    f(
+        "evt.reltime",
+        T::RelTime,
+        K::RelTime,
+        "nanoseconds since the first event of the capture",
+    ),
+    f(
+        "evt.reltime.s",
+        T::RelTime,
+        K::RelTimeS,
+        "whole seconds since the first event",
+    ),
+    f(
+        "evt.reltime.ns",
+        T::RelTime,
+        K::RelTimeNs,
+        "nanosecond part of the time since the first event",
+    ),
+    f(
+        "evt.pluginname",
+        T::CharBuf,
+        K::PluginName,
+        "name of the plugin that made the event (plugin events only)",
+    ),
+    f(
+        "evt.plugininfo",
+        T::CharBuf,
+        K::PluginInfo,
+        "the plugin's summary of the event (plugin events only)",
+    ),
+    f(
+        "evt.latency",
+        T::RelTime,
+        K::Latency,
+        "for an exit event, nanoseconds since its enter event",
+    ),
+    f(
+        "evt.latency.s",
+        T::RelTime,
+        K::LatencyS,
+        "whole seconds of evt.latency",
+    ),
+    f(
+        "evt.latency.ns",
+        T::RelTime,
+        K::LatencyNs,
+        "nanosecond part of evt.latency",
+    ),
+    fu(
+        "evt.latency.quantized",
+        T::Uint64,
+        U::Hidden,
+        K::LatencyQuantized,
+        "evt.latency on a logarithmic scale",
+    ),
+    f(
+        "evt.latency.human",
+        T::CharBuf,
+        K::LatencyHuman,
+        "evt.latency in human units (10.3ms)",
+    ),
+    f(
+        "evt.deltatime",
+        T::RelTime,
+        K::DeltaTime,
+        "nanoseconds since the previous event shown",
+    ),
+    f(
+        "evt.deltatime.s",
+        T::RelTime,
+        K::DeltaTimeS,
+        "whole seconds of evt.deltatime",
+    ),
+    f(
+        "evt.deltatime.ns",
+        T::RelTime,
+        K::DeltaTimeNs,
+        "nanosecond part of evt.deltatime",
+    ),
+    f(
+        "evt.outputtime",
+        T::CharBuf,
+        K::OutputTime,
+        "the event time as the output is set to show it",
+    ),
+    f(
         "evt.dir",
-        FieldType::CharBuf,
-        ArgKind::None,
-        Kind::Dir,
-        "event direction: '>' for enter events, '<' for exit events",
+        T::CharBuf,
+        K::Dir,
+        "direction: '>' for enter events, '<' for exit events",
     ),
-    field(
+    f(
         "evt.type",
-        FieldType::CharBuf,
-        ArgKind::None,
-        Kind::Type,
-        "the name of the event (e.g. 'open')",
+        T::CharBuf,
+        K::Type,
+        "name of the event (open, execve, ...), the syscall name for generic events",
     ),
-    field(
-        "evt.res",
-        FieldType::CharBuf,
-        ArgKind::None,
-        Kind::Res,
-        "event return value, as a string: 'SUCCESS', or the error code (e.g. 'ENOENT')",
+    fa(
+        "evt.type.is",
+        T::Uint32,
+        A::Subsys,
+        K::TypeIs,
+        "1 if the event is of the named type (evt.type.is.open)",
     ),
-    field(
+    f(
+        "syscall.type",
+        T::CharBuf,
+        K::SyscallType,
+        "for system call events, the name of the call",
+    ),
+    f(
+        "evt.category",
+        T::CharBuf,
+        K::Category,
+        "category of the event: file, net, process, memory, IPC, ...",
+    ),
+    f("evt.cpu", T::Int16, K::Cpu, "CPU the event happened on"),
+    f(
+        "evt.args",
+        T::CharBuf,
+        K::Args,
+        "all arguments, as name=value pairs",
+    ),
+    fa(
         "evt.arg",
-        FieldType::CharBuf,
-        ArgKind::Param,
-        Kind::Arg,
-        "one of the event arguments, by name (evt.arg.fd) or number (evt.arg[0])",
+        T::CharBuf,
+        A::Param,
+        K::Arg,
+        "one argument, by name (evt.arg.fd) or number (evt.arg[0]), rendered",
     ),
-    field(
+    fa(
         "evt.rawarg",
-        FieldType::CharBuf,
-        ArgKind::Param,
-        Kind::RawArg,
-        "one of the event arguments by name, unrendered (evt.rawarg.fd)",
+        T::Dynamic,
+        A::Param,
+        K::RawArg,
+        "one argument by name, unrendered (evt.rawarg.res)",
     ),
-    field(
-        "thread.tid",
-        FieldType::Int64,
-        ArgKind::None,
-        Kind::Tid,
-        "the id of the thread generating the event",
+    f(
+        "evt.info",
+        T::CharBuf,
+        K::Info,
+        "what the event says, as the default output shows it",
+    ),
+    f(
+        "evt.buffer",
+        T::ByteBuf,
+        K::Buffer,
+        "the data buffer of a read or write",
+    ),
+    f(
+        "evt.buflen",
+        T::Uint64,
+        K::BufLen,
+        "bytes transferred by a read or write",
+    ),
+    f(
+        "evt.res",
+        T::CharBuf,
+        K::Res,
+        "result as text: SUCCESS or the error code (ENOENT)",
+    ),
+    f("evt.rawres", T::Int64, K::RawRes, "result as a number"),
+    f(
+        "evt.failed",
+        T::Bool,
+        K::Failed,
+        "true for events that returned an error",
+    ),
+    f(
+        "evt.is_io",
+        T::Bool,
+        K::IsIo,
+        "true for events that read or write data",
+    ),
+    f(
+        "evt.is_io_read",
+        T::Bool,
+        K::IsIoRead,
+        "true for events that read data",
+    ),
+    f(
+        "evt.is_io_write",
+        T::Bool,
+        K::IsIoWrite,
+        "true for events that write data",
+    ),
+    f(
+        "evt.io_dir",
+        T::CharBuf,
+        K::IoDir,
+        "'read' or 'write' for events that transfer data",
+    ),
+    f(
+        "evt.is_wait",
+        T::Bool,
+        K::IsWait,
+        "true for events that make the thread wait (sleep, poll)",
+    ),
+    f(
+        "evt.wait_latency",
+        T::RelTime,
+        K::WaitLatency,
+        "for exits of waiting events, the time waited",
+    ),
+    f(
+        "evt.is_syslog",
+        T::Bool,
+        K::IsSyslog,
+        "true for writes to /dev/log",
+    ),
+    f(
+        "evt.count",
+        T::Uint32,
+        K::Count,
+        "1 for every event (for counting)",
+    ),
+    f(
+        "evt.count.error",
+        T::Uint32,
+        K::CountError,
+        "1 for events that returned an error",
+    ),
+    f(
+        "evt.count.error.file",
+        T::Uint32,
+        K::CountErrorFile,
+        "1 for failed file events",
+    ),
+    f(
+        "evt.count.error.net",
+        T::Uint32,
+        K::CountErrorNet,
+        "1 for failed network events",
+    ),
+    f(
+        "evt.count.error.memory",
+        T::Uint32,
+        K::CountErrorMemory,
+        "1 for failed memory events",
+    ),
+    f(
+        "evt.count.error.other",
+        T::Uint32,
+        K::CountErrorOther,
+        "1 for other failed events",
+    ),
+    f(
+        "evt.count.exit",
+        T::Uint32,
+        K::CountExit,
+        "1 for exit events",
+    ),
+    fu(
+        "evt.count.procinfo",
+        T::Uint32,
+        U::Hidden,
+        K::CountProcinfo,
+        "1 for procinfo events of main threads",
+    ),
+    fu(
+        "evt.count.threadinfo",
+        T::Uint32,
+        U::Hidden,
+        K::CountThreadinfo,
+        "1 for procinfo events",
+    ),
+    fu(
+        "evt.around",
+        T::Uint64,
+        U::FilterOnly,
+        K::Around,
+        "events within a time window around a timestamp",
+    ),
+    f(
+        "evt.abspath",
+        T::CharBuf,
+        K::AbsPath,
+        "absolute path of the file an *at call names",
+    ),
+    f(
+        "evt.abspath.src",
+        T::CharBuf,
+        K::AbsPathSrc,
+        "absolute source path of rename/link calls",
+    ),
+    f(
+        "evt.abspath.dst",
+        T::CharBuf,
+        K::AbsPathDst,
+        "absolute destination path of rename/link calls",
+    ),
+    fu(
+        "evt.buflen.in",
+        T::Uint64,
+        U::Hidden,
+        K::BufLenIn,
+        "bytes read",
+    ),
+    fu(
+        "evt.buflen.out",
+        T::Uint64,
+        U::Hidden,
+        K::BufLenOut,
+        "bytes written",
+    ),
+    fu(
+        "evt.buflen.file",
+        T::Uint64,
+        U::Hidden,
+        K::BufLenFile,
+        "bytes transferred to or from files",
+    ),
+    fu(
+        "evt.buflen.file.in",
+        T::Uint64,
+        U::Hidden,
+        K::BufLenFileIn,
+        "bytes read from files",
+    ),
+    fu(
+        "evt.buflen.file.out",
+        T::Uint64,
+        U::Hidden,
+        K::BufLenFileOut,
+        "bytes written to files",
+    ),
+    fu(
+        "evt.buflen.net",
+        T::Uint64,
+        U::Hidden,
+        K::BufLenNet,
+        "bytes transferred over the network",
+    ),
+    fu(
+        "evt.buflen.net.in",
+        T::Uint64,
+        U::Hidden,
+        K::BufLenNetIn,
+        "bytes received",
+    ),
+    fu(
+        "evt.buflen.net.out",
+        T::Uint64,
+        U::Hidden,
+        K::BufLenNetOut,
+        "bytes sent",
+    ),
+    f(
+        "evt.is_open_read",
+        T::Bool,
+        K::IsOpenRead,
+        "true for opens for reading",
+    ),
+    f(
+        "evt.is_open_write",
+        T::Bool,
+        K::IsOpenWrite,
+        "true for opens for writing",
+    ),
+    f(
+        "evt.is_open_exec",
+        T::Bool,
+        K::IsOpenExec,
+        "true for opens that create an executable file",
+    ),
+    f("proc.pid", T::Int64, K::Pid, "id of the process"),
+    f(
+        "proc.exe",
+        T::CharBuf,
+        K::Exe,
+        "first argument of the command line (usually the program path)",
+    ),
+    f(
+        "proc.name",
+        T::CharBuf,
+        K::Name,
+        "name of the program (the kernel's comm)",
+    ),
+    f(
+        "proc.args",
+        T::CharBuf,
+        K::ProcArgs,
+        "arguments after the program name",
+    ),
+    f("proc.env", T::CharBuf, K::Env, "environment of the process"),
+    f("proc.cmdline", T::CharBuf, K::Cmdline, "name and arguments"),
+    f(
+        "proc.exeline",
+        T::CharBuf,
+        K::Exeline,
+        "first argument and the others",
+    ),
+    f(
+        "proc.cwd",
+        T::CharBuf,
+        K::Cwd,
+        "working directory of the process",
+    ),
+    f(
+        "proc.nthreads",
+        T::Uint32,
+        K::NThreads,
+        "number of threads of the process",
+    ),
+    f(
+        "proc.nchilds",
+        T::Uint32,
+        K::NChilds,
+        "number of threads of the process besides the main one",
+    ),
+    f("proc.ppid", T::Int64, K::PPid, "id of the parent process"),
+    f("proc.pname", T::CharBuf, K::PName, "name of the parent"),
+    f(
+        "proc.pcmdline",
+        T::CharBuf,
+        K::PCmdline,
+        "name and arguments of the parent",
+    ),
+    fa(
+        "proc.apid",
+        T::Int64,
+        A::Level,
+        K::APid,
+        "id of an ancestor: proc.apid[1] is the parent",
+    ),
+    fa(
+        "proc.aname",
+        T::CharBuf,
+        A::Level,
+        K::AName,
+        "name of an ancestor: proc.aname[1] is the parent",
+    ),
+    f(
+        "proc.loginshellid",
+        T::Int64,
+        K::LoginShellId,
+        "id of the oldest shell among the ancestors",
+    ),
+    f(
+        "proc.duration",
+        T::RelTime,
+        K::Duration,
+        "nanoseconds since the process started",
+    ),
+    f(
+        "proc.fdopencount",
+        T::Uint64,
+        K::FdOpenCount,
+        "number of open fds of the process",
+    ),
+    f(
+        "proc.fdlimit",
+        T::Int64,
+        K::FdLimit,
+        "most fds the process may open",
+    ),
+    f(
+        "proc.fdusage",
+        T::Double,
+        K::FdUsage,
+        "open fds as a percentage of the limit",
+    ),
+    f(
+        "proc.vmsize",
+        T::Uint64,
+        K::VmSize,
+        "virtual memory size (kB)",
+    ),
+    f("proc.vmrss", T::Uint64, K::VmRss, "resident memory (kB)"),
+    f("proc.vmswap", T::Uint64, K::VmSwap, "swapped memory (kB)"),
+    f(
+        "thread.pfmajor",
+        T::Uint64,
+        K::PfMajor,
+        "major page faults of the thread",
+    ),
+    f(
+        "thread.pfminor",
+        T::Uint64,
+        K::PfMinor,
+        "minor page faults of the thread",
+    ),
+    f("thread.tid", T::Int64, K::Tid, "id of the thread"),
+    f(
+        "thread.ismain",
+        T::Bool,
+        K::IsMain,
+        "true for the main thread of a process",
+    ),
+    f(
+        "thread.exectime",
+        T::RelTime,
+        K::ExecTime,
+        "on a context switch, how long the thread ran",
+    ),
+    f(
+        "thread.totexectime",
+        T::RelTime,
+        K::TotExecTime,
+        "total running time of the thread seen so far",
+    ),
+    f(
+        "thread.cgroups",
+        T::CharBuf,
+        K::Cgroups,
+        "all cgroups of the thread",
+    ),
+    fa(
+        "thread.cgroup",
+        T::CharBuf,
+        A::Subsys,
+        K::Cgroup,
+        "the cgroup of one subsystem (thread.cgroup.cpuacct)",
+    ),
+    f(
+        "thread.vtid",
+        T::Int64,
+        K::VTid,
+        "id of the thread in its pid namespace",
+    ),
+    f(
+        "proc.vpid",
+        T::Int64,
+        K::VPid,
+        "id of the process in its pid namespace",
+    ),
+    f(
+        "thread.cpu",
+        T::Double,
+        K::ThreadCpu,
+        "CPU used by the thread (procinfo events)",
+    ),
+    f(
+        "thread.cpu.user",
+        T::Double,
+        K::ThreadCpuUser,
+        "user CPU used by the thread (procinfo events)",
+    ),
+    f(
+        "thread.cpu.system",
+        T::Double,
+        K::ThreadCpuSystem,
+        "system CPU used by the thread (procinfo events)",
+    ),
+    f(
+        "thread.vmsize",
+        T::Uint64,
+        K::ThreadVmSize,
+        "virtual memory of the process for its main thread, 0 for others (kB)",
+    ),
+    f(
+        "thread.vmrss",
+        T::Uint64,
+        K::ThreadVmRss,
+        "resident memory of the process for its main thread, 0 for others (kB)",
+    ),
+    fu(
+        "thread.vmsize.b",
+        T::Uint64,
+        U::Hidden,
+        K::ThreadVmSizeB,
+        "thread.vmsize in bytes",
+    ),
+    fu(
+        "thread.vmrss.b",
+        T::Uint64,
+        U::Hidden,
+        K::ThreadVmRssB,
+        "thread.vmrss in bytes",
+    ),
+    f("proc.sid", T::Int64, K::Sid, "session id of the process"),
+    f(
+        "proc.sname",
+        T::CharBuf,
+        K::SName,
+        "name of the session leader",
+    ),
+    f(
+        "proc.tty",
+        T::Int32,
+        K::Tty,
+        "controlling terminal of the process",
+    ),
+    f(
+        "proc.exepath",
+        T::CharBuf,
+        K::ExePath,
+        "full path of the executable",
+    ),
+    fu(
+        "thread.nametid",
+        T::CharBuf,
+        U::Hidden,
+        K::NameTid,
+        "name and thread id together",
+    ),
+    f(
+        "proc.vpgid",
+        T::Int64,
+        K::VPgid,
+        "process group id in the pid namespace",
+    ),
+    f(
+        "proc.is_container_healthcheck",
+        T::Bool,
+        K::IsHealthcheck,
+        "true if the process is a container health check",
+    ),
+    f(
+        "proc.is_container_liveness_probe",
+        T::Bool,
+        K::IsLivenessProbe,
+        "true if the process is a container liveness probe",
+    ),
+    f(
+        "proc.is_container_readiness_probe",
+        T::Bool,
+        K::IsReadinessProbe,
+        "true if the process is a container readiness probe",
+    ),
+    f(
+        "proc.is_exe_writable",
+        T::Bool,
+        K::IsExeWritable,
+        "true if the executable is writable by the process's user",
+    ),
+    f("user.uid", T::Uint32, K::Uid, "user id"),
+    f("user.name", T::CharBuf, K::UserName, "user name"),
+    f(
+        "user.homedir",
+        T::CharBuf,
+        K::HomeDir,
+        "home directory of the user",
+    ),
+    f("user.shell", T::CharBuf, K::Shell, "shell of the user"),
+    f(
+        "user.loginuid",
+        T::Int32,
+        K::LoginUid,
+        "audit login user id (-1 if none)",
+    ),
+    f(
+        "user.loginname",
+        T::CharBuf,
+        K::LoginName,
+        "name of the login user",
+    ),
+    f("group.gid", T::Uint64, K::Gid, "group id"),
+    f("group.name", T::CharBuf, K::GroupName, "group name"),
+    f(
+        "container.id",
+        T::CharBuf,
+        K::ContainerId,
+        "container id ('host' outside containers)",
+    ),
+    f(
+        "container.name",
+        T::CharBuf,
+        K::ContainerName,
+        "container name ('host' outside containers)",
+    ),
+    f(
+        "container.image",
+        T::CharBuf,
+        K::ContainerImage,
+        "container image",
+    ),
+    f(
+        "container.image.id",
+        T::CharBuf,
+        K::ContainerImageId,
+        "container image id",
+    ),
+    f(
+        "container.type",
+        T::CharBuf,
+        K::ContainerType,
+        "container engine: docker, cri, lxc, ...",
+    ),
+    f(
+        "container.privileged",
+        T::Bool,
+        K::ContainerPrivileged,
+        "true for privileged containers",
+    ),
+    f(
+        "container.image.repository",
+        T::CharBuf,
+        K::ContainerImageRepo,
+        "repository of the container image",
+    ),
+    f(
+        "container.image.tag",
+        T::CharBuf,
+        K::ContainerImageTag,
+        "tag of the container image",
+    ),
+    f(
+        "container.image.digest",
+        T::CharBuf,
+        K::ContainerImageDigest,
+        "digest of the container image",
+    ),
+    f("fd.num", T::Int64, K::FdNum, "number of the fd"),
+    f(
+        "fd.type",
+        T::CharBuf,
+        K::FdType,
+        "type of the fd: file, directory, ipv4, ipv6, unix, pipe, event, ...",
+    ),
+    f(
+        "fd.typechar",
+        T::CharBuf,
+        K::FdTypeChar,
+        "type of the fd as one character",
+    ),
+    f(
+        "fd.name",
+        T::CharBuf,
+        K::FdName,
+        "full name of the fd: path, socket tuple, unix path",
+    ),
+    f(
+        "fd.directory",
+        T::CharBuf,
+        K::FdDirectory,
+        "directory of a file fd",
+    ),
+    f(
+        "fd.filename",
+        T::CharBuf,
+        K::FdFilename,
+        "file name of a file fd, without its directory",
+    ),
+    fu(
+        "fd.ip",
+        T::IpAddr,
+        U::FilterOnly,
+        K::FdIp,
+        "either ip of a socket",
+    ),
+    f(
+        "fd.cip",
+        T::IpAddr,
+        K::FdCip,
+        "client ip of a connected socket",
+    ),
+    f("fd.sip", T::IpAddr, K::FdSip, "server ip of a socket"),
+    f(
+        "fd.lip",
+        T::IpAddr,
+        K::FdLip,
+        "local ip of a connected socket",
+    ),
+    f(
+        "fd.rip",
+        T::IpAddr,
+        K::FdRip,
+        "remote ip of a connected socket",
+    ),
+    fu(
+        "fd.port",
+        T::Port,
+        U::FilterOnly,
+        K::FdPort,
+        "either port of a socket",
+    ),
+    f(
+        "fd.cport",
+        T::Port,
+        K::FdCport,
+        "client port of a connected socket",
+    ),
+    f("fd.sport", T::Port, K::FdSport, "server port of a socket"),
+    f(
+        "fd.lport",
+        T::Port,
+        K::FdLport,
+        "local port of a connected socket",
+    ),
+    f(
+        "fd.rport",
+        T::Port,
+        K::FdRport,
+        "remote port of a connected socket",
+    ),
+    f(
+        "fd.l4proto",
+        T::CharBuf,
+        K::FdL4Proto,
+        "layer-4 protocol of a socket: tcp, udp, icmp, raw",
+    ),
+    f(
+        "fd.sockfamily",
+        T::CharBuf,
+        K::FdSockFamily,
+        "socket family: ip or unix",
+    ),
+    f(
+        "fd.is_server",
+        T::Bool,
+        K::FdIsServer,
+        "true if the process is the server end of the socket",
+    ),
+    f(
+        "fd.uid",
+        T::CharBuf,
+        K::FdUid,
+        "thread id and fd number together",
+    ),
+    f(
+        "fd.containername",
+        T::CharBuf,
+        K::FdContainerName,
+        "container id and fd name together",
+    ),
+    f(
+        "fd.containerdirectory",
+        T::CharBuf,
+        K::FdContainerDirectory,
+        "container id and fd directory together",
+    ),
+    fu(
+        "fd.proto",
+        T::Port,
+        U::FilterOnly,
+        K::FdProto,
+        "either protocol of a socket",
+    ),
+    f(
+        "fd.cproto",
+        T::CharBuf,
+        K::FdCproto,
+        "client port of a connected socket, as a service name when known",
+    ),
+    f(
+        "fd.sproto",
+        T::CharBuf,
+        K::FdSproto,
+        "server port of a socket, as a service name when known",
+    ),
+    f(
+        "fd.lproto",
+        T::CharBuf,
+        K::FdLproto,
+        "local port of a connected socket, as a service name when known",
+    ),
+    f(
+        "fd.rproto",
+        T::CharBuf,
+        K::FdRproto,
+        "remote port of a connected socket, as a service name when known",
+    ),
+    fu(
+        "fd.net",
+        T::IpNet,
+        U::FilterOnly,
+        K::FdNet,
+        "either ip of a socket, matched against a network",
+    ),
+    fu(
+        "fd.cnet",
+        T::IpNet,
+        U::FilterOnly,
+        K::FdNet,
+        "client ip matched against a network",
+    ),
+    fu(
+        "fd.snet",
+        T::IpNet,
+        U::FilterOnly,
+        K::FdNet,
+        "server ip matched against a network",
+    ),
+    fu(
+        "fd.lnet",
+        T::IpNet,
+        U::FilterOnly,
+        K::FdNet,
+        "local ip matched against a network",
+    ),
+    fu(
+        "fd.rnet",
+        T::IpNet,
+        U::FilterOnly,
+        K::FdNet,
+        "remote ip matched against a network",
+    ),
+    f(
+        "fd.connected",
+        T::Bool,
+        K::FdConnected,
+        "true for connected sockets",
+    ),
+    f(
+        "fd.name_changed",
+        T::Bool,
+        K::FdNameChanged,
+        "true if the event changed the fd's name",
+    ),
+    f(
+        "fd.cip.name",
+        T::CharBuf,
+        K::FdCipName,
+        "domain name of the client ip",
+    ),
+    f(
+        "fd.sip.name",
+        T::CharBuf,
+        K::FdSipName,
+        "domain name of the server ip",
+    ),
+    f(
+        "fd.lip.name",
+        T::CharBuf,
+        K::FdLipName,
+        "domain name of the local ip",
+    ),
+    f(
+        "fd.rip.name",
+        T::CharBuf,
+        K::FdRipName,
+        "domain name of the remote ip",
+    ),
+    f(
+        "fd.dev",
+        T::Int32,
+        K::FdDev,
+        "device number of the file (hex)",
+    ),
+    f(
+        "fd.dev.major",
+        T::Int32,
+        K::FdDevMajor,
+        "major device number of the file",
+    ),
+    f(
+        "fd.dev.minor",
+        T::Int32,
+        K::FdDevMinor,
+        "minor device number of the file",
+    ),
+    f(
+        "fdlist.nums",
+        T::CharBuf,
+        K::FdListNums,
+        "numbers of the fds of a poll, comma-separated",
+    ),
+    f(
+        "fdlist.names",
+        T::CharBuf,
+        K::FdListNames,
+        "names of the fds of a poll",
+    ),
+    f(
+        "fdlist.cips",
+        T::CharBuf,
+        K::FdListCips,
+        "client ips of the sockets of a poll",
+    ),
+    f(
+        "fdlist.sips",
+        T::CharBuf,
+        K::FdListSips,
+        "server ips of the sockets of a poll",
+    ),
+    f(
+        "fdlist.cports",
+        T::CharBuf,
+        K::FdListCports,
+        "client ports of the sockets of a poll",
+    ),
+    f(
+        "fdlist.sports",
+        T::CharBuf,
+        K::FdListSports,
+        "server ports of the sockets of a poll",
     ),
 ];
 
+/// What follows a field's name.
 #[derive(Debug, Clone, PartialEq, Eq)]
-enum ParamSel {
+enum Sel {
     None,
     Name(String),
-    Index(usize),
+    Index(i64),
+}
+
+/// Per-field memory, for the fields whose value depends on earlier events (each use of a
+/// field in a format keeps its own, as in sysdig).
+#[derive(Debug, Clone, Default)]
+struct FieldMemory {
+    prev_ts: u64,
+    last_text: String,
+    per_cpu: hashbrown::HashMap<u16, u64>,
+    per_thread: hashbrown::HashMap<i64, u64>,
 }
 
 /// A field resolved once, ready to extract from any event.
 #[derive(Debug, Clone)]
 pub struct Field {
     info: &'static FieldInfo,
-    sel: ParamSel,
+    sel: Sel,
     text: String,
+    memory: RefCell<FieldMemory>,
 }
 
-fn is_field_char(c: char) -> bool {
-    c.is_ascii_alphanumeric() || c == '_' || c == '.'
+fn is_field_char(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || c == b'_' || c == b'.'
 }
 
 impl Field {
@@ -196,52 +1414,73 @@ impl Field {
         Ok(f)
     }
 
-    /// Parses the field at the start of `text` (as in a format string); returns it and the
-    /// number of bytes it took.
+    /// Parses the field at the start of `text` (as in a format string): the longest known
+    /// name that `text` starts with, and its argument. Returns it and the bytes it took.
     pub fn parse_prefix(text: &str) -> Result<(Field, usize)> {
-        let name_len = text.find(|c| !is_field_char(c)).unwrap_or(text.len());
-        let name = &text[..name_len];
+        let b = text.as_bytes();
+        let name_len = b.iter().position(|&c| !is_field_char(c)).unwrap_or(b.len());
         let unknown = || Error::UnknownField {
             name: text[..name_len.max(1).min(text.len())].into(),
         };
-        // The longest registered name that the text starts with, ending at a boundary.
         let info = FIELDS
             .iter()
-            .filter(|f| {
-                name.starts_with(f.name)
-                    && (name.len() == f.name.len()
-                        || name.as_bytes()[f.name.len()] == b'.'
-                        || text.as_bytes().get(f.name.len()) == Some(&b'['))
-            })
+            .filter(|f| text.starts_with(f.name))
             .max_by_key(|f| f.name.len())
             .ok_or_else(unknown)?;
         let rest = &text[info.name.len()..];
+        let bad = |why: String| Error::InvalidField {
+            field: info.name.into(),
+            why,
+        };
         let (sel, used) = match info.arg {
-            ArgKind::None if name.len() == info.name.len() => (ParamSel::None, info.name.len()),
-            ArgKind::None => return Err(unknown()),
+            ArgKind::None => (Sel::None, info.name.len()),
             ArgKind::Param => {
                 if let Some(r) = rest.strip_prefix('[') {
-                    let close = r.find(']').ok_or_else(|| Error::InvalidField {
-                        field: info.name.into(),
-                        why: "missing ']' after the argument index".into(),
-                    })?;
-                    let idx = r[..close].parse().map_err(|_| Error::InvalidField {
-                        field: info.name.into(),
-                        why: format!("'{}' is not an argument index", &r[..close]),
-                    })?;
-                    (ParamSel::Index(idx), info.name.len() + close + 2)
-                } else if name.len() > info.name.len() + 1 {
-                    let arg = &name[info.name.len() + 1..];
-                    (ParamSel::Name(arg.into()), name.len())
+                    let close = r
+                        .find(']')
+                        .ok_or_else(|| bad("missing ']' after the argument index".into()))?;
+                    let idx: i64 = r[..close]
+                        .parse()
+                        .map_err(|_| bad(format!("'{}' is not an argument index", &r[..close])))?;
+                    (Sel::Index(idx), info.name.len() + close + 2)
+                } else if let Some(r) = rest.strip_prefix('.') {
+                    let n = r
+                        .bytes()
+                        .position(|c| !(c.is_ascii_alphanumeric() || c == b'_'))
+                        .unwrap_or(r.len());
+                    if n == 0 {
+                        return Err(bad("needs an argument name after the dot".into()));
+                    }
+                    (Sel::Name(r[..n].into()), info.name.len() + 1 + n)
                 } else {
-                    return Err(Error::InvalidField {
-                        field: info.name.into(),
-                        why: format!(
-                            "needs an argument name or index: {0}.NAME or {0}[N]",
-                            info.name
-                        ),
-                    });
+                    return Err(bad(format!(
+                        "needs an argument name or index: {0}.NAME or {0}[N]",
+                        info.name
+                    )));
                 }
+            }
+            ArgKind::Level => {
+                if let Some(r) = rest.strip_prefix('[') {
+                    let close = r
+                        .find(']')
+                        .ok_or_else(|| bad("missing ']' after the ancestor level".into()))?;
+                    let idx: i64 = r[..close]
+                        .parse()
+                        .map_err(|_| bad(format!("'{}' is not an ancestor level", &r[..close])))?;
+                    (Sel::Index(idx), info.name.len() + close + 2)
+                } else {
+                    (Sel::None, info.name.len())
+                }
+            }
+            ArgKind::Subsys => {
+                let Some(r) = rest.strip_prefix('.') else {
+                    return Err(bad(format!("needs a name: {}.NAME", info.name)));
+                };
+                let n = r
+                    .bytes()
+                    .position(|c| !(c.is_ascii_alphanumeric() || c == b'_'))
+                    .unwrap_or(r.len());
+                (Sel::Name(r[..n].into()), info.name.len() + 1 + n)
             }
         };
         Ok((
@@ -249,6 +1488,7 @@ impl Field {
                 info,
                 sel,
                 text: text[..used].to_owned(),
+                memory: RefCell::default(),
             },
             used,
         ))
@@ -264,57 +1504,19 @@ impl Field {
         self.info
     }
 
-    fn param<'a>(&self, ev: &RawEvent<'a>) -> Option<crate::event::Param<'a>> {
-        match &self.sel {
-            ParamSel::Name(n) => ev.event.param_by_name(n),
-            ParamSel::Index(i) => ev.event.param(*i),
-            ParamSel::None => None,
+    /// Appends the field's value for the event to `out`; false when the field does not apply
+    /// to the event (nothing is appended then).
+    pub fn extract(&self, v: &EventView<'_>, out: &mut String) -> bool {
+        let start = out.len();
+        let ok = match self.info.kind {
+            k if (k as u16) < (K::Pid as u16) => evt::extract(self, k, v, out),
+            k if (k as u16) < (K::FdNum as u16) => proc::extract(self, k, v, out),
+            k => fd::extract(self, k, v, out),
+        };
+        if !ok {
+            out.truncate(start);
         }
-    }
-
-    /// Appends the field's value for `ev` (number `num`) to `out`; false when the field does
-    /// not apply to the event (nothing is appended then).
-    pub fn extract(&self, ev: &RawEvent<'_>, num: u64, out: &mut String) -> bool {
-        let e = &ev.event;
-        match self.info.kind {
-            Kind::Num => {
-                let _ = write!(out, "{num}");
-            }
-            Kind::Time => time::push_time(out, e.ts(), false),
-            Kind::DateTime => time::push_time(out, e.ts(), true),
-            Kind::RawTime => {
-                let _ = write!(out, "{}", e.ts());
-            }
-            Kind::Cpu => {
-                let _ = write!(out, "{}", ev.cpu);
-            }
-            Kind::Dir => out.push_str(e.direction().symbol()),
-            Kind::Type => out.push_str(event_type_name(e)),
-            Kind::Tid => {
-                let _ = write!(out, "{}", e.tid());
-            }
-            Kind::Res => return extract_res(ev, out),
-            Kind::Arg | Kind::RawArg => {
-                let Some(p) = self.param(ev) else {
-                    return false;
-                };
-                let Ok(v) = p.value() else {
-                    return false;
-                };
-                if self.info.kind == Kind::RawArg {
-                    push_raw(out, p.info.ty, v);
-                } else {
-                    let mut resolved = String::new();
-                    let start = out.len();
-                    render::render(p.info, v, out, &mut resolved);
-                    if !resolved.is_empty() {
-                        out.truncate(start);
-                        out.push_str(&resolved);
-                    }
-                }
-            }
-        }
-        true
+        ok
     }
 }
 
@@ -330,60 +1532,6 @@ pub fn event_type_name(e: &crate::event::EventRef<'_>) -> &'static str {
         };
     }
     e.name()
-}
-
-/// `evt.res`: `SUCCESS` or the errno name, from `res` (or `fd` of fd-creating exits).
-fn extract_res(ev: &RawEvent<'_>, out: &mut String) -> bool {
-    let e = &ev.event;
-    let p = match e.param_by_name("res") {
-        Some(p) => p,
-        None => {
-            let creates_fd = e
-                .info()
-                .is_some_and(|i| i.flags.contains(crate::event::EventFlags::CREATES_FD));
-            if !(creates_fd && e.direction() == Direction::Exit) {
-                return false;
-            }
-            match e.param_by_name("fd") {
-                Some(p) => p,
-                None => return false,
-            }
-        }
-    };
-    let Some(res) = p.value().ok().and_then(|v| v.as_i64()) else {
-        return false;
-    };
-    if res >= 0 {
-        out.push_str("SUCCESS");
-    } else if let Some(name) = render::errno_name(res.unsigned_abs() as u32) {
-        out.push_str(name);
-    } else {
-        let _ = write!(out, "{res}");
-    }
-    true
-}
-
-/// `evt.rawarg`: numbers in decimal, text as it is, other types as rendered.
-fn push_raw(out: &mut String, ty: ParamType, v: Value<'_>) {
-    match v {
-        Value::Signed(n) => {
-            let _ = write!(out, "{n}");
-        }
-        Value::Unsigned(n) => {
-            let _ = write!(out, "{n}");
-        }
-        Value::Str(s) => render::push_sanitized(out, s),
-        other => {
-            let info = crate::event::ParamInfo {
-                name: "",
-                ty,
-                format: crate::event::PrintFormat::Na,
-                extra: crate::event::ParamExtra::None,
-            };
-            let mut resolved = String::new();
-            render::render(&info, other, out, &mut resolved);
-        }
-    }
 }
 
 /// The registry entry called `name`, for listing.

@@ -50,3 +50,43 @@ pub fn push_time(out: &mut String, ts: u64, with_date: bool) {
     }
     let _ = write!(out, "{h:02}:{mi:02}:{s:02}.{nanos:09}");
 }
+
+/// Appends `HH:MM:SS`, preceded by `YYYY-MM-DD ` when `with_date` (no nanoseconds).
+pub fn push_time_s(out: &mut String, ts: u64, with_date: bool) {
+    let secs = (ts / 1_000_000_000) as i64;
+    let (y, mo, d, h, mi, s) = local(secs);
+    if with_date {
+        let _ = write!(out, "{y:04}-{mo:02}-{d:02} ");
+    }
+    let _ = write!(out, "{h:02}:{mi:02}:{s:02}");
+}
+
+/// Appends the UTC time in ISO 8601 form: `2016-08-04T16:17:57.881730713+0000`.
+pub fn push_iso8601(out: &mut String, ts: u64) {
+    let secs = (ts / 1_000_000_000) as i64;
+    let nanos = ts % 1_000_000_000;
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    let (y, m, d) = civil_from_days(days);
+    let _ = write!(
+        out,
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{nanos:09}+0000",
+        rem / 3600,
+        (rem % 3600) / 60,
+        rem % 60
+    );
+}
+
+/// The proleptic Gregorian date of a day count since 1970-01-01.
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}

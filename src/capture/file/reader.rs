@@ -45,6 +45,20 @@ pub struct FileReader {
     max_block: usize,
     compressed: bool,
     skip_state_only: bool,
+    /// The last lent event, to lend it again with [`FileReader::current`].
+    last: Option<LastEvent>,
+}
+
+/// Where the last lent event is and what validating it found.
+struct LastEvent {
+    /// Its bytes start this far into the input's available bytes (unless `v1`).
+    start: usize,
+    v1: bool,
+    shape: crate::event::EventShape,
+    cpu: u16,
+    flags: u32,
+    number: u64,
+    offset: u64,
 }
 
 fn block_name(ty: u32) -> &'static str {
@@ -108,6 +122,7 @@ impl FileReader {
             max_block: DEFAULT_MAX_BLOCK,
             compressed,
             skip_state_only: false,
+            last: None,
         };
         reader.read_preamble()?;
         Ok(reader)
@@ -321,6 +336,7 @@ impl FileReader {
     /// events are parsed into [`FileReader::metadata`]. Events whose type is beyond the
     /// schema (written by a newer producer) are skipped, as libscap does.
     pub fn next_event(&mut self) -> Result<Option<RawEvent<'_>>> {
+        self.last = None;
         self.input.consume(std::mem::take(&mut self.pending));
         // Find the next event block, handling metadata and skipped events, without keeping
         // a borrow of the buffer across iterations.
@@ -393,6 +409,15 @@ impl FileReader {
             offset,
             source,
         })?;
+        self.last = Some(LastEvent {
+            start: 8 + pre,
+            v1: kind.v1,
+            shape: event.shape(),
+            cpu,
+            flags,
+            number,
+            offset,
+        });
         Ok(Some(RawEvent {
             event,
             cpu,
@@ -400,6 +425,24 @@ impl FileReader {
             number,
             offset,
         }))
+    }
+
+    /// The event the last [`FileReader::next_event`] lent, lent again (`None` before the
+    /// first event, after the end, or after an error).
+    pub fn current(&self) -> Option<RawEvent<'_>> {
+        let last = self.last.as_ref()?;
+        let bytes: &[u8] = if last.v1 {
+            &self.v1_scratch
+        } else {
+            &self.input.available()[last.start..]
+        };
+        Some(RawEvent {
+            event: last.shape.attach(bytes)?,
+            cpu: last.cpu,
+            flags: last.flags,
+            number: last.number,
+            offset: last.offset,
+        })
     }
 }
 

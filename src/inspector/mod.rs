@@ -1,13 +1,17 @@
 //! `Inspector`: one source of events, read one at a time with [`Inspector::next`], which lends
 //! each event until the next call, as libsinsp's `next()` does.
 
+mod seed;
+
 use std::path::PathBuf;
 
-use crate::capture::RawEvent;
 use crate::capture::file::{FileReader, Metadata};
+use crate::capture::{DF_STATE_ONLY, RawEvent};
 use crate::error::{Error, Result};
 use crate::event::EventRef;
-use crate::fields::Field;
+use crate::fields::{EventView, Field};
+use crate::parse::Parser;
+use crate::state::{Limits, State};
 
 enum SourceSpec {
     File(PathBuf),
@@ -19,6 +23,7 @@ enum SourceSpec {
 pub struct InspectorBuilder {
     source: Option<SourceSpec>,
     filter: Option<String>,
+    limits: Limits,
 }
 
 impl InspectorBuilder {
@@ -42,6 +47,12 @@ impl InspectorBuilder {
         Ok(self)
     }
 
+    /// Bounds on the thread and fd tables (libsinsp's defaults otherwise).
+    pub fn limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
+    }
+
     /// Opens the source.
     pub fn build(self) -> Result<Inspector> {
         if let Some(f) = self.filter {
@@ -49,11 +60,14 @@ impl InspectorBuilder {
         }
         match self.source {
             Some(SourceSpec::File(path)) => {
-                let mut reader = FileReader::open(&path)?;
-                // State-only events update state but are never shown to the user.
-                reader.set_skip_state_only(true);
+                let reader = FileReader::open(&path)?;
+                let mut state = State::with_limits(self.limits);
+                let mut parser = Parser::new();
+                seed::seed(&mut state, &mut parser, reader.metadata());
                 Ok(Inspector {
                     reader,
+                    state,
+                    parser,
                     num: 0,
                     leading: true,
                 })
@@ -69,6 +83,8 @@ impl InspectorBuilder {
 /// Reads events from one source.
 pub struct Inspector {
     reader: FileReader,
+    state: State,
+    parser: Parser,
     num: u64,
     /// Still in the container events that open a capture (they describe containers and are
     /// not shown).
@@ -89,16 +105,31 @@ impl Inspector {
     /// until the next call.
     #[allow(clippy::should_implement_trait)]
     pub fn next(&mut self) -> Result<Option<Event<'_>>> {
-        let Some(raw) = self.reader.next_event()? else {
+        let ctx = loop {
+            let Some(raw) = self.reader.next_event()? else {
+                return Ok(None);
+            };
+            let ctx = self.parser.process(&mut self.state, &raw);
+            // State-only events update state and are never shown.
+            if raw.flags & DF_STATE_ONLY == 0 {
+                break ctx;
+            }
+        };
+        let Some(raw) = self.reader.current() else {
             return Ok(None);
         };
         self.num += 1;
         self.leading &= CONTAINER_EVENTS.contains(&raw.event.event_type());
+        let number = raw.number;
         Ok(Some(Event {
-            num: raw.number,
+            view: EventView::new(raw, number, &self.state, ctx),
             initial_state: self.leading,
-            raw,
         }))
+    }
+
+    /// What the events have told so far: threads, fds, users, containers.
+    pub fn state(&self) -> &State {
+        &self.state
     }
 
     /// What the capture says about the machine, its processes, fds, users and interfaces.
@@ -112,18 +143,17 @@ impl Inspector {
     }
 }
 
-/// One event, lent by [`Inspector::next`].
+/// One event, lent by [`Inspector::next`], with the state as it stands after the event.
 #[derive(Debug, Clone, Copy)]
 pub struct Event<'a> {
-    raw: RawEvent<'a>,
-    num: u64,
+    view: EventView<'a>,
     initial_state: bool,
 }
 
 impl<'a> Event<'a> {
     /// The event's number in the source (`evt.num`), from 1.
     pub fn number(&self) -> u64 {
-        self.num
+        self.view.num
     }
 
     /// Whether this is an internal event (process info, drop notices, container metadata)
@@ -131,8 +161,9 @@ impl<'a> Event<'a> {
     /// the exit slots that sysdig 0.29's table still gave that category.
     pub fn is_internal(&self) -> bool {
         const OLD_INTERNAL_EXITS: [u16; 3] = [197, 229, 235];
-        let ty = self.raw.event.event_type();
-        self.raw
+        let ty = self.view.raw.event.event_type();
+        self.view
+            .raw
             .event
             .info()
             .is_some_and(|i| i.category.contains(crate::event::Category::INTERNAL))
@@ -152,12 +183,17 @@ impl<'a> Event<'a> {
 
     /// The event itself: header and parameters.
     pub fn event(&self) -> &EventRef<'a> {
-        &self.raw.event
+        &self.view.raw.event
     }
 
     /// The event with its CPU, dump flags and position in the source.
     pub fn raw(&self) -> &RawEvent<'a> {
-        &self.raw
+        &self.view.raw
+    }
+
+    /// Everything fields read about the event: the event, its thread, its fd, the state.
+    pub fn view(&self) -> &EventView<'a> {
+        &self.view
     }
 
     /// The value of a field (for example `evt.type` or `evt.arg.fd`) as text; `<NA>` when
@@ -174,6 +210,6 @@ impl<'a> Event<'a> {
 
     /// Appends the value of a compiled field to `out`; false if it does not apply.
     pub fn extract(&self, field: &Field, out: &mut String) -> bool {
-        field.extract(&self.raw, self.num, out)
+        field.extract(&self.view, out)
     }
 }

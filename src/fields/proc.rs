@@ -1,0 +1,396 @@
+//! `proc.*`, `thread.*`, `user.*`, `group.*` and `container.*`: who made the event.
+
+use std::fmt::Write;
+
+use super::{EventView, Field, Kind as K, Sel};
+use crate::state::Thread;
+use crate::state::thread::{clone_flags, nul_list};
+
+fn push_i64(out: &mut String, n: i64) {
+    let _ = write!(out, "{n}");
+}
+
+fn push_u64(out: &mut String, n: u64) {
+    let _ = write!(out, "{n}");
+}
+
+fn push_bytes(out: &mut String, b: &[u8]) {
+    match std::str::from_utf8(b) {
+        Ok(s) => out.push_str(s),
+        Err(_) => out.push_str(&String::from_utf8_lossy(b)),
+    }
+}
+
+fn push_bool(out: &mut String, b: bool) {
+    out.push_str(if b { "true" } else { "false" });
+}
+
+/// Items of a NUL-separated list joined with single spaces.
+fn push_joined(out: &mut String, list: &[u8]) {
+    for (i, a) in nul_list(list).enumerate() {
+        if i > 0 {
+            out.push(' ');
+        }
+        push_bytes(out, a);
+    }
+}
+
+/// Name, then each argument after a space.
+fn push_cmdline(out: &mut String, t: &Thread) {
+    push_bytes(out, &t.comm);
+    for a in nul_list(&t.args) {
+        out.push(' ');
+        push_bytes(out, a);
+    }
+}
+
+/// The cgroups as `(subsystem, path)`, subsystems named as libsinsp names them (`_cgroup`
+/// dropped, `perf`, `mem` and `io` renamed), the path after the last `=`.
+pub(crate) fn cgroups(t: &Thread) -> impl Iterator<Item = (String, &[u8])> {
+    nul_list(&t.cgroups).map_while(|entry| {
+        let eq = entry.iter().rposition(|&c| c == b'=')?;
+        let mut subsys = String::from_utf8_lossy(&entry[..eq]).into_owned();
+        if let Some(pos) = subsys.find("_cgroup") {
+            subsys.replace_range(pos..pos + "_cgroup".len(), "");
+        }
+        let subsys = match subsys.as_str() {
+            "perf" => "perf_event".into(),
+            "mem" => "memory".into(),
+            "io" => "blkio".into(),
+            _ => subsys,
+        };
+        Some((subsys, &entry[eq + 1..]))
+    })
+}
+
+/// The thread `tid` of the table.
+fn thread<'a>(v: &EventView<'a>, tid: i64) -> Option<&'a Thread> {
+    v.state.threads.get(tid)
+}
+
+/// Follows the parent links from the process of `t` `levels` times.
+fn ancestor<'a>(v: &EventView<'a>, t: &'a Thread, levels: i64) -> Option<&'a Thread> {
+    let mut mt = v.state.threads.main_of_opt(t)?;
+    for _ in 0..levels.max(0) {
+        mt = thread(v, mt.ptid)?;
+    }
+    Some(mt)
+}
+
+/// Visits the ancestors of `t` (not `t`), stopping at a loop, like libsinsp's traversal.
+fn for_each_parent<'a>(
+    v: &EventView<'a>,
+    t: &'a Thread,
+    mut visit: impl FnMut(&'a Thread) -> bool,
+) {
+    let parent = |x: Option<&'a Thread>| x.and_then(|x| thread(v, x.ptid));
+    let mut slow = parent(Some(t));
+    let mut fast = parent(slow);
+    while let Some(s) = slow {
+        if s.tid == -1 || !visit(s) {
+            break;
+        }
+        slow = parent(Some(s));
+        for _ in 0..2 {
+            fast = parent(fast);
+            if let Some(s) = slow
+                && (fast.is_some_and(|f| std::ptr::eq(f, s)) || s.tid == s.ptid)
+            {
+                return;
+            }
+        }
+    }
+}
+
+pub(super) fn extract(field: &Field, kind: K, v: &EventView<'_>, out: &mut String) -> bool {
+    if kind == K::Tid {
+        push_i64(out, v.raw.event.tid());
+        return true;
+    }
+    if kind == K::ExecTime {
+        // Context-switch accounting is not kept: the time is 0 outside switch events.
+        push_u64(out, 0);
+        return true;
+    }
+    let Some(t) = v.thread else {
+        return false;
+    };
+    let main = v.state.threads.main_of_opt(t);
+    match kind {
+        K::Pid => push_i64(out, t.pid),
+        K::Exe => push_bytes(out, &t.exe),
+        K::Name => push_bytes(out, &t.comm),
+        K::ProcArgs => push_joined(out, &t.args),
+        K::Env => match main {
+            Some(m) => push_joined(out, &m.env),
+            None => push_joined(out, &t.env),
+        },
+        K::Cmdline => push_cmdline(out, t),
+        K::Exeline => {
+            push_bytes(out, &t.exe);
+            out.push(' ');
+            push_joined(out, &t.args);
+        }
+        K::Cwd => match main {
+            Some(m) => push_bytes(out, &m.cwd),
+            None => out.push_str("./"),
+        },
+        K::NThreads => match main {
+            Some(m) => push_u64(out, u64::from(m.nchilds) + 1),
+            None => return false,
+        },
+        K::NChilds => push_u64(out, u64::from(t.nchilds)),
+        K::IsMain => push_bool(
+            out,
+            t.is_main() || t.flags & clone_flags::IS_MAIN_THREAD != 0,
+        ),
+        K::PPid => match main {
+            Some(m) => push_i64(out, m.ptid),
+            None => return false,
+        },
+        K::PName | K::PCmdline => {
+            let Some(p) = thread(v, t.ptid) else {
+                return false;
+            };
+            if kind == K::PName {
+                push_bytes(out, &p.comm);
+            } else {
+                push_cmdline(out, p);
+            }
+        }
+        K::APid | K::AName => {
+            let levels = match field.sel {
+                Sel::Index(n) => n,
+                _ => 0,
+            };
+            let Some(a) = ancestor(v, t, levels) else {
+                return false;
+            };
+            if kind == K::APid {
+                push_i64(out, a.pid);
+            } else {
+                push_bytes(out, &a.comm);
+            }
+        }
+        K::LoginShellId => {
+            let Some(mt) = main else {
+                return false;
+            };
+            let is_shell = |x: &Thread| x.comm.ends_with(b"sh");
+            let mut found = is_shell(mt).then_some(mt.pid);
+            for_each_parent(v, mt, |p| {
+                if is_shell(p) {
+                    found = Some(p.pid);
+                }
+                true
+            });
+            let Some(pid) = found else {
+                return false;
+            };
+            push_i64(out, pid);
+        }
+        K::Duration => {
+            if t.clone_ts == 0 {
+                return false;
+            }
+            push_u64(out, v.raw.event.ts().wrapping_sub(t.clone_ts));
+        }
+        K::FdOpenCount | K::FdLimit | K::FdUsage => {
+            let Some(m) = main else {
+                return false;
+            };
+            let open = m.fds.len() as u64;
+            match kind {
+                K::FdOpenCount => push_u64(out, open),
+                K::FdLimit => push_i64(out, m.fdlimit),
+                _ => {
+                    let pct = if m.fdlimit > 0 {
+                        if open <= m.fdlimit as u64 {
+                            open as f64 * 100.0 / m.fdlimit as f64
+                        } else {
+                            100.0
+                        }
+                    } else {
+                        0.0
+                    };
+                    let _ = write!(out, "{pct:.1}");
+                }
+            }
+        }
+        K::VmSize => push_u64(out, u64::from(t.vmsize_kb)),
+        K::VmRss => push_u64(out, u64::from(t.vmrss_kb)),
+        K::VmSwap => push_u64(out, u64::from(t.vmswap_kb)),
+        K::PfMajor => push_u64(out, t.pfmajor),
+        K::PfMinor => push_u64(out, t.pfminor),
+        K::ThreadVmSize | K::ThreadVmRss | K::ThreadVmSizeB | K::ThreadVmRssB => {
+            let kb = if !t.is_main() {
+                0
+            } else if matches!(kind, K::ThreadVmSize | K::ThreadVmSizeB) {
+                u64::from(t.vmsize_kb)
+            } else {
+                u64::from(t.vmrss_kb)
+            };
+            let bytes = matches!(kind, K::ThreadVmSizeB | K::ThreadVmRssB);
+            push_u64(out, if bytes { kb * 1024 } else { kb });
+        }
+        K::TotExecTime => {
+            if !v.ctx.tinfo && v.state.threads.get(v.raw.event.tid()).is_none() {
+                return false;
+            }
+            push_u64(out, 0);
+        }
+        K::Cgroups => {
+            let mut any = false;
+            for (i, (subsys, path)) in cgroups(t).enumerate() {
+                if i > 0 {
+                    out.push(' ');
+                }
+                out.push_str(&subsys);
+                out.push('=');
+                push_bytes(out, path);
+                any = true;
+            }
+            return any;
+        }
+        K::Cgroup => {
+            let Sel::Name(want) = &field.sel else {
+                return false;
+            };
+            let Some((_, path)) = cgroups(t).find(|(s, _)| s == want) else {
+                return false;
+            };
+            push_bytes(out, path);
+        }
+        K::VTid => {
+            if t.vtid == -1 {
+                return false;
+            }
+            push_i64(out, t.vtid);
+        }
+        K::VPid => {
+            if t.vpid == -1 {
+                return false;
+            }
+            push_i64(out, t.vpid);
+        }
+        K::ThreadCpu | K::ThreadCpuUser | K::ThreadCpuSystem => return false,
+        K::Sid => push_i64(out, t.sid),
+        K::SName => {
+            if let Some(s) = thread(v, t.sid) {
+                push_bytes(out, &s.comm);
+            } else {
+                let Some(mut leader) = main else {
+                    return false;
+                };
+                let sid = leader.sid;
+                for_each_parent(v, leader, |p| {
+                    if p.sid != sid {
+                        return false;
+                    }
+                    leader = p;
+                    true
+                });
+                push_bytes(out, &leader.comm);
+            }
+        }
+        K::Tty => push_i64(out, i64::from(t.tty as i32)),
+        K::ExePath => push_bytes(out, &t.exepath),
+        K::NameTid => {
+            push_bytes(out, &t.comm);
+            push_i64(out, v.raw.event.tid());
+        }
+        K::VPgid => push_i64(out, t.vpgid),
+        K::IsHealthcheck | K::IsLivenessProbe | K::IsReadinessProbe => push_bool(out, false),
+        K::IsExeWritable => push_bool(out, false),
+        K::Uid => push_u64(out, u64::from(t.uid)),
+        K::UserName | K::HomeDir | K::Shell => {
+            let Some(u) = v.state.users.user(t.uid) else {
+                return false;
+            };
+            push_bytes(
+                out,
+                match kind {
+                    K::UserName => &u.name,
+                    K::HomeDir => &u.homedir,
+                    _ => &u.shell,
+                },
+            );
+        }
+        K::LoginUid => push_i64(out, i64::from(t.loginuid as i32)),
+        K::LoginName => {
+            let Some(u) = v.state.users.user(t.loginuid) else {
+                return false;
+            };
+            push_bytes(out, &u.name);
+        }
+        K::Gid => {
+            // sysdig 0.29 reads this 32-bit id as 64 bits, taking the thread's count of
+            // other threads (stored next to it) as the high half.
+            push_u64(out, u64::from(t.gid) | (u64::from(t.nchilds) << 32));
+        }
+        K::GroupName => {
+            let Some(g) = v.state.users.group(t.gid) else {
+                return false;
+            };
+            push_bytes(out, g);
+        }
+        K::ContainerId => {
+            if t.container_id.is_empty() {
+                out.push_str("host");
+            } else {
+                out.push_str(&t.container_id);
+            }
+        }
+        K::ContainerName | K::ContainerType => {
+            if t.container_id.is_empty() {
+                out.push_str("host");
+                return true;
+            }
+            let Some(c) = v.state.containers.get(&t.container_id) else {
+                return false;
+            };
+            let text = if kind == K::ContainerName {
+                &c.name
+            } else {
+                &c.kind
+            };
+            if text.is_empty() {
+                return false;
+            }
+            out.push_str(text);
+        }
+        K::ContainerImage
+        | K::ContainerImageId
+        | K::ContainerImageRepo
+        | K::ContainerImageTag
+        | K::ContainerImageDigest => {
+            let Some(c) = v.state.containers.get(&t.container_id) else {
+                return false;
+            };
+            let text = match kind {
+                K::ContainerImage => &c.image,
+                K::ContainerImageId => &c.image_id,
+                K::ContainerImageRepo => &c.image_repo,
+                K::ContainerImageTag => &c.image_tag,
+                _ => &c.image_digest,
+            };
+            if text.is_empty() {
+                return false;
+            }
+            out.push_str(text);
+        }
+        K::ContainerPrivileged => {
+            let Some(p) = v
+                .state
+                .containers
+                .get(&t.container_id)
+                .and_then(|c| c.privileged)
+            else {
+                return false;
+            };
+            push_bool(out, p);
+        }
+        _ => return false,
+    }
+    true
+}

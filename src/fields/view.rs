@@ -1,0 +1,88 @@
+//! What a field reads about one event: the event itself, the state after the event was
+//! parsed, and what the parser worked out for it (its thread, its fd, its latency).
+
+use crate::capture::RawEvent;
+use crate::state::{FdInfo, FdTable, State, Thread};
+
+/// What the parser worked out about one event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct EventContext {
+    /// The fd the event is about (`fd.*` fields), if any.
+    pub fd: Option<i64>,
+    /// For an exit event, ns since its enter event (0 without one).
+    pub latency_ns: u64,
+    /// Timestamp of the first event (for `evt.reltime`).
+    pub first_ts: u64,
+    /// The parser found the event's thread (libsinsp's event `tinfo`); some fields differ
+    /// between that and a thread looked up only when printing.
+    pub tinfo: bool,
+    /// Parsing the event changed the name of its fd.
+    pub fd_name_changed: bool,
+}
+
+/// One event with everything fields can read about it.
+#[derive(Debug, Clone, Copy)]
+pub struct EventView<'a> {
+    pub raw: RawEvent<'a>,
+    /// `evt.num`.
+    pub num: u64,
+    pub state: &'a State,
+    /// The thread that made the event, if it is known.
+    pub thread: Option<&'a Thread>,
+    /// The fd table of that thread's process.
+    pub fds: Option<&'a FdTable>,
+    /// The fd the event is about, with its number.
+    pub fd: Option<(i64, &'a FdInfo)>,
+    pub ctx: EventContext,
+}
+
+impl<'a> EventView<'a> {
+    /// Looks up the thread, fd table and fd of `raw` in `state`.
+    pub fn new(raw: RawEvent<'a>, num: u64, state: &'a State, ctx: EventContext) -> Self {
+        let tid = raw.event.tid();
+        let thread = state.threads.get(tid);
+        let fds = thread.and_then(|_| state.threads.fds(tid));
+        let fd = ctx
+            .fd
+            .and_then(|n| fds.and_then(|t| t.get(n)).map(|f| (n, f)));
+        EventView {
+            raw,
+            num,
+            state,
+            thread,
+            fds,
+            fd,
+            ctx,
+        }
+    }
+
+    /// A view of an event without any state (no thread, no fds).
+    pub fn stateless(raw: RawEvent<'a>, num: u64) -> Self {
+        static EMPTY: std::sync::OnceLock<State> = std::sync::OnceLock::new();
+        let state = EMPTY.get_or_init(State::default);
+        EventView {
+            raw,
+            num,
+            state,
+            thread: None,
+            fds: None,
+            fd: None,
+            ctx: EventContext::default(),
+        }
+    }
+
+    /// The fd `fd` of the event's process.
+    pub fn fd_table_get(&self, fd: i64) -> Option<&'a FdInfo> {
+        self.fds?.get(fd)
+    }
+
+    /// The main thread of the event's process.
+    pub fn main_thread(&self) -> Option<&'a Thread> {
+        let t = self.thread?;
+        if t.is_main() {
+            Some(t)
+        } else {
+            self.state.threads.get(t.pid)
+        }
+    }
+}
