@@ -25,9 +25,20 @@ fn type_name(k: FdKind) -> &'static str {
     }
 }
 
-/// Whether an IPv4 address belongs to the machine (or, for a container's thread, to a
-/// container).
-fn ipv4_is_local(v: &EventView<'_>, ip: [u8; 4]) -> bool {
+/// Whether an IPv4 address belongs to the machine, or, for a thread of a container, to
+/// that container (or to any container, when that container's address is unknown).
+fn ipv4_is_local(v: &EventView<'_>, t: &Thread, ip: [u8; 4]) -> bool {
+    if !t.container_id.is_empty()
+        && let Some(c) = v.state.containers.get(&t.container_id)
+    {
+        if c.ip != [0; 4] {
+            if c.ip == ip {
+                return true;
+            }
+        } else if v.state.containers.iter().any(|o| o.ip == ip) {
+            return true;
+        }
+    }
     v.state.interfaces.ipv4.iter().any(|i| i.addr == ip)
 }
 
@@ -248,6 +259,9 @@ pub(super) fn extract(field: &Field, kind: K, v: &EventView<'_>, out: &mut Strin
             let Some(f) = fd else {
                 return false;
             };
+            if kind == K::FdSip && f.is_role_none() {
+                return false;
+            }
             match f.kind {
                 FdKind::Ipv4Socket | FdKind::Ipv6Socket if f.is_role_none() => return false,
                 FdKind::Ipv4Socket => {
@@ -300,7 +314,7 @@ pub(super) fn extract(field: &Field, kind: K, v: &EventView<'_>, out: &mut Strin
             let want_ip = matches!(kind, K::FdLip | K::FdRip);
             if f.kind == FdKind::Ipv4Socket {
                 let tp = f.sock.ipv4();
-                let src = ipv4_is_local(v, tp.sip) == local_side;
+                let src = ipv4_is_local(v, t, tp.sip) == local_side;
                 if want_ip {
                     push_ip4(out, if src { tp.sip } else { tp.dip });
                 } else {
@@ -344,7 +358,7 @@ pub(super) fn extract(field: &Field, kind: K, v: &EventView<'_>, out: &mut Strin
             };
             let server = match f.kind {
                 FdKind::Ipv4Server | FdKind::Ipv6Server => true,
-                FdKind::Ipv4Socket => ipv4_is_local(v, f.sock.ipv4().dip),
+                FdKind::Ipv4Socket => ipv4_is_local(v, t, f.sock.ipv4().dip),
                 FdKind::Ipv6Socket => ipv6_is_local(v, t, f.sock.ipv6().dip),
                 _ => false,
             };

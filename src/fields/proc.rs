@@ -107,9 +107,28 @@ pub(super) fn extract(field: &Field, kind: K, v: &EventView<'_>, out: &mut Strin
         push_i64(out, v.raw.event.tid());
         return true;
     }
-    if kind == K::ExecTime {
-        // Context-switch accounting is not kept: the time is 0 outside switch events.
-        push_u64(out, 0);
+    if kind == K::ExecTime || kind == K::TotExecTime {
+        // On a context switch: the time since the previous switch on the same CPU (as this
+        // field saw them), which is how long the thread switched out ran.
+        let ty = v.raw.event.event_type();
+        let mut mem = field.memory.borrow_mut();
+        let ran = if ty == 146 || ty == crate::parse::ids::SCHEDSWITCH_6_E {
+            let ts = v.raw.event.ts();
+            let last = mem.per_cpu.insert(v.raw.cpu, ts).unwrap_or(0);
+            if last != 0 { ts.wrapping_sub(last) } else { 0 }
+        } else {
+            0
+        };
+        if kind == K::ExecTime {
+            push_u64(out, ran);
+            return true;
+        }
+        let Some(t) = v.thread else {
+            return false;
+        };
+        let total = mem.per_thread.entry(t.tid).or_insert(0);
+        *total += ran;
+        push_u64(out, *total);
         return true;
     }
     let Some(t) = v.thread else {
@@ -232,12 +251,6 @@ pub(super) fn extract(field: &Field, kind: K, v: &EventView<'_>, out: &mut Strin
             };
             let bytes = matches!(kind, K::ThreadVmSizeB | K::ThreadVmRssB);
             push_u64(out, if bytes { kb * 1024 } else { kb });
-        }
-        K::TotExecTime => {
-            if !v.ctx.tinfo && v.state.threads.get(v.raw.event.tid()).is_none() {
-                return false;
-            }
-            push_u64(out, 0);
         }
         K::Cgroups => {
             let mut any = false;
@@ -380,17 +393,154 @@ pub(super) fn extract(field: &Field, kind: K, v: &EventView<'_>, out: &mut Strin
             out.push_str(text);
         }
         K::ContainerPrivileged => {
-            let Some(p) = v
-                .state
-                .containers
-                .get(&t.container_id)
-                .and_then(|c| c.privileged)
-            else {
+            let Some(c) = v.state.containers.get(&t.container_id) else {
                 return false;
             };
-            push_bool(out, p);
+            if !c.has_privileged() {
+                return false;
+            }
+            push_bool(out, c.privileged);
+        }
+        K::ContainerMounts => {
+            let Some(c) = v.state.containers.get(&t.container_id) else {
+                return false;
+            };
+            for (i, m) in c.mounts.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                push_mount(out, m);
+            }
+        }
+        K::ContainerMount
+        | K::ContainerMountSource
+        | K::ContainerMountDest
+        | K::ContainerMountMode
+        | K::ContainerMountRdwr
+        | K::ContainerMountPropagation => {
+            let Some(c) = v.state.containers.get(&t.container_id) else {
+                return false;
+            };
+            let m = match &field.sel {
+                Sel::Index(i) => usize::try_from(*i).ok().and_then(|i| c.mounts.get(i)),
+                // A source pattern names the mount, except for the source itself, which is
+                // found by its destination.
+                Sel::Name(pat) => c.mounts.iter().find(|m| {
+                    let target = if kind == K::ContainerMountSource {
+                        &m.dest
+                    } else {
+                        &m.source
+                    };
+                    glob_match(pat.as_bytes(), target.as_bytes())
+                }),
+                Sel::None => None,
+            };
+            let Some(m) = m else {
+                return false;
+            };
+            match kind {
+                K::ContainerMount => push_mount(out, m),
+                K::ContainerMountSource => out.push_str(&m.source),
+                K::ContainerMountDest => out.push_str(&m.dest),
+                K::ContainerMountMode => out.push_str(&m.mode),
+                K::ContainerMountRdwr => push_bool(out, m.rdwr),
+                _ => out.push_str(&m.propagation),
+            }
+        }
+        K::ContainerHealthcheck | K::ContainerLivenessProbe | K::ContainerReadinessProbe => {
+            let Some(c) = v.state.containers.get(&t.container_id) else {
+                return false;
+            };
+            let i = match kind {
+                K::ContainerHealthcheck => 0,
+                K::ContainerLivenessProbe => 1,
+                _ => 2,
+            };
+            match &c.probes[i] {
+                Some((exe, args)) => {
+                    out.push_str(exe);
+                    for a in args {
+                        out.push(' ');
+                        out.push_str(a);
+                    }
+                }
+                None => out.push_str("NONE"),
+            }
         }
         _ => return false,
     }
     true
+}
+
+/// A mount as `source:dest:mode:rdwr:propagation`.
+fn push_mount(out: &mut String, m: &crate::state::container::Mount) {
+    out.push_str(&m.source);
+    out.push(':');
+    out.push_str(&m.dest);
+    out.push(':');
+    out.push_str(&m.mode);
+    out.push(':');
+    push_bool(out, m.rdwr);
+    out.push(':');
+    out.push_str(&m.propagation);
+}
+
+/// Shell-style pattern matching: `*` any run, `?` one byte, `[...]` a set.
+pub(crate) fn glob_match(pat: &[u8], text: &[u8]) -> bool {
+    let (mut p, mut t) = (0, 0);
+    let (mut star_p, mut star_t) = (usize::MAX, 0);
+    while t < text.len() {
+        if p < pat.len() && pat[p] == b'*' {
+            star_p = p;
+            star_t = t;
+            p += 1;
+            continue;
+        }
+        if p < pat.len() {
+            if pat[p] == b'[' {
+                if let Some((true, next)) = match_set(&pat[p..], text[t]) {
+                    p += next;
+                    t += 1;
+                    continue;
+                }
+            } else if pat[p] == b'?' || pat[p] == text[t] {
+                p += 1;
+                t += 1;
+                continue;
+            }
+        }
+        if star_p == usize::MAX {
+            return false;
+        }
+        p = star_p + 1;
+        star_t += 1;
+        t = star_t;
+    }
+    pat[p..].iter().all(|&c| c == b'*')
+}
+
+/// Matches `c` against the set at the start of `pat` (`[abc]`, `[a-z]`, `[!x]`); returns
+/// whether it matched and the set's length.
+fn match_set(pat: &[u8], c: u8) -> Option<(bool, usize)> {
+    let mut i = 1;
+    let negate = matches!(pat.get(i), Some(b'!' | b'^'));
+    if negate {
+        i += 1;
+    }
+    let mut matched = false;
+    let mut first = true;
+    while i < pat.len() && (first || pat[i] != b']') {
+        first = false;
+        if i + 2 < pat.len() && pat[i + 1] == b'-' && pat[i + 2] != b']' {
+            matched |= (pat[i]..=pat[i + 2]).contains(&c);
+            i += 3;
+        } else {
+            matched |= pat[i] == c;
+            i += 1;
+        }
+    }
+    if i >= pat.len() {
+        return None;
+    }
+    Some((matched != negate, i + 1))
 }

@@ -11,9 +11,7 @@ pub(crate) mod ids;
 mod net;
 mod proc;
 
-pub(crate) use net::{
-    ipv4_server_name, ipv4_tuple_name, ipv6_server_name, ipv6_tuple_name, sock_name,
-};
+pub(crate) use net::{ipv4_server_name, ipv4_tuple_name, ipv6_server_name, ipv6_tuple_name};
 pub(crate) use proc::{resolve_container, trim_env};
 
 use hashbrown::HashSet;
@@ -155,6 +153,23 @@ struct Cur<'e> {
     fd_name_hash: Option<u64>,
 }
 
+impl Cur<'_> {
+    /// Makes fd `fd` of the thread's table the event's fd, if it is there, remembering its
+    /// name as it was found (libsinsp notes an fd's name at every lookup).
+    fn look_up_fd(&mut self, state: &State, fd: i64) {
+        match state.fd(self.tid, fd) {
+            Some(f) => {
+                self.fd = Some(fd);
+                self.fd_name_hash = Some(name_hash(&f.name));
+            }
+            None => {
+                self.fd = None;
+                self.fd_name_hash = None;
+            }
+        }
+    }
+}
+
 /// A quick hash of an fd name, to tell whether parsing changed it.
 fn name_hash(b: &[u8]) -> u64 {
     b.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &c| {
@@ -236,10 +251,6 @@ impl Parser {
             fd_name_hash: None,
         };
         self.reset(state, &mut cur);
-        cur.fd_name_hash = cur
-            .fd
-            .and_then(|fd| state.fd(cur.tid, fd))
-            .map(|f| name_hash(&f.name));
         self.dispatch(state, &mut cur);
 
         let state_only = raw.flags & DF_STATE_ONLY != 0;
@@ -334,7 +345,7 @@ impl Parser {
             t.last_latency_entertime = cur.ts;
             if uses_fd {
                 let fd = t.lastevent_fd;
-                cur.fd = state.fd(cur.tid, fd).map(|_| fd);
+                cur.look_up_fd(state, fd);
             }
             return;
         }
@@ -353,7 +364,7 @@ impl Parser {
                     .and_then(|p| p.value().ok()?.as_i64())
             {
                 t.lastevent_fd = fd;
-                cur.fd = state.fd(cur.tid, fd).map(|_| fd);
+                cur.look_up_fd(state, fd);
             }
             return;
         }
@@ -372,7 +383,7 @@ impl Parser {
                 c
             }
         };
-        cur.fd = Some(fd);
+        cur.look_up_fd(state, fd);
         if canceled && state.fd(cur.tid, CANCELED_FD).is_some() {
             self.schedule_fd_removal(cur.tid, CANCELED_FD);
         }
@@ -544,7 +555,7 @@ impl Parser {
                 {
                     let fd = p_i64(&cur.ev, 1).unwrap_or(-1);
                     t.lastevent_fd = fd;
-                    cur.fd = state.fd(cur.tid, fd).map(|_| fd);
+                    cur.look_up_fd(state, fd);
                 }
             }
             _ => {}
@@ -720,7 +731,9 @@ impl Parser {
         let Some(src) = cur.fd.and_then(|fd| state.fd(cur.tid, fd)).cloned() else {
             return;
         };
+        let h = name_hash(&src.name);
         add_fd(state, cur, res, src);
+        cur.fd_name_hash = Some(h);
     }
 
     fn parse_dup_exit(&mut self, state: &mut State, cur: &mut Cur<'_>) {
@@ -740,7 +753,7 @@ impl Parser {
         // The newer dup events name the old fd in the exit.
         if cur.fd.is_none() && cur.ty != SYSCALL_DUP_X {
             let old = p_i64(&cur.ev, 1).unwrap_or(-1);
-            cur.fd = state.fd(cur.tid, old).map(|_| old);
+            cur.look_up_fd(state, old);
         }
         let Some(mut src) = cur.fd.and_then(|fd| state.fd(cur.tid, fd)).cloned() else {
             return;
@@ -755,7 +768,9 @@ impl Parser {
         } else if cur.ty != SYSCALL_DUP_X {
             src.open_flags &= !crate::state::fd::O_CLOEXEC;
         }
+        let h = name_hash(&src.name);
         add_fd(state, cur, res, src);
+        cur.fd_name_hash = Some(h);
     }
 
     fn parse_memfd_create_exit(&mut self, state: &mut State, cur: &mut Cur<'_>) {
@@ -877,8 +892,8 @@ fn parse_dirfd(state: &State, cur: &mut Cur<'_>, name: &[u8], dirfd: i64) -> Vec
             b"<UNKNOWN>".to_vec()
         }
         Some(f) => {
-            cur.fd = Some(dirfd);
             let mut d = f.name.clone();
+            cur.look_up_fd(state, dirfd);
             d.push(b'/');
             d
         }
@@ -889,6 +904,7 @@ fn parse_dirfd(state: &State, cur: &mut Cur<'_>, name: &[u8], dirfd: i64) -> Vec
 /// table is full) and the thread's last fd.
 fn add_fd(state: &mut State, cur: &mut Cur<'_>, fd: i64, info: FdInfo) {
     cur.fd = state.add_fd(cur.tid, fd, info).then_some(fd);
+    cur.fd_name_hash = None;
     if let Some(t) = state.threads.get_mut(cur.tid) {
         t.lastevent_fd = fd;
     }

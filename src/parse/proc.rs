@@ -56,11 +56,17 @@ fn clone_layout(ty: u16) -> CloneLayout {
 
 /// The container of a thread, from its cgroups.
 pub(crate) fn resolve_container(state: &mut State, t: &mut Thread) {
-    if let Some((id, kind)) = container_from_cgroups(t.cgroups()) {
-        if state.containers.get(&id).is_none() {
+    t.container_id.clear();
+    if let Some((id, engine)) = container_from_cgroups(t.cgroups()) {
+        if engine.records && state.containers.get(&id).is_none() {
             state.containers.insert(Container {
                 id: id.clone(),
-                kind: kind.into(),
+                kind: engine.kind.into(),
+                name: if engine.kind == "docker" {
+                    String::new()
+                } else {
+                    id.clone()
+                },
                 ..Container::default()
             });
         }

@@ -16,7 +16,22 @@ pub struct Container {
     pub image_repo: String,
     pub image_tag: String,
     pub image_digest: String,
-    pub privileged: Option<bool>,
+    pub privileged: bool,
+    /// The container's IPv4 address (0.0.0.0 when unknown).
+    pub ip: [u8; 4],
+    pub mounts: Vec<Mount>,
+    /// Health check, liveness probe, readiness probe: the program and its arguments.
+    pub probes: [Option<(String, Vec<String>)>; 3],
+}
+
+/// One mount of a container.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Mount {
+    pub source: String,
+    pub dest: String,
+    pub mode: String,
+    pub rdwr: bool,
+    pub propagation: String,
 }
 
 /// Known containers, by short id.
@@ -59,6 +74,43 @@ pub fn from_json(text: &[u8]) -> Option<Container> {
             .unwrap_or_default()
             .to_owned()
     };
+    let ip = c
+        .get("ip")
+        .and_then(|v| v.as_str())
+        .and_then(|t| t.parse::<std::net::Ipv4Addr>().ok())
+        .map_or([0; 4], |a| a.octets());
+    let mounts = c
+        .get("Mounts")
+        .and_then(|m| m.as_array())
+        .map(|list| {
+            list.iter()
+                .map(|m| {
+                    let t = |k: &str| m.get(k).and_then(|v| v.as_str()).unwrap_or("").to_owned();
+                    Mount {
+                        source: t("Source"),
+                        dest: t("Destination"),
+                        mode: t("Mode"),
+                        rdwr: m.get("RW").and_then(|v| v.as_bool()).unwrap_or(false),
+                        propagation: t("Propagation"),
+                    }
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let probe = |key: &str| {
+        let p = c.get(key)?;
+        let exe = p.get("exe")?.as_str()?.to_owned();
+        let args = p
+            .get("args")
+            .and_then(|a| a.as_array())
+            .map(|a| {
+                a.iter()
+                    .filter_map(|x| x.as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default();
+        Some((exe, args))
+    };
     Some(Container {
         id: s("id"),
         kind: c
@@ -72,8 +124,40 @@ pub fn from_json(text: &[u8]) -> Option<Container> {
         image_repo: s("imagerepo"),
         image_tag: s("imagetag"),
         image_digest: s("imagedigest"),
-        privileged: c.get("privileged").and_then(|v| v.as_bool()),
+        privileged: c
+            .get("privileged")
+            .and_then(|v| v.as_bool())
+            .unwrap_or(false),
+        ip,
+        mounts,
+        probes: [
+            probe("Healthcheck"),
+            probe("LivenessProbe"),
+            probe("ReadinessProbe"),
+        ],
     })
+}
+
+impl Container {
+    /// Whether the engine is one whose containers can be privileged (docker-like).
+    pub fn has_privileged(&self) -> bool {
+        matches!(
+            self.kind.as_str(),
+            "docker" | "cri" | "containerd" | "cri-o" | "podman"
+        )
+    }
+
+    /// Iterates over the known containers' addresses.
+    pub fn ip(&self) -> [u8; 4] {
+        self.ip
+    }
+}
+
+impl Containers {
+    /// All known containers.
+    pub fn iter(&self) -> impl Iterator<Item = &Container> {
+        self.by_id.values()
+    }
 }
 
 /// The name of a container engine number (`sinsp_container_type`).
@@ -98,44 +182,146 @@ pub fn type_name(t: u32) -> &'static str {
 const FULL_ID_LEN: usize = 64;
 const SHORT_ID_LEN: usize = 12;
 
-/// How runc-based engines name a container's cgroup: a prefix before the 64-hex-digit id and
-/// a suffix after it, in the last path component. `/docker/<id>`, `/kubepods/.../<id>`,
-/// `/system.slice/docker-<id>.scope`, `crio-<id>.scope`, `cri-containerd-<id>.scope`,
-/// `libpod-<id>.scope`.
-const RUNC_LAYOUTS: &[(&str, &str, &str)] = &[
-    ("/", "", "docker"),
-    ("/docker-", ".scope", "docker"),
-    ("/crio-", ".scope", "cri-o"),
-    ("/cri-containerd-", ".scope", "containerd"),
-    ("/libpod-", ".scope", "podman"),
+/// A container engine that recognised a cgroup path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Engine {
+    /// `container.type` of its containers.
+    pub kind: &'static str,
+    /// Whether sysdig 0.29, reading a capture, records a bare container for an id it has
+    /// no description of (docker, lxc do; CRI engines do not).
+    pub records: bool,
+}
+
+const PODMAN: Engine = Engine {
+    kind: "podman",
+    records: true,
+};
+const DOCKER: Engine = Engine {
+    kind: "docker",
+    records: true,
+};
+const CRI: Engine = Engine {
+    kind: "cri",
+    records: false,
+};
+const LXC: Engine = Engine {
+    kind: "lxc",
+    records: true,
+};
+const LIBVIRT_LXC: Engine = Engine {
+    kind: "libvirt-lxc",
+    records: true,
+};
+const BPM: Engine = Engine {
+    kind: "bpm",
+    records: true,
+};
+
+/// How the runc-based engines name a container's cgroup: a prefix before the 64-hex-digit
+/// id, a suffix after it, in this order of engines.
+const RUNC_LAYOUTS: &[(Engine, &[(&str, &str)])] = &[
+    (PODMAN, &[("/libpod-", ".scope")]),
+    (DOCKER, &[("/", ""), ("/docker-", ".scope")]),
+    (
+        CRI,
+        &[
+            ("/", ""),
+            ("/crio-", ""),
+            ("/cri-containerd-", ".scope"),
+            ("/crio-", ".scope"),
+            (":cri-containerd:", ""),
+        ],
+    ),
 ];
 
-/// The container id and engine named by a list of `subsys=path` cgroup entries, if any.
+/// The container id and engine named by a thread's cgroups (`subsys=path` entries), if
+/// any, matched the way sysdig 0.29 matches them reading a capture.
 pub fn container_from_cgroups<'a>(
-    cgroups: impl IntoIterator<Item = &'a [u8]>,
-) -> Option<(String, &'static str)> {
-    for entry in cgroups {
-        let path = match entry.iter().position(|&c| c == b'=') {
-            Some(i) => &entry[i + 1..],
-            None => entry,
-        };
-        for &(prefix, suffix, kind) in RUNC_LAYOUTS {
-            if let Some(id) = runc_id(path, prefix.as_bytes(), suffix.as_bytes()) {
-                return Some((id, kind));
+    cgroups: impl IntoIterator<Item = &'a [u8]> + Clone,
+) -> Option<(String, Engine)> {
+    let paths = || {
+        cgroups
+            .clone()
+            .into_iter()
+            .map(|entry| match entry.iter().rposition(|&c| c == b'=') {
+                Some(i) => &entry[i + 1..],
+                None => entry,
+            })
+    };
+    for (engine, layouts) in RUNC_LAYOUTS {
+        for path in paths() {
+            for (prefix, suffix) in layouts.iter() {
+                if let Some(id) = runc_id(path, prefix.as_bytes(), suffix.as_bytes()) {
+                    return Some((id, *engine));
+                }
+            }
+        }
+    }
+    for path in paths() {
+        if let Some(id) = after(path, b"/lxc/").or_else(|| after(path, b"/lxc.payload/")) {
+            return Some((id, LXC));
+        }
+    }
+    for path in paths() {
+        if let Some(rest) = path.strip_suffix(b".libvirt-lxc") {
+            let start = rest.iter().rposition(|&c| c == b'/').map_or(0, |i| i + 1);
+            return Some((
+                String::from_utf8_lossy(&rest[start..]).into_owned(),
+                LIBVIRT_LXC,
+            ));
+        }
+    }
+    for path in paths() {
+        if let Some(at) = find(path, b"bpm-") {
+            let rest = &path[at + 4..];
+            let end = find(rest, b".scope").unwrap_or(rest.len());
+            let id = &rest[..end];
+            if !id.is_empty()
+                && id
+                    .iter()
+                    .all(|&c| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'_' | b'-'))
+            {
+                return Some((String::from_utf8_lossy(id).into_owned(), BPM));
             }
         }
     }
     None
 }
 
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
+}
+
+fn rfind(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    if needle.is_empty() {
+        return Some(hay.len());
+    }
+    hay.windows(needle.len()).rposition(|w| w == needle)
+}
+
+/// The text after `marker` up to the next `/` (lxc ids).
+fn after(path: &[u8], marker: &[u8]) -> Option<String> {
+    let at = find(path, marker)? + marker.len();
+    let rest = &path[at..];
+    let end = rest.iter().position(|&c| c == b'/').unwrap_or(rest.len());
+    Some(String::from_utf8_lossy(&rest[..end]).into_owned())
+}
+
+/// The id between the last `prefix` and the last `suffix` of a path when it is 64
+/// characters long. sysdig 0.29 checks the characters for hex digits only below index 64
+/// of the path; the same check is kept so that the same paths match.
 fn runc_id(path: &[u8], prefix: &[u8], suffix: &[u8]) -> Option<String> {
-    let body = path.strip_suffix(suffix)?;
-    let start = body.len().checked_sub(FULL_ID_LEN)?;
-    let id = &body[start..];
-    if !id.iter().all(u8::is_ascii_hexdigit) || !body[..start].ends_with(prefix) {
+    let start = rfind(path, prefix)? + prefix.len();
+    let end = rfind(path, suffix)?;
+    if end < start || end - start != FULL_ID_LEN {
         return None;
     }
-    Some(String::from_utf8_lossy(&id[..SHORT_ID_LEN]).into_owned())
+    if let Some(bad) = path[start..].iter().position(|c| !c.is_ascii_hexdigit())
+        && start + bad < FULL_ID_LEN
+    {
+        return None;
+    }
+    Some(String::from_utf8_lossy(&path[start..start + SHORT_ID_LEN]).into_owned())
 }
 
 #[cfg(test)]
@@ -146,7 +332,7 @@ mod tests {
 
     fn find(path: &str) -> Option<(String, &'static str)> {
         let entry = format!("cpu={path}");
-        container_from_cgroups([entry.as_bytes()])
+        container_from_cgroups([entry.as_bytes()]).map(|(id, e)| (id, e.kind))
     }
 
     #[test]
@@ -161,7 +347,7 @@ mod tests {
         );
         assert_eq!(
             find(&format!("/kubepods.slice/crio-{ID}.scope")),
-            Some(("3ad7b26ded6d".into(), "cri-o"))
+            Some(("3ad7b26ded6d".into(), "cri"))
         );
         assert_eq!(find("/user.slice/user-1000.slice/session-1.scope"), None);
         assert_eq!(find(&format!("/docker/{}", &ID[..63])), None);

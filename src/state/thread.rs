@@ -163,15 +163,15 @@ impl Thread {
     }
 
     /// The cgroups, one `subsys=path` by one.
-    pub fn cgroups(&self) -> impl Iterator<Item = &[u8]> {
+    pub fn cgroups(&self) -> impl Iterator<Item = &[u8]> + Clone {
         nul_list(&self.cgroups)
     }
 }
 
-/// The items of a list of NUL-terminated strings (the last NUL may be missing).
-pub fn nul_list(b: &[u8]) -> impl Iterator<Item = &[u8]> {
-    let b = b.strip_suffix(&[0]).unwrap_or(b);
-    let mut it = (!b.is_empty()).then(|| b.split(|&c| c == 0));
+/// The items of a list of NUL-terminated strings (the last NUL may be missing): `a\0b\0`
+/// is `a`, `b`; `\0` is one empty item; an empty list has none.
+pub fn nul_list(b: &[u8]) -> impl Iterator<Item = &[u8]> + Clone {
+    let mut it = (!b.is_empty()).then(|| b.strip_suffix(&[0]).unwrap_or(b).split(|&c| c == 0));
     std::iter::from_fn(move || it.as_mut()?.next())
 }
 
