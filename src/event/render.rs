@@ -402,8 +402,9 @@ pub fn render(info: &ParamInfo, value: Value<'_>, raw: &mut String, resolved: &m
         }
         (T::SyscallId, Value::Unsigned(n)) => {
             let _ = write!(raw, "{n}");
-            if let Some(name) = super::schema::ppm_sc_name(n as u16) {
-                resolved.push_str(name);
+            match super::schema::ppm_sc_name(n as u16) {
+                Some(name) if n != 0 => resolved.push_str(name),
+                _ => resolved.push_str("<unknown>"),
             }
         }
         (T::SigType, Value::Unsigned(n)) => {

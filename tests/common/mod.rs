@@ -87,15 +87,28 @@ pub fn peregrine_ok(args: &[&str]) -> String {
 /// deliberate difference in stateless output (see docs/DIFFERENCES.md).
 pub fn modern_syscall_names(sysdig_out: &str) -> String {
     const RENAMES: &[(&str, &str)] = &[
-        (" sigreturn ", " rt_sigreturn "),
-        (" newselect ", " _newselect "),
-        (" llseek ", " _llseek "),
+        ("sigreturn", "rt_sigreturn"),
+        ("newselect", "_newselect"),
+        ("llseek", "_llseek"),
     ];
-    let mut s = sysdig_out.to_owned();
-    for (old, new) in RENAMES {
-        s = s.replace(old, new);
+    let mut out = String::with_capacity(sysdig_out.len() + 64);
+    for line in sysdig_out.split_inclusive('\n') {
+        let (body, nl) = match line.strip_suffix('\n') {
+            Some(b) => (b, "\n"),
+            None => (line, ""),
+        };
+        for (i, word) in body.split(' ').enumerate() {
+            if i > 0 {
+                out.push(' ');
+            }
+            match RENAMES.iter().find(|(old, _)| *old == word) {
+                Some((_, new)) => out.push_str(new),
+                None => out.push_str(word),
+            }
+        }
+        out.push_str(nl);
     }
-    s
+    out
 }
 
 /// First differing line of two outputs, for assertion messages.
