@@ -203,3 +203,53 @@ fn file_device_numbers_match_sysdig() {
     }
     assert!(compared > 1000, "only {compared} file events");
 }
+
+/// Deliberate difference: execve closes the fds opened close-on-exec (sysdig 0.29 keeps
+/// them), so after an execve Peregrine counts fewer open fds, never more.
+#[test]
+fn execve_close_on_exec_is_the_only_fd_count_difference() {
+    let Some(captures) = readable() else {
+        return;
+    };
+    let format = "%evt.num %proc.fdopencount";
+    let mut fewer = 0;
+    for (name, path) in &captures {
+        let ours = peregrine_ok(&["-r", path, "-p", format]);
+        let theirs = sysdig(&["-r", path, "-p", format]);
+        assert_eq!(ours.lines().count(), theirs.lines().count(), "{name}");
+        for (a, b) in ours.lines().zip(theirs.lines()) {
+            if a == b {
+                continue;
+            }
+            let count = |l: &str| l.split(' ').nth(1).unwrap().parse::<u64>().unwrap();
+            assert!(count(a) < count(b), "{name}: ours {a}, sysdig {b}");
+            fewer += 1;
+        }
+    }
+    assert!(
+        fewer > 0,
+        "no execve with close-on-exec fds in the captures"
+    );
+}
+
+/// Deliberate difference: sysdig 0.29 reads the process list of sample.scap (written by a
+/// newer libscap) at the wrong offsets; Peregrine reads the login user, tty and the
+/// writable-executable flag where that writer put them.
+#[test]
+fn newer_process_lists_are_read_where_sysdig_misreads_them() {
+    let (Some(sample), true) = (shared_capture("sample.scap"), have_sysdig()) else {
+        return;
+    };
+    let path = sample.to_str().unwrap();
+    let format = "*%evt.num %proc.name %user.loginuid %user.loginname %proc.tty";
+    let ours = peregrine_ok(&["-r", path, "-p", format]);
+    let theirs = sysdig(&["-r", path, "-p", format]);
+    let line = |out: &str, num: &str| {
+        out.lines()
+            .find(|l| l.starts_with(&format!("{num} ")))
+            .unwrap()
+            .to_owned()
+    };
+    assert_eq!(line(&ours, "2"), "2 sysdig 1000 vagrant 34817");
+    assert_eq!(line(&theirs, "2"), "2 sysdig -420151296 <NA> 0");
+}

@@ -2,6 +2,7 @@
 //! directions, categories, flags, parameter types), [`EventRef`] over one event's bytes,
 //! parameter decoding ([`Value`]) and rendering as sysdig prints arguments.
 
+mod builder;
 mod eventref;
 pub mod render;
 pub mod schema;
@@ -10,6 +11,7 @@ pub mod schema;
 pub mod table;
 pub mod value;
 
+pub use builder::EventBuilder;
 pub(crate) use eventref::EventShape;
 pub use eventref::{EventError, EventRef, HEADER_LEN, Param, large_lengths};
 pub use schema::{

@@ -182,6 +182,8 @@ fn name_hash(b: &[u8]) -> u64 {
 pub struct Parser {
     /// A thread that exited; removed when the next event starts.
     tid_to_remove: Option<i64>,
+    /// The thread that adopts the children of that thread, when the kernel said.
+    reaper: Option<i64>,
     /// Fds closed by the last event, removed when the next event starts...
     fds_to_remove: Vec<i64>,
     /// ...from this thread's table.
@@ -292,6 +294,11 @@ impl Parser {
     fn apply_pending(&mut self, state: &mut State) {
         if let Some(tid) = self.tid_to_remove.take() {
             remove_thread(state, tid, false);
+            if let Some(reaper) = self.reaper.take()
+                && !state.threads.contains(tid)
+            {
+                reparent_children(state, tid, reaper);
+            }
         }
         if !self.fds_to_remove.is_empty() {
             let tid = self.fd_remove_tid;
@@ -457,6 +464,9 @@ impl Parser {
                 {
                     t.flags |= clone_flags::CLOSED;
                     self.tid_to_remove = Some(cur.tid);
+                    // Newer probes name the thread that adopts the orphans (sysdig 0.29's
+                    // events did not: their children keep pointing at the dead parent).
+                    self.reaper = p_i64(&cur.ev, 4).filter(|&r| r > 0 && cur.ev.nparams() >= 5);
                 }
             }
             SYSCALL_PIPE_X | SYSCALL_PIPE2_X => self.parse_pipe_exit(state, cur),
@@ -997,6 +1007,15 @@ pub(crate) fn remove_thread(state: &mut State, tid: i64, force: bool) {
     state.threads.remove(tid);
     if nchilds != 0 {
         create_child_dependencies(state);
+    }
+}
+
+/// Gives the children of the removed thread `tid` to `reaper`.
+fn reparent_children(state: &mut State, tid: i64, reaper: i64) {
+    for t in state.threads.iter_mut() {
+        if t.ptid == tid {
+            t.ptid = reaper;
+        }
     }
 }
 
