@@ -209,12 +209,52 @@ pub fn signal_name(sig: u8) -> Option<&'static str> {
 
 /// Keeps printable ASCII only, as libsinsp sanitizes strings.
 pub fn push_sanitized(out: &mut String, b: &[u8]) {
+    let b = super::value::until_nul(b);
+    if b.iter().all(|c| (0x20..0x7f).contains(c)) {
+        // Printable ASCII is valid UTF-8 as it is.
+        out.push_str(std::str::from_utf8(b).unwrap_or_default());
+        return;
+    }
     out.extend(
         b.iter()
-            .take_while(|&&c| c != 0)
             .filter(|c| (0x20..0x7f).contains(*c))
             .map(|&c| c as char),
     );
+}
+
+/// Appends a signed or unsigned integer in decimal.
+fn push_any<N: Into<i128>>(out: &mut String, n: N) {
+    let n: i128 = n.into();
+    if n < 0 {
+        out.push('-');
+    }
+    push_u64(out, n.unsigned_abs() as u64);
+}
+
+/// Appends `n` in decimal (faster than the formatting machinery on hot paths).
+pub fn push_u64(out: &mut String, mut n: u64) {
+    let mut buf = [0u8; 20];
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.reserve(buf.len() - i);
+    for &d in &buf[i..] {
+        out.push(d as char);
+    }
+}
+
+/// Appends `n` in decimal, with a `-` when negative.
+pub fn push_i64(out: &mut String, n: i64) {
+    if n < 0 {
+        out.push('-');
+    }
+    push_u64(out, n.unsigned_abs());
 }
 
 /// Printable ASCII as is, anything else as `.`, cut at `max` bytes with `...`.
@@ -246,8 +286,14 @@ fn push_number(out: &mut String, v: Value<'_>, format: PrintFormat) {
         (Value::Unsigned(n), PrintFormat::Hex) => write!(out, "{:X}", n),
         (Value::Signed(n), PrintFormat::PaddedDec) => write!(out, "{:09}", n),
         (Value::Unsigned(n), PrintFormat::PaddedDec) => write!(out, "{:09}", n),
-        (Value::Signed(n), _) => write!(out, "{}", n),
-        (Value::Unsigned(n), _) => write!(out, "{}", n),
+        (Value::Signed(n), _) => {
+            push_i64(out, n);
+            Ok(())
+        }
+        (Value::Unsigned(n), _) => {
+            push_u64(out, n);
+            Ok(())
+        }
         _ => Ok(()),
     };
 }
@@ -364,7 +410,7 @@ pub fn render(info: &ParamInfo, value: Value<'_>, raw: &mut String, resolved: &m
         (T::SockAddr, Value::Empty) | (T::SockTuple, Value::Empty) => raw.push_str("NULL"),
         (_, Value::Empty) => {}
         (T::Errno, Value::Signed(n)) => {
-            let _ = write!(raw, "{n}");
+            push_any(raw, n);
             if n < 0
                 && let Some(name) = errno_name(n.unsigned_abs() as u32)
             {
@@ -372,16 +418,16 @@ pub fn render(info: &ParamInfo, value: Value<'_>, raw: &mut String, resolved: &m
             }
         }
         (T::Fd | T::Fd32 | T::Pid | T::Pid32, Value::Signed(n)) => {
-            let _ = write!(raw, "{n}");
+            push_any(raw, n);
         }
         (T::Flags8 | T::Flags16 | T::Flags32, Value::Unsigned(n)) => {
-            let _ = write!(raw, "{n}");
+            push_any(raw, n);
             if let ParamExtra::Flags(table) = info.extra {
                 push_flag_names(resolved, table, n as u32);
             }
         }
         (T::EnumFlags8 | T::EnumFlags16 | T::EnumFlags32, Value::Unsigned(n)) => {
-            let _ = write!(raw, "{n}");
+            push_any(raw, n);
             if let ParamExtra::Flags(table) = info.extra {
                 push_enum_names(resolved, table, n as u32);
             }
@@ -397,18 +443,18 @@ pub fn render(info: &ParamInfo, value: Value<'_>, raw: &mut String, resolved: &m
                 raw.push_str("-1");
                 resolved.push_str("<NONE>");
             } else {
-                let _ = write!(raw, "{n}");
+                push_any(raw, n);
             }
         }
         (T::SyscallId, Value::Unsigned(n)) => {
-            let _ = write!(raw, "{n}");
+            push_any(raw, n);
             match super::schema::ppm_sc_name(n as u16) {
                 Some(name) if n != 0 => resolved.push_str(name),
                 _ => resolved.push_str("<unknown>"),
             }
         }
         (T::SigType, Value::Unsigned(n)) => {
-            let _ = write!(raw, "{n}");
+            push_any(raw, n);
             if let Some(name) = signal_name(n as u8) {
                 resolved.push_str(name);
             }
@@ -417,7 +463,7 @@ pub fn render(info: &ParamInfo, value: Value<'_>, raw: &mut String, resolved: &m
             if n == u64::MAX {
                 raw.push_str("none");
             } else {
-                let _ = write!(raw, "{n}");
+                push_any(raw, n);
                 let _ = write!(resolved, "{}s", n as f64 / 1e9);
             }
         }

@@ -37,7 +37,7 @@ pub fn render_param(
     match (param.info.ty, value) {
         (ParamType::Fd | ParamType::Fd32, Value::Signed(fd)) => render_fd(view, fd, raw, resolved),
         (ParamType::Pid | ParamType::Pid32, Value::Signed(pid)) => {
-            let _ = write!(raw, "{pid}");
+            crate::event::render::push_i64(raw, pid);
             if let Some(t) = view.state.threads.get(pid) {
                 resolved.push_str(&String::from_utf8_lossy(&t.comm));
             }
@@ -55,14 +55,14 @@ pub fn render_param(
             resolved.push_str(&String::from_utf8_lossy(&joined));
         }
         (ParamType::Uid, Value::Unsigned(id)) if id < u32::MAX as u64 => {
-            let _ = write!(raw, "{id}");
+            crate::event::render::push_u64(raw, id);
             match view.state.users.user(id as u32) {
                 Some(u) => render::push_sanitized(resolved, &u.name),
                 None => resolved.push_str("<NA>"),
             }
         }
         (ParamType::Gid, Value::Unsigned(id)) if id < u32::MAX as u64 => {
-            let _ = write!(raw, "{id}");
+            crate::event::render::push_u64(raw, id);
             match view.state.users.group(id as u32) {
                 Some(name) => render::push_sanitized(resolved, name),
                 None => resolved.push_str("<NA>"),
@@ -129,6 +129,32 @@ fn sysdig_param_name(event: u16, name: &'static str) -> &'static str {
 fn sysdig_param_info(event: u16, name: &str) -> Option<&'static ParamInfo> {
     use std::sync::OnceLock;
     static INFOS: OnceLock<Vec<(u16, ParamInfo)>> = OnceLock::new();
+    if !matches!(
+        event,
+        18 | 24
+            | 36
+            | 42
+            | 45
+            | 47
+            | 62
+            | 86
+            | 88
+            | 126
+            | 136
+            | 138
+            | 140
+            | 142
+            | 144
+            | 150
+            | 161
+            | 163
+            | 168
+            | 293
+            | 295
+            | 331
+    ) {
+        return None;
+    }
     if !SYSDIG_PARAM_TYPES
         .iter()
         .any(|&(e, n, _)| e == event && n == name)
@@ -160,7 +186,7 @@ fn sysdig_param_info(event: u16, name: &str) -> Option<&'static ParamInfo> {
 /// `fd=3(<f>/etc/passwd)`: the number, then the fd's type and name if the thread has it, the
 /// errno name for a negative value, `AT_FDCWD` for -100.
 pub fn render_fd(view: &EventView<'_>, fd: i64, raw: &mut String, resolved: &mut String) {
-    let _ = write!(raw, "{fd}");
+    crate::event::render::push_i64(raw, fd);
     if view.thread.is_none() {
         return;
     }

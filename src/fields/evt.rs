@@ -40,11 +40,16 @@ pub(super) fn category_value(v: &EventView<'_>) -> u32 {
 }
 
 fn push_u64(out: &mut String, n: u64) {
-    let _ = write!(out, "{n}");
+    crate::event::render::push_u64(out, n);
 }
 
 fn push_padded(out: &mut String, n: u64) {
-    let _ = write!(out, "{n:09}");
+    let start = out.len();
+    crate::event::render::push_u64(out, n);
+    let digits = out.len() - start;
+    if digits < 9 {
+        out.insert_str(start, &"000000000"[digits..]);
+    }
 }
 
 fn push_bool(out: &mut String, b: bool) {
@@ -184,7 +189,7 @@ fn open_check(v: &EventView<'_>, kind: K) -> bool {
 pub(super) fn extract(field: &Field, kind: K, v: &EventView<'_>, out: &mut String) -> bool {
     let e = &v.raw.event;
     let ts = e.ts();
-    let flags = event_flags(e.event_type());
+    let flags = || event_flags(e.event_type());
     match kind {
         K::Num => push_u64(out, v.num),
         K::Time | K::OutputTime => time::push_time(out, ts, false),
@@ -250,7 +255,7 @@ pub(super) fn extract(field: &Field, kind: K, v: &EventView<'_>, out: &mut Strin
         K::SyscallType => {
             let ty = e.event_type();
             if ty == crate::parse::ids::SCHEDSWITCH_6_E
-                || flags.contains(EventFlags::SKIPPARSERESET)
+                || flags().contains(EventFlags::SKIPPARSERESET)
                 || matches!(
                     ty,
                     146..=149 | 196 | 228 | 234 | 244 | 260 | 270 | 280 | 286 | 290
@@ -400,27 +405,27 @@ pub(super) fn extract(field: &Field, kind: K, v: &EventView<'_>, out: &mut Strin
             let Some((n, _)) = result(v) else {
                 return false;
             };
-            let _ = write!(out, "{n}");
+            crate::event::render::push_i64(out, n);
         }
         K::Failed => push_bool(out, result(v).is_some_and(|(n, _)| n < 0)),
         K::IsIo => push_bool(
             out,
-            flags.intersects(EventFlags::READS_FROM_FD | EventFlags::WRITES_TO_FD),
+            flags().intersects(EventFlags::READS_FROM_FD | EventFlags::WRITES_TO_FD),
         ),
-        K::IsIoRead => push_bool(out, flags.contains(EventFlags::READS_FROM_FD)),
-        K::IsIoWrite => push_bool(out, flags.contains(EventFlags::WRITES_TO_FD)),
+        K::IsIoRead => push_bool(out, flags().contains(EventFlags::READS_FROM_FD)),
+        K::IsIoWrite => push_bool(out, flags().contains(EventFlags::WRITES_TO_FD)),
         K::IoDir => {
-            if flags.contains(EventFlags::WRITES_TO_FD) {
+            if flags().contains(EventFlags::WRITES_TO_FD) {
                 out.push_str("write");
-            } else if flags.contains(EventFlags::READS_FROM_FD) {
+            } else if flags().contains(EventFlags::READS_FROM_FD) {
                 out.push_str("read");
             } else {
                 return false;
             }
         }
-        K::IsWait => push_bool(out, flags.contains(EventFlags::WAITS)),
+        K::IsWait => push_bool(out, flags().contains(EventFlags::WAITS)),
         K::WaitLatency => {
-            if !(flags.contains(EventFlags::WAITS) && e.direction() == Direction::Exit) {
+            if !(flags().contains(EventFlags::WAITS) && e.direction() == Direction::Exit) {
                 return false;
             }
             push_u64(
@@ -434,7 +439,7 @@ pub(super) fn extract(field: &Field, kind: K, v: &EventView<'_>, out: &mut Strin
         }
         K::IsSyslog => push_bool(
             out,
-            flags.contains(EventFlags::WRITES_TO_FD)
+            flags().contains(EventFlags::WRITES_TO_FD)
                 && v.fd
                     .is_some_and(|(_, f)| f.name.windows(8).any(|w| w == b"/dev/log")),
         ),
@@ -494,10 +499,10 @@ pub(super) fn extract(field: &Field, kind: K, v: &EventView<'_>, out: &mut Strin
 fn push_raw(out: &mut String, v: Value<'_>) {
     match v {
         Value::Signed(n) => {
-            let _ = write!(out, "{n}");
+            crate::event::render::push_i64(out, n);
         }
         Value::Unsigned(n) => {
-            let _ = write!(out, "{n}");
+            crate::event::render::push_u64(out, n);
         }
         Value::Str(s) | Value::Bytes(s) => {
             out.push_str(&String::from_utf8_lossy(crate::event::value::until_nul(s)))

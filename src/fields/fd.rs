@@ -10,7 +10,7 @@ use crate::state::sock::l4;
 use crate::state::{FdInfo, FdKind, Thread, path};
 
 fn push_i64(out: &mut String, n: i64) {
-    let _ = write!(out, "{n}");
+    crate::event::render::push_i64(out, n);
 }
 
 fn push_bool(out: &mut String, b: bool) {
@@ -238,7 +238,7 @@ pub(super) fn extract(field: &Field, kind: K, v: &EventView<'_>, out: &mut Strin
                     if kind == K::FdCip {
                         push_ip4(out, tp.sip);
                     } else {
-                        let _ = write!(out, "{}", tp.sport);
+                        crate::event::render::push_u64(out, u64::from(tp.sport));
                     }
                 }
                 FdKind::Ipv6Socket => {
@@ -246,7 +246,7 @@ pub(super) fn extract(field: &Field, kind: K, v: &EventView<'_>, out: &mut Strin
                     if kind == K::FdCip {
                         push_ip6(out, tp.sip);
                     } else {
-                        let _ = write!(out, "{}", tp.sport);
+                        crate::event::render::push_u64(out, u64::from(tp.sport));
                     }
                 }
                 // sysdig 0.29 falls through here into the protocol text, which is empty.
@@ -269,7 +269,7 @@ pub(super) fn extract(field: &Field, kind: K, v: &EventView<'_>, out: &mut Strin
                     if kind == K::FdSip {
                         push_ip4(out, tp.dip);
                     } else {
-                        let _ = write!(out, "{}", tp.dport);
+                        crate::event::render::push_u64(out, u64::from(tp.dport));
                     }
                 }
                 FdKind::Ipv6Socket => {
@@ -277,7 +277,7 @@ pub(super) fn extract(field: &Field, kind: K, v: &EventView<'_>, out: &mut Strin
                     if kind == K::FdSip {
                         push_ip6(out, tp.dip);
                     } else {
-                        let _ = write!(out, "{}", tp.dport);
+                        crate::event::render::push_u64(out, u64::from(tp.dport));
                     }
                 }
                 FdKind::Ipv4Server => {
@@ -285,7 +285,7 @@ pub(super) fn extract(field: &Field, kind: K, v: &EventView<'_>, out: &mut Strin
                     match kind {
                         K::FdSip => push_ip4(out, s.ip),
                         K::FdSport => {
-                            let _ = write!(out, "{}", s.port);
+                            crate::event::render::push_u64(out, u64::from(s.port));
                         }
                         _ => {}
                     }
@@ -295,7 +295,7 @@ pub(super) fn extract(field: &Field, kind: K, v: &EventView<'_>, out: &mut Strin
                     match kind {
                         K::FdSip => push_ip6(out, s.ip),
                         K::FdSport => {
-                            let _ = write!(out, "{}", s.port);
+                            crate::event::render::push_u64(out, u64::from(s.port));
                         }
                         _ => {}
                     }
@@ -318,7 +318,10 @@ pub(super) fn extract(field: &Field, kind: K, v: &EventView<'_>, out: &mut Strin
                 if want_ip {
                     push_ip4(out, if src { tp.sip } else { tp.dip });
                 } else {
-                    let _ = write!(out, "{}", if src { tp.sport } else { tp.dport });
+                    crate::event::render::push_u64(
+                        out,
+                        u64::from(if src { tp.sport } else { tp.dport }),
+                    );
                 }
             } else {
                 let tp = f.sock.ipv6();
@@ -326,7 +329,10 @@ pub(super) fn extract(field: &Field, kind: K, v: &EventView<'_>, out: &mut Strin
                 if want_ip {
                     push_ip6(out, if src { tp.sip } else { tp.dip });
                 } else {
-                    let _ = write!(out, "{}", if src { tp.sport } else { tp.dport });
+                    crate::event::render::push_u64(
+                        out,
+                        u64::from(if src { tp.sport } else { tp.dport }),
+                    );
                 }
             }
         }
@@ -423,10 +429,10 @@ fn fdlist(kind: K, v: &EventView<'_>, out: &mut String) -> bool {
                         K::FdListCips => push_ip4(out, tp.sip),
                         K::FdListSips => push_ip4(out, tp.dip),
                         K::FdListCports => {
-                            let _ = write!(out, "{}", tp.sport);
+                            crate::event::render::push_u64(out, u64::from(tp.sport));
                         }
                         _ => {
-                            let _ = write!(out, "{}", tp.dport);
+                            crate::event::render::push_u64(out, u64::from(tp.dport));
                         }
                     }
                 }
@@ -436,10 +442,10 @@ fn fdlist(kind: K, v: &EventView<'_>, out: &mut String) -> bool {
                         K::FdListCips => push_ip6(out, tp.sip),
                         K::FdListSips => push_ip6(out, tp.dip),
                         K::FdListCports => {
-                            let _ = write!(out, "{}", tp.sport);
+                            crate::event::render::push_u64(out, u64::from(tp.sport));
                         }
                         _ => {
-                            let _ = write!(out, "{}", tp.dport);
+                            crate::event::render::push_u64(out, u64::from(tp.dport));
                         }
                     }
                 }

@@ -7,11 +7,11 @@ use crate::state::Thread;
 use crate::state::thread::{clone_flags, nul_list};
 
 fn push_i64(out: &mut String, n: i64) {
-    let _ = write!(out, "{n}");
+    crate::event::render::push_i64(out, n);
 }
 
 fn push_u64(out: &mut String, n: u64) {
-    let _ = write!(out, "{n}");
+    crate::event::render::push_u64(out, n);
 }
 
 fn push_bytes(out: &mut String, b: &[u8]) {

@@ -48,7 +48,21 @@ pub fn push_time(out: &mut String, ts: u64, with_date: bool) {
     if with_date {
         let _ = write!(out, "{y:04}-{mo:02}-{d:02} ");
     }
-    let _ = write!(out, "{h:02}:{mi:02}:{s:02}.{nanos:09}");
+    // HH:MM:SS.nnnnnnnnn, written digit by digit: this is on every default line.
+    let mut b = *b"00:00:00.000000000";
+    let two = |b: &mut [u8], v: i32| {
+        b[0] = b'0' + (v / 10 % 10) as u8;
+        b[1] = b'0' + (v % 10) as u8;
+    };
+    two(&mut b[0..2], h);
+    two(&mut b[3..5], mi);
+    two(&mut b[6..8], s);
+    let mut n = nanos;
+    for i in (9..18).rev() {
+        b[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+    }
+    out.push_str(std::str::from_utf8(&b).unwrap_or_default());
 }
 
 /// Appends `HH:MM:SS`, preceded by `YYYY-MM-DD ` when `with_date` (no nanoseconds).

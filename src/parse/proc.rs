@@ -6,7 +6,7 @@ use super::{
     CLONE_STALE_TIME_NS, Cur, Parser, add_thread, get_or_make_thread, p_bytes, p_i64, p_str, p_u32,
     p_u64, parse_dirfd, remove_thread,
 };
-use crate::state::container::{Container, container_from_cgroups};
+use crate::state::container::Container;
 use crate::state::fd::FdFlags;
 use crate::state::thread::clone_flags as cf;
 use crate::state::{State, Thread, path};
@@ -57,7 +57,7 @@ fn clone_layout(ty: u16) -> CloneLayout {
 /// The container of a thread, from its cgroups.
 pub(crate) fn resolve_container(state: &mut State, t: &mut Thread) {
     t.container_id.clear();
-    if let Some((id, engine)) = container_from_cgroups(t.cgroups()) {
+    if let Some((id, engine)) = state.containers.match_cgroups(&t.cgroups) {
         if engine.records && state.containers.get(&id).is_none() {
             state.containers.insert(Container {
                 id: id.clone(),

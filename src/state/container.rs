@@ -38,6 +38,8 @@ pub struct Mount {
 #[derive(Debug, Clone, Default)]
 pub struct Containers {
     by_id: HashMap<String, Container>,
+    /// What each cgroup list seen recently names (most processes share a few lists).
+    matches: HashMap<Vec<u8>, Option<(String, Engine)>>,
 }
 
 impl Containers {
@@ -49,6 +51,20 @@ impl Containers {
     /// The container `id`.
     pub fn get(&self, id: &str) -> Option<&Container> {
         self.by_id.get(id)
+    }
+
+    /// The container a thread's raw cgroup list names, remembered per distinct list.
+    pub fn match_cgroups(&mut self, raw: &[u8]) -> Option<(String, Engine)> {
+        if let Some(m) = self.matches.get(raw) {
+            return m.clone();
+        }
+        const MAX_REMEMBERED: usize = 4096;
+        if self.matches.len() >= MAX_REMEMBERED {
+            self.matches.clear();
+        }
+        let m = container_from_cgroups(crate::state::thread::nul_list(raw));
+        self.matches.insert(raw.to_vec(), m.clone());
+        m
     }
 
     /// Number of containers.
