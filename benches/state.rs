@@ -64,13 +64,14 @@ fn clone_exit(res: i64, tid: i64, pid: i64, ptid: i64, comm: &[u8]) -> EventBuil
 /// Writes a capture of `target` events (rounded up to whole lifecycles); returns the count.
 fn build_synthetic(out: &Path, target: u64) -> u64 {
     let mut md = Metadata::default();
-    let mut init = ThreadRecord::default();
-    init.tid = 1;
-    init.pid = 1;
-    init.comm = b"init".to_vec();
-    init.exe = b"/sbin/init".to_vec();
-    init.cwd = b"/".to_vec();
-    md.threads.push(init);
+    md.threads.push(ThreadRecord {
+        tid: 1,
+        pid: 1,
+        comm: b"init".to_vec(),
+        exe: b"/sbin/init".to_vec(),
+        cwd: b"/".to_vec(),
+        ..ThreadRecord::default()
+    });
     let mut w = FileWriter::create(out, false, &md).unwrap();
     let mut buf = Vec::new();
     let mut ts = 1_700_000_000_000_000_000u64;
@@ -205,7 +206,7 @@ fn replay(path: &Path, total: u64) -> (u64, f64, Vec<u64>, usize) {
         if ev.is_shown_by_default() && format.render(ev.view(), &mut line) {
             bytes += line.len() + 1;
         }
-        if n % step == 0 {
+        if n.is_multiple_of(step) {
             samples.push(status_kb("VmRSS:"));
         }
     }
