@@ -147,6 +147,9 @@ pub(super) fn extract(field: &Field, kind: K, v: &EventView<'_>, out: &mut Strin
     if (kind as u16) >= (K::FdListNums as u16) {
         return fdlist(kind, v, out);
     }
+    if (kind as u16) >= (K::FsPathName as u16) {
+        return super::fspath::extract(kind, v, out);
+    }
     let _ = field;
     let e = &v.raw.event;
     let flags = event_flags(e.event_type());

@@ -8,6 +8,7 @@
 mod args;
 mod evt;
 mod fd;
+mod fspath;
 mod proc;
 mod sc_category;
 mod time;
@@ -290,6 +291,13 @@ pub(crate) enum Kind {
     FdDev,
     FdDevMajor,
     FdDevMinor,
+    // fs.path
+    FsPathName,
+    FsPathNameRaw,
+    FsPathSource,
+    FsPathSourceRaw,
+    FsPathTarget,
+    FsPathTargetRaw,
     // fdlist
     FdListNums,
     FdListNames,
@@ -539,6 +547,12 @@ pub static FIELDS: &[FieldInfo] = &[
     f("fd.dev", T::Int32, K::FdDev, "device number of the file (hex)"),
     f("fd.dev.major", T::Int32, K::FdDevMajor, "major device number of the file"),
     f("fd.dev.minor", T::Int32, K::FdDevMinor, "minor device number of the file"),
+    f("fs.path.name", T::CharBuf, K::FsPathName, "absolute path of the file a filesystem call names (open, mkdir, unlink, chmod, ...)"),
+    f("fs.path.nameraw", T::CharBuf, K::FsPathNameRaw, "that path as the call gave it"),
+    f("fs.path.source", T::CharBuf, K::FsPathSource, "absolute source path of a rename, link, symlink or mount"),
+    f("fs.path.sourceraw", T::CharBuf, K::FsPathSourceRaw, "that source path as the call gave it"),
+    f("fs.path.target", T::CharBuf, K::FsPathTarget, "absolute target path of a rename, link, symlink or mount"),
+    f("fs.path.targetraw", T::CharBuf, K::FsPathTargetRaw, "that target path as the call gave it"),
     f("fdlist.nums", T::CharBuf, K::FdListNums, "numbers of the fds of a poll, comma-separated"),
     f("fdlist.names", T::CharBuf, K::FdListNames, "names of the fds of a poll"),
     f("fdlist.cips", T::CharBuf, K::FdListCips, "client ips of the sockets of a poll"),
