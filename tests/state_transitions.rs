@@ -351,3 +351,18 @@ fn tables_stop_growing_at_their_limits() {
     assert_eq!(s.state.threads.len(), 4);
     assert!(s.state.evictions.threads_dropped >= 3);
 }
+
+#[test]
+fn live_sources_drop_threads_silent_for_longer_than_the_timeout() {
+    let mut s = Sim::new();
+    s.parser.set_purge_inactive(true);
+    s.state.limits.thread_timeout_ns = 10_000;
+    s.state.limits.inactive_scan_interval_ns = 5_000;
+    s.tick(100);
+    for _ in 0..30 {
+        s.tick(1);
+    }
+    assert!(s.state.threads.get(100).is_none(), "silent thread dropped");
+    assert!(s.state.threads.get(1).is_some());
+    assert_eq!(s.state.evictions.threads_timed_out, 1);
+}

@@ -194,12 +194,59 @@ pub struct Parser {
     server_ports: HashSet<u16>,
     /// Timestamp of the first event that is not a container description.
     first_ts: u64,
+    /// Drop threads that have been silent for `Limits::thread_timeout_ns` (live sources:
+    /// their exits can be lost; a file's threads are kept, as sysdig keeps them).
+    purge_inactive: bool,
+    /// Event time of the last look for silent threads.
+    last_scan: u64,
 }
 
 impl Parser {
     /// A parser for a fresh state.
     pub fn new() -> Parser {
         Parser::default()
+    }
+
+    /// Makes the parser drop threads silent for longer than the state's
+    /// `thread_timeout_ns`, looking every `inactive_scan_interval_ns` of event time.
+    pub fn set_purge_inactive(&mut self, on: bool) {
+        self.purge_inactive = on;
+    }
+
+    /// Drops the threads that exited or have been silent too long (see
+    /// [`Parser::set_purge_inactive`]).
+    fn purge_inactive_threads(&mut self, state: &mut State, now: u64) {
+        if self.last_scan == 0 {
+            self.last_scan = now;
+            return;
+        }
+        if now
+            < self
+                .last_scan
+                .saturating_add(state.limits.inactive_scan_interval_ns)
+        {
+            return;
+        }
+        self.last_scan = now;
+        let timeout = state.limits.thread_timeout_ns;
+        let mut gone = Vec::new();
+        for t in state.threads.iter_mut() {
+            if t.last_event_ts == 0 {
+                // Listed at start and silent since: counts from now.
+                t.last_event_ts = now;
+            }
+            let closed = t.flags & clone_flags::CLOSED != 0;
+            if closed || t.last_event_ts.saturating_add(timeout) < now {
+                gone.push((t.tid, closed));
+            }
+        }
+        for (tid, closed) in gone {
+            remove_thread(state, tid, true);
+            if !closed {
+                state.evictions.threads_timed_out += 1;
+            }
+        }
+        create_child_dependencies(state);
     }
 
     /// Notes a port that a listening socket of the initial process list is bound to.
@@ -242,6 +289,9 @@ impl Parser {
     /// event changes. Returns what fields need to know about the event.
     pub fn process(&mut self, state: &mut State, raw: &RawEvent<'_>) -> EventContext {
         self.apply_pending(state);
+        if self.purge_inactive {
+            self.purge_inactive_threads(state, raw.event.ts());
+        }
         let ev = raw.event;
         let mut cur = Cur {
             ev,
