@@ -366,3 +366,14 @@ fn live_sources_drop_threads_silent_for_longer_than_the_timeout() {
     assert!(s.state.threads.get(1).is_some());
     assert_eq!(s.state.evictions.threads_timed_out, 1);
 }
+
+#[test]
+fn execve_ends_the_other_threads_of_the_process() {
+    let mut s = Sim::new();
+    s.clone_exit(100, 101, 100, 1, b"bash", THREAD);
+    s.clone_exit(100, 102, 100, 1, b"bash", THREAD);
+    assert_eq!(s.thread(100).nchilds, 2);
+    s.execve(100, b"ls");
+    assert!(s.state.threads.get(101).is_none() && s.state.threads.get(102).is_none());
+    assert_eq!(s.thread(100).nchilds, 0);
+}

@@ -352,10 +352,22 @@ pub(super) fn parse_execve_exit(parser: &mut Parser, state: &mut State, cur: &mu
     t.lastexec_ts = cur.ts;
     // The new program does not inherit the fds marked close-on-exec.
     t.fds.close_on_exec();
+    let pid = t.pid;
     if new_layout {
         let mut t = std::mem::take(state.threads.get_mut(cur.tid).expect("present"));
         resolve_container(state, &mut t);
         state.threads.insert(t);
+    }
+    // execve ends every other thread of the process: the kernel has killed them by the
+    // time it returns.
+    let others: Vec<i64> = state
+        .threads
+        .iter()
+        .filter(|o| o.pid == pid && o.tid != cur.tid)
+        .map(|o| o.tid)
+        .collect();
+    for tid in others {
+        remove_thread(state, tid, true);
     }
 }
 
