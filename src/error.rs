@@ -42,6 +42,9 @@ pub enum Error {
     InvalidField { field: String, why: String },
     /// An output format string that cannot be parsed.
     BadFormat { column: usize, why: String },
+    /// A filter expression that cannot be parsed or compiled: the 1-based column where the
+    /// problem is, and what it is.
+    BadFilter { column: usize, why: String },
     /// A feature that this build does not have yet.
     Unsupported(String),
 }
@@ -76,6 +79,9 @@ impl fmt::Display for Error {
             Error::InvalidField { field, why } => write!(f, "field {field}: {why}"),
             Error::BadFormat { column, why } => {
                 write!(f, "bad output format at column {column}: {why}")
+            }
+            Error::BadFilter { column, why } => {
+                write!(f, "filter error at column {column}: {why}")
             }
             Error::Unsupported(what) => write!(f, "not supported yet: {what}"),
         }

@@ -18,6 +18,7 @@ pub mod capture;
 mod error;
 pub mod event;
 pub mod fields;
+pub mod filter;
 pub mod format;
 mod inspector;
 pub mod parse;

@@ -63,9 +63,7 @@ fn run(args: Args) -> Result<(), Error> {
 
     if let Some(out) = args.write.as_deref() {
         if !filter.is_empty() {
-            return Err(Error::Unsupported(format!(
-                "filter expressions ('{filter}')"
-            )));
+            return write_filtered(path, out, args.compress, &filter, limit);
         }
         // A straight copy: every event, state-only ones included, with its dump flags.
         let mut reader = FileReader::open(path)?;
@@ -107,6 +105,29 @@ fn run(args: Args) -> Result<(), Error> {
         }
     }
     out.flush().or_else(broken_pipe_ok)
+}
+
+/// `-w` with a filter: the events the filter keeps, with the capture's metadata.
+fn write_filtered(
+    path: &str,
+    out: &str,
+    gzip: bool,
+    filter: &str,
+    limit: u64,
+) -> Result<(), Error> {
+    let mut inspector = Inspector::builder().file(path).filter(filter)?.build()?;
+    let mut writer = FileWriter::create(out, gzip, inspector.metadata())?;
+    let mut n = 0;
+    while n < limit {
+        let Some(ev) = inspector.next()? else { break };
+        if ev.is_initial_state() {
+            continue;
+        }
+        let raw = ev.raw();
+        writer.write_event(raw.cpu, raw.flags, &raw.event)?;
+        n += 1;
+    }
+    writer.finish()
 }
 
 /// A closed stdout (`peregrine ... | head`) ends the run quietly.

@@ -14,6 +14,7 @@ mod sc_category;
 mod time;
 mod view;
 
+pub(crate) use proc::glob_match;
 pub use view::{EventContext, EventView};
 
 use std::cell::RefCell;

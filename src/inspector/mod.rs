@@ -10,6 +10,7 @@ use crate::capture::{DF_STATE_ONLY, RawEvent};
 use crate::error::{Error, Result};
 use crate::event::EventRef;
 use crate::fields::{EventView, Field};
+use crate::filter::Filter;
 use crate::parse::Parser;
 use crate::state::{Limits, State};
 
@@ -22,7 +23,7 @@ enum SourceSpec {
 #[derive(Default)]
 pub struct InspectorBuilder {
     source: Option<SourceSpec>,
-    filter: Option<String>,
+    filter: Option<Filter>,
     limits: Limits,
 }
 
@@ -40,9 +41,10 @@ impl InspectorBuilder {
     }
 
     /// Keeps only the events that match a Falco filter expression.
+    /// The filter is compiled here: a bad one is an error naming its column.
     pub fn filter(mut self, expr: &str) -> Result<Self> {
         if !expr.trim().is_empty() {
-            self.filter = Some(expr.to_owned());
+            self.filter = Some(Filter::compile(expr)?);
         }
         Ok(self)
     }
@@ -55,9 +57,7 @@ impl InspectorBuilder {
 
     /// Opens the source.
     pub fn build(self) -> Result<Inspector> {
-        if let Some(f) = self.filter {
-            return Err(Error::Unsupported(format!("filter expressions ('{f}')")));
-        }
+        let filter = self.filter;
         match self.source {
             Some(SourceSpec::File(path)) => {
                 let reader = FileReader::open(&path)?;
@@ -68,6 +68,7 @@ impl InspectorBuilder {
                     reader,
                     state,
                     parser,
+                    filter,
                     num: 0,
                     leading: true,
                 })
@@ -85,6 +86,7 @@ pub struct Inspector {
     reader: FileReader,
     state: State,
     parser: Parser,
+    filter: Option<Filter>,
     num: u64,
     /// Still in the container events that open a capture (they describe containers and are
     /// not shown).
@@ -109,10 +111,25 @@ impl Inspector {
             let Some(raw) = self.reader.next_event()? else {
                 return Ok(None);
             };
-            let ctx = self.parser.process(&mut self.state, &raw);
-            // State-only events update state and are never shown.
-            if raw.flags & DF_STATE_ONLY == 0 {
-                break ctx;
+            match &self.filter {
+                None => {
+                    let ctx = self.parser.process(&mut self.state, &raw);
+                    // State-only events update state and are never shown.
+                    if raw.flags & DF_STATE_ONLY == 0 {
+                        break ctx;
+                    }
+                }
+                Some(filter) => {
+                    let mut keep = |state: &State, ctx| {
+                        filter.matches(&EventView::new(raw, raw.number, state, ctx))
+                    };
+                    let (ctx, kept) =
+                        self.parser
+                            .process_filtered(&mut self.state, &raw, &mut keep);
+                    if kept {
+                        break ctx;
+                    }
+                }
             }
         };
         let Some(raw) = self.reader.current() else {

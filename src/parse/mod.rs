@@ -288,6 +288,69 @@ impl Parser {
     /// Parses one event: applies what the previous event left pending, then what this
     /// event changes. Returns what fields need to know about the event.
     pub fn process(&mut self, state: &mut State, raw: &RawEvent<'_>) -> EventContext {
+        let mut cur = self.begin(state, raw);
+        self.dispatch(state, &mut cur);
+        let ctx = self.context(state, &cur);
+        if raw.flags & DF_STATE_ONLY == 0 {
+            self.end(state, &cur);
+        }
+        ctx
+    }
+
+    /// [`Parser::process`] with a filter, applied as sysdig applies one: an event that
+    /// changes no state is filtered before it is parsed (and, rejected, breaks its thread's
+    /// enter/exit pairing); an event that changes state is parsed first. `keep` sees the
+    /// state and the event's context at that point. Returns the context, and whether the
+    /// event is kept.
+    pub fn process_filtered(
+        &mut self,
+        state: &mut State,
+        raw: &RawEvent<'_>,
+        keep: &mut dyn FnMut(&State, EventContext) -> bool,
+    ) -> (EventContext, bool) {
+        let mut cur = self.begin(state, raw);
+        let flags = event_flags(cur.ty);
+        if cur.ty == SYSCALL_WRITE_X && cur.fd.is_none() {
+            // libsinsp gives a filtered write exit the thread's last fd even when its enter
+            // was filtered out (which broke the pairing).
+            if let Some(fd) = state.threads.get(cur.tid).map(|t| t.lastevent_fd) {
+                cur.look_up_fd(state, fd);
+            }
+        }
+        if !flags.contains(EventFlags::MODIFIES_STATE) {
+            let ctx = self.context(state, &cur);
+            if !keep(state, ctx) {
+                if cur.has_thread
+                    && !flags.contains(EventFlags::SKIPPARSERESET)
+                    && cur.ty != SCHEDSWITCH_6_E
+                    && let Some(t) = state.threads.get_mut(cur.tid)
+                {
+                    t.lastevent_type = NO_EVENT;
+                }
+                return (ctx, false);
+            }
+        } else {
+            self.dispatch(state, &mut cur);
+            let ctx = self.context(state, &cur);
+            if !keep(state, ctx) {
+                return (ctx, false);
+            }
+        }
+        if flags.contains(EventFlags::MODIFIES_STATE) {
+            // Parsed already.
+        } else {
+            self.dispatch(state, &mut cur);
+        }
+        let ctx = self.context(state, &cur);
+        if raw.flags & DF_STATE_ONLY != 0 {
+            return (ctx, false);
+        }
+        self.end(state, &cur);
+        (ctx, true)
+    }
+
+    /// Applies pending removals, finds the event's thread and fd.
+    fn begin<'e>(&mut self, state: &mut State, raw: &RawEvent<'e>) -> Cur<'e> {
         self.apply_pending(state);
         if self.purge_inactive {
             self.purge_inactive_threads(state, raw.event.ts());
@@ -303,29 +366,18 @@ impl Parser {
             fd_name_hash: None,
         };
         self.reset(state, &mut cur);
-        self.dispatch(state, &mut cur);
-
-        let state_only = raw.flags & DF_STATE_ONLY != 0;
-        if cur.has_thread
-            && let Some(t) = state.threads.get_mut(cur.tid)
-        {
-            if !state_only && !is_enter(cur.ty) {
-                // The enter event has served its exit.
-                t.last_enter.clear();
-                t.last_enter_valid = false;
-            }
-            if !state_only && cur.ty != SCHEDSWITCH_6_E {
-                t.prev_event_ts = t.last_event_ts;
-                t.last_event_ts = cur.ts;
-            }
+        if self.first_ts == 0 && !matches!(cur.ty, CONTAINER_JSON_E | CONTAINER_JSON_2_E) {
+            self.first_ts = cur.ts;
         }
+        cur
+    }
+
+    /// What fields need to know about the event as parsed so far.
+    fn context(&self, state: &State, cur: &Cur<'_>) -> EventContext {
         let latency_ns = match state.threads.get(cur.tid) {
             Some(t) if !is_enter(cur.ty) => t.latency,
             _ => 0,
         };
-        if self.first_ts == 0 && !matches!(cur.ty, CONTAINER_JSON_E | CONTAINER_JSON_2_E) {
-            self.first_ts = cur.ts;
-        }
         let fd_name_changed = cur
             .fd
             .and_then(|fd| state.fd(cur.tid, fd))
@@ -336,6 +388,23 @@ impl Parser {
             latency_ns,
             first_ts: self.first_ts,
             tinfo: cur.has_thread,
+        }
+    }
+
+    /// Bookkeeping for an event that is delivered: its exit consumed the stored enter, and
+    /// the thread's last-event time moves on.
+    fn end(&mut self, state: &mut State, cur: &Cur<'_>) {
+        if cur.has_thread
+            && let Some(t) = state.threads.get_mut(cur.tid)
+        {
+            if !is_enter(cur.ty) {
+                t.last_enter.clear();
+                t.last_enter_valid = false;
+            }
+            if cur.ty != SCHEDSWITCH_6_E {
+                t.prev_event_ts = t.last_event_ts;
+                t.last_event_ts = cur.ts;
+            }
         }
     }
 

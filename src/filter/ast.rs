@@ -1,0 +1,198 @@
+//! The syntax tree of a filter, and its canonical text (which parses back to the same tree).
+
+use std::fmt;
+
+/// A comparison operator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Op {
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+    Contains,
+    IContains,
+    BContains,
+    StartsWith,
+    BStartsWith,
+    EndsWith,
+    Glob,
+    IGlob,
+    Regex,
+    In,
+    Intersects,
+    PMatch,
+    Exists,
+}
+
+impl Op {
+    /// Every operator with its spelling, longest spellings of a prefix first.
+    pub const ALL: &'static [(&'static str, Op)] = &[
+        ("==", Op::Eq),
+        ("=", Op::Eq),
+        ("!=", Op::Ne),
+        ("<=", Op::Le),
+        ("<", Op::Lt),
+        (">=", Op::Ge),
+        (">", Op::Gt),
+        ("contains", Op::Contains),
+        ("icontains", Op::IContains),
+        ("bcontains", Op::BContains),
+        ("startswith", Op::StartsWith),
+        ("bstartswith", Op::BStartsWith),
+        ("endswith", Op::EndsWith),
+        ("glob", Op::Glob),
+        ("iglob", Op::IGlob),
+        ("regex", Op::Regex),
+        ("intersects", Op::Intersects),
+        ("in", Op::In),
+        ("pmatch", Op::PMatch),
+        ("exists", Op::Exists),
+    ];
+
+    /// The operator's spelling.
+    pub fn as_str(self) -> &'static str {
+        Op::ALL
+            .iter()
+            .find(|(_, o)| *o == self)
+            .map_or("?", |(s, _)| s)
+    }
+
+    /// Whether the operator takes a list of values.
+    pub fn takes_list(self) -> bool {
+        matches!(self, Op::In | Op::Intersects | Op::PMatch)
+    }
+
+    /// Whether the operator takes no value.
+    pub fn is_unary(self) -> bool {
+        self == Op::Exists
+    }
+}
+
+/// A function applied to a field's value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Transformer {
+    ToLower,
+    ToUpper,
+    B64,
+    Basename,
+    Len,
+}
+
+impl Transformer {
+    /// Every transformer with its name.
+    pub const ALL: &'static [(&'static str, Transformer)] = &[
+        ("tolower", Transformer::ToLower),
+        ("toupper", Transformer::ToUpper),
+        ("b64", Transformer::B64),
+        ("basename", Transformer::Basename),
+        ("len", Transformer::Len),
+    ];
+
+    /// The transformer's name.
+    pub fn as_str(self) -> &'static str {
+        Transformer::ALL
+            .iter()
+            .find(|(_, t)| *t == self)
+            .map_or("?", |(s, _)| s)
+    }
+}
+
+/// A field, possibly transformed: `proc.name`, `proc.aname[2]`, `tolower(fd.name)`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum FieldRef {
+    Field { name: String, arg: Option<String> },
+    Transform(Transformer, Box<FieldRef>),
+}
+
+/// The right side of a comparison.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Value {
+    Str(String),
+    List(Vec<String>),
+    /// `val(field)` or a transformed field: compare with another field of the same event.
+    Field(FieldRef),
+}
+
+/// A filter expression.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Expr {
+    And(Vec<Expr>),
+    Or(Vec<Expr>),
+    Not(Box<Expr>),
+    Check {
+        field: FieldRef,
+        op: Op,
+        value: Option<Value>,
+    },
+    /// A bare name (a macro or list in Falco rules): kept by the parser, refused by the
+    /// compiler.
+    Ident(String),
+}
+
+fn write_quoted(f: &mut fmt::Formatter<'_>, s: &str) -> fmt::Result {
+    f.write_str("\"")?;
+    for c in s.chars() {
+        match c {
+            '"' => f.write_str("\\\"")?,
+            '\\' => f.write_str("\\\\")?,
+            c if (c as u32) < 0x20 || c as u32 == 0x7f => write!(f, "\\x{:02x}", c as u32)?,
+            c => write!(f, "{c}")?,
+        }
+    }
+    f.write_str("\"")
+}
+
+impl fmt::Display for FieldRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            FieldRef::Field { name, arg: None } => f.write_str(name),
+            FieldRef::Field { name, arg: Some(a) } => write!(f, "{name}[{a}]"),
+            FieldRef::Transform(t, inner) => write!(f, "{}({inner})", t.as_str()),
+        }
+    }
+}
+
+impl fmt::Display for Expr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let join = |f: &mut fmt::Formatter<'_>, items: &[Expr], sep: &str| {
+            f.write_str("(")?;
+            for (i, e) in items.iter().enumerate() {
+                if i > 0 {
+                    write!(f, " {sep} ")?;
+                }
+                write!(f, "{e}")?;
+            }
+            f.write_str(")")
+        };
+        match self {
+            Expr::And(items) => join(f, items, "and"),
+            Expr::Or(items) => join(f, items, "or"),
+            Expr::Not(e) => write!(f, "not {e}"),
+            Expr::Ident(name) => f.write_str(name),
+            Expr::Check { field, op, value } => {
+                write!(f, "{field} {}", op.as_str())?;
+                match value {
+                    None => Ok(()),
+                    Some(Value::Str(s)) => {
+                        f.write_str(" ")?;
+                        write_quoted(f, s)
+                    }
+                    Some(Value::List(items)) => {
+                        f.write_str(" (")?;
+                        for (i, s) in items.iter().enumerate() {
+                            if i > 0 {
+                                f.write_str(", ")?;
+                            }
+                            write_quoted(f, s)?;
+                        }
+                        f.write_str(")")
+                    }
+                    Some(Value::Field(r @ FieldRef::Field { .. })) => write!(f, " val({r})"),
+                    Some(Value::Field(r)) => write!(f, " {r}"),
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,748 @@
+//! The Falco filter language: `evt.type in (execve, execveat) and not user.name = root`.
+//!
+//! A filter is parsed once ([`parse`]), compiled once ([`Filter::compile`]: fields resolved,
+//! values converted to the field's type, lists turned into sets, patterns compiled), and then
+//! evaluated per event with no parsing and no name look-ups ([`Filter::matches`]).
+//! [`Filter::event_types`] tells which event types it can ever match, for a live source to
+//! program the kernel with.
+
+pub mod ast;
+mod parse;
+
+use std::cell::RefCell;
+
+use hashbrown::HashSet;
+
+use crate::error::{Error, Result};
+use crate::event::schema::{EVENT_MAX, event_info, ppm_sc_name};
+use crate::fields::{EventView, FIELDS, Field, FieldType, Usage};
+pub use ast::{Expr, FieldRef, Op, Transformer, Value};
+pub use parse::ParseError;
+
+/// Parses a filter into its syntax tree.
+pub fn parse(text: &str) -> std::result::Result<Expr, ParseError> {
+    parse::parse(text)
+}
+
+/// A set of event types (by id).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventTypes {
+    bits: Vec<u64>,
+}
+
+impl EventTypes {
+    fn none() -> Self {
+        EventTypes {
+            bits: vec![0; (EVENT_MAX as usize).div_ceil(64)],
+        }
+    }
+
+    fn all() -> Self {
+        let mut s = EventTypes::none();
+        for id in 0..EVENT_MAX {
+            s.insert(id);
+        }
+        s
+    }
+
+    fn insert(&mut self, id: u16) {
+        if let Some(w) = self.bits.get_mut(id as usize / 64) {
+            *w |= 1 << (id % 64);
+        }
+    }
+
+    /// Whether type `id` is in the set.
+    pub fn contains(&self, id: u16) -> bool {
+        self.bits
+            .get(id as usize / 64)
+            .is_some_and(|w| w & (1 << (id % 64)) != 0)
+    }
+
+    /// Number of types in the set.
+    pub fn len(&self) -> usize {
+        self.bits.iter().map(|w| w.count_ones() as usize).sum()
+    }
+
+    /// Whether the set is empty.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The ids in the set.
+    pub fn iter(&self) -> impl Iterator<Item = u16> + '_ {
+        (0..EVENT_MAX).filter(|&i| self.contains(i))
+    }
+
+    fn union(&mut self, o: &EventTypes) {
+        for (a, b) in self.bits.iter_mut().zip(&o.bits) {
+            *a |= b;
+        }
+    }
+
+    fn intersect(&mut self, o: &EventTypes) {
+        for (a, b) in self.bits.iter_mut().zip(&o.bits) {
+            *a &= b;
+        }
+    }
+
+    fn complement(&mut self) {
+        let all = EventTypes::all();
+        for (a, b) in self.bits.iter_mut().zip(&all.bits) {
+            *a = !*a & b;
+        }
+    }
+}
+
+/// How a compared value is typed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Num,
+    Float,
+    Text,
+    Bool,
+    Ip,
+}
+
+fn kind_of(ty: FieldType) -> Kind {
+    match ty {
+        FieldType::Int16
+        | FieldType::Int32
+        | FieldType::Int64
+        | FieldType::Uint32
+        | FieldType::Uint64
+        | FieldType::AbsTime
+        | FieldType::RelTime
+        | FieldType::Port => Kind::Num,
+        FieldType::Double => Kind::Float,
+        FieldType::Bool => Kind::Bool,
+        FieldType::IpAddr | FieldType::IpNet => Kind::Ip,
+        FieldType::CharBuf | FieldType::ByteBuf | FieldType::Dynamic => Kind::Text,
+    }
+}
+
+/// A value the filter reads from the event: a field, possibly transformed.
+#[derive(Debug)]
+enum Operand {
+    Field(Field),
+    Transform(Transformer, Box<Operand>),
+}
+
+impl Operand {
+    fn kind(&self) -> Kind {
+        match self {
+            Operand::Field(f) => kind_of(f.info().ty),
+            Operand::Transform(Transformer::Len, _) => Kind::Num,
+            Operand::Transform(_, _) => Kind::Text,
+        }
+    }
+
+    /// Extracts into `out` (cleared first); false if the field does not apply.
+    fn extract(&self, v: &EventView<'_>, out: &mut String) -> bool {
+        out.clear();
+        match self {
+            Operand::Field(f) => f.extract(v, out),
+            Operand::Transform(t, inner) => {
+                let mut tmp = String::new();
+                if !inner.extract(v, &mut tmp) {
+                    return false;
+                }
+                match t {
+                    Transformer::ToLower => out.push_str(&tmp.to_lowercase()),
+                    Transformer::ToUpper => out.push_str(&tmp.to_uppercase()),
+                    Transformer::Basename => {
+                        out.push_str(tmp.rsplit('/').next().unwrap_or(&tmp));
+                    }
+                    Transformer::Len => out.push_str(&tmp.len().to_string()),
+                    Transformer::B64 => push_base64(out, tmp.as_bytes()),
+                }
+                true
+            }
+        }
+    }
+}
+
+fn push_base64(out: &mut String, b: &[u8]) {
+    const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    for chunk in b.chunks(3) {
+        let n = (u32::from(chunk[0]) << 16)
+            | (u32::from(*chunk.get(1).unwrap_or(&0)) << 8)
+            | u32::from(*chunk.get(2).unwrap_or(&0));
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(T[(n >> (18 - 6 * i)) as usize & 63] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+}
+
+/// The right side, converted once.
+#[derive(Debug)]
+enum Rhs {
+    None,
+    Text(String),
+    Num(i128),
+    Float(f64),
+    Ip(std::net::IpAddr),
+    Net(std::net::IpAddr, u8),
+    TextSet(HashSet<String>),
+    NumSet(HashSet<i128>),
+    Prefixes(HashSet<String>),
+    Bytes(Vec<u8>),
+    Regex(regex::Regex),
+    Field(Operand),
+}
+
+/// A compiled filter node.
+#[derive(Debug)]
+enum Node {
+    And(Vec<Node>),
+    Or(Vec<Node>),
+    Not(Box<Node>),
+    /// `evt.type` against a set of names: the event's type id, or for generic events its
+    /// syscall's name.
+    Type {
+        ids: EventTypes,
+        syscalls: HashSet<String>,
+        negate: bool,
+    },
+    Cmp(Box<Cmp>),
+}
+
+/// One comparison.
+#[derive(Debug)]
+struct Cmp {
+    lhs: Operand,
+    op: Op,
+    rhs: Rhs,
+    kind: Kind,
+}
+
+/// A compiled filter.
+#[derive(Debug)]
+pub struct Filter {
+    expr: Expr,
+    root: Node,
+    types: EventTypes,
+    scratch: RefCell<(String, String)>,
+}
+
+fn err(column: usize, why: impl Into<String>) -> Error {
+    Error::BadFilter {
+        column,
+        why: why.into(),
+    }
+}
+
+/// Field names close to `name`, for suggestions.
+fn nearest_fields(name: &str) -> Vec<&'static str> {
+    fn distance(a: &str, b: &str) -> usize {
+        let b: Vec<char> = b.chars().collect();
+        let mut prev: Vec<usize> = (0..=b.len()).collect();
+        for (i, ca) in a.chars().enumerate() {
+            let mut cur = vec![i + 1];
+            for (j, cb) in b.iter().enumerate() {
+                let sub = prev[j] + usize::from(ca != *cb);
+                cur.push(sub.min(prev[j + 1] + 1).min(cur[j] + 1));
+            }
+            prev = cur;
+        }
+        prev[b.len()]
+    }
+    let mut scored: Vec<(usize, &'static str)> = FIELDS
+        .iter()
+        .map(|f| (distance(name, f.name), f.name))
+        .collect();
+    scored.sort();
+    scored.into_iter().take(3).map(|(_, n)| n).collect()
+}
+
+/// Whether `name` is an event name or a syscall name.
+fn known_type_name(name: &str) -> bool {
+    (0..EVENT_MAX).any(|i| event_info(i).is_some_and(|e| e.name == name))
+        || (1..1024).any(|c| ppm_sc_name(c) == Some(name))
+}
+
+struct Compiler<'a> {
+    text: &'a str,
+}
+
+impl Compiler<'_> {
+    /// The column of the first occurrence of `needle` in the filter (for messages about a
+    /// compiled part; 1 when not found).
+    fn column_of(&self, needle: &str) -> usize {
+        self.text.find(needle).map_or(1, |i| i + 1)
+    }
+
+    fn operand(&self, r: &FieldRef) -> Result<Operand> {
+        match r {
+            FieldRef::Transform(t, inner) => {
+                Ok(Operand::Transform(*t, Box::new(self.operand(inner)?)))
+            }
+            FieldRef::Field { name, arg } => {
+                let text = match arg {
+                    Some(a) => format!("{name}[{a}]"),
+                    None => name.clone(),
+                };
+                let col = self.column_of(name);
+                let field = Field::parse(&text).map_err(|e| match e {
+                    Error::UnknownField { .. } => err(
+                        col,
+                        format!(
+                            "unknown field '{name}'; nearest: {}",
+                            nearest_fields(name).join(", ")
+                        ),
+                    ),
+                    Error::InvalidField { why, .. } => err(col, format!("{name}: {why}")),
+                    other => other,
+                })?;
+                Ok(Operand::Field(field))
+            }
+        }
+    }
+
+    fn convert(&self, kind: Kind, field: &str, op: Op, s: &str) -> Result<Rhs> {
+        let col = self.column_of(s).max(1);
+        Ok(match (kind, op) {
+            (_, Op::Regex) => {
+                let re = regex::Regex::new(&format!("^(?:{s})$"))
+                    .map_err(|e| err(col, format!("bad regular expression '{s}': {e}")))?;
+                Rhs::Regex(re)
+            }
+            (_, Op::BContains | Op::BStartsWith) => {
+                let hex: String = s.chars().filter(|c| !c.is_whitespace()).collect();
+                if !hex.len().is_multiple_of(2) || !hex.bytes().all(|c| c.is_ascii_hexdigit()) {
+                    return Err(err(col, format!("'{s}' is not a hex byte string")));
+                }
+                let bytes = (0..hex.len())
+                    .step_by(2)
+                    .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap_or(0))
+                    .collect();
+                Rhs::Bytes(bytes)
+            }
+            (Kind::Num, _) => Rhs::Num(
+                parse_num(s)
+                    .ok_or_else(|| err(col, format!("'{s}' is not a number, as {field} needs")))?,
+            ),
+            (Kind::Float, _) => Rhs::Float(
+                s.parse()
+                    .map_err(|_| err(col, format!("'{s}' is not a number, as {field} needs")))?,
+            ),
+            (Kind::Bool, _) => Rhs::Text(match s {
+                "true" | "1" => "true".into(),
+                "false" | "0" => "false".into(),
+                _ => return Err(err(col, format!("{field} is true or false, not '{s}'"))),
+            }),
+            (Kind::Ip, _) => {
+                if let Some((a, bits)) = s.split_once('/') {
+                    let ip = a
+                        .parse()
+                        .map_err(|_| err(col, format!("'{s}' is not a network")))?;
+                    let bits = bits
+                        .parse()
+                        .map_err(|_| err(col, format!("'{s}' is not a network")))?;
+                    Rhs::Net(ip, bits)
+                } else {
+                    Rhs::Ip(
+                        s.parse()
+                            .map_err(|_| err(col, format!("'{s}' is not an IP address")))?,
+                    )
+                }
+            }
+            (Kind::Text, Op::IContains) => Rhs::Text(s.to_lowercase()),
+            (Kind::Text, _) => Rhs::Text(s.to_string()),
+        })
+    }
+
+    fn check_op(&self, field: &str, kind: Kind, op: Op) -> Result<()> {
+        let ok = match op {
+            Op::Eq | Op::Ne | Op::Exists | Op::In | Op::Intersects => true,
+            Op::Lt | Op::Le | Op::Gt | Op::Ge => {
+                matches!(kind, Kind::Num | Kind::Float | Kind::Text)
+            }
+            Op::Contains
+            | Op::IContains
+            | Op::BContains
+            | Op::StartsWith
+            | Op::BStartsWith
+            | Op::EndsWith
+            | Op::Glob
+            | Op::IGlob
+            | Op::Regex
+            | Op::PMatch => kind == Kind::Text,
+        };
+        if ok {
+            Ok(())
+        } else {
+            let ty = match kind {
+                Kind::Num => "a number",
+                Kind::Float => "a number",
+                Kind::Bool => "a boolean",
+                Kind::Ip => "an IP address",
+                Kind::Text => "text",
+            };
+            Err(err(
+                self.column_of(field),
+                format!(
+                    "operator '{}' does not apply to {field}, which is {ty}",
+                    op.as_str()
+                ),
+            ))
+        }
+    }
+
+    fn expr(&self, e: &Expr) -> Result<Node> {
+        Ok(match e {
+            Expr::And(items) => {
+                Node::And(items.iter().map(|i| self.expr(i)).collect::<Result<_>>()?)
+            }
+            Expr::Or(items) => Node::Or(items.iter().map(|i| self.expr(i)).collect::<Result<_>>()?),
+            Expr::Not(inner) => Node::Not(Box::new(self.expr(inner)?)),
+            Expr::Ident(name) => {
+                return Err(err(
+                    self.column_of(name),
+                    format!("'{name}' is not a field (macros and lists are not supported)"),
+                ));
+            }
+            Expr::Check { field, op, value } => self.check(field, *op, value.as_ref())?,
+        })
+    }
+
+    fn check(&self, field: &FieldRef, op: Op, value: Option<&Value>) -> Result<Node> {
+        let name = field.to_string();
+        // Filter-only socket fields stand for "either end".
+        if let FieldRef::Field { name: n, arg: None } = field {
+            let either: Option<&[&str]> = match n.as_str() {
+                "fd.ip" => Some(&["fd.cip", "fd.sip"]),
+                "fd.port" => Some(&["fd.cport", "fd.sport"]),
+                "fd.proto" => Some(&["fd.cproto", "fd.sproto"]),
+                "fd.net" => Some(&["fd.cip", "fd.sip"]),
+                "fd.cnet" => Some(&["fd.cip"]),
+                "fd.snet" => Some(&["fd.sip"]),
+                "fd.lnet" => Some(&["fd.lip"]),
+                "fd.rnet" => Some(&["fd.rip"]),
+                _ => None,
+            };
+            if let Some(parts) = either {
+                let nodes = parts
+                    .iter()
+                    .map(|p| {
+                        let f = FieldRef::Field {
+                            name: (*p).to_string(),
+                            arg: None,
+                        };
+                        self.check(&f, op, value)
+                    })
+                    .collect::<Result<Vec<_>>>()?;
+                return Ok(if op == Op::Ne {
+                    Node::And(nodes)
+                } else {
+                    Node::Or(nodes)
+                });
+            }
+            if n == "evt.type"
+                && matches!(op, Op::Eq | Op::Ne | Op::In)
+                && let Some(Value::Str(_) | Value::List(_)) = value
+            {
+                return self.type_check(op, value.unwrap());
+            }
+        }
+        let lhs = self.operand(field)?;
+        if let Operand::Field(f) = &lhs
+            && f.info().usage == Usage::FilterOnly
+            && f.info().name != "evt.around"
+        {
+            // Handled above; anything else filter-only is usable as is.
+        }
+        let kind = lhs.kind();
+        self.check_op(&name, kind, op)?;
+        let rhs = match value {
+            None => Rhs::None,
+            Some(Value::Field(r)) => Rhs::Field(self.operand(r)?),
+            Some(Value::Str(s)) => self.convert(kind, &name, op, s)?,
+            Some(Value::List(items)) => match (op, kind) {
+                (Op::PMatch, _) => Rhs::Prefixes(
+                    items
+                        .iter()
+                        .map(|s| s.trim_end_matches('/').to_string())
+                        .collect(),
+                ),
+                (_, Kind::Num) => Rhs::NumSet(
+                    items
+                        .iter()
+                        .map(|s| match self.convert(kind, &name, Op::Eq, s)? {
+                            Rhs::Num(n) => Ok(n),
+                            _ => unreachable!("numbers convert to numbers"),
+                        })
+                        .collect::<Result<_>>()?,
+                ),
+                _ => Rhs::TextSet(items.iter().cloned().collect()),
+            },
+        };
+        Ok(Node::Cmp(Box::new(Cmp { lhs, op, rhs, kind })))
+    }
+
+    fn type_check(&self, op: Op, value: &Value) -> Result<Node> {
+        let names: Vec<&str> = match value {
+            Value::Str(s) => vec![s.as_str()],
+            Value::List(l) => l.iter().map(String::as_str).collect(),
+            Value::Field(_) => unreachable!("checked by the caller"),
+        };
+        let mut ids = EventTypes::none();
+        let mut syscalls = HashSet::new();
+        for n in &names {
+            if !known_type_name(n) {
+                return Err(err(self.column_of(n), format!("unknown event type {n}")));
+            }
+            for i in 2..EVENT_MAX {
+                if event_info(i).is_some_and(|e| e.name == *n) {
+                    ids.insert(i);
+                }
+            }
+            syscalls.insert((*n).to_string());
+        }
+        Ok(Node::Type {
+            ids,
+            syscalls,
+            negate: op == Op::Ne,
+        })
+    }
+}
+
+/// Parses an integer: decimal, or hex with `0x`.
+fn parse_num(s: &str) -> Option<i128> {
+    let t = s.trim();
+    if let Some(h) = t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")) {
+        return i128::from_str_radix(h, 16).ok();
+    }
+    t.parse().ok()
+}
+
+impl Filter {
+    /// Parses and compiles a filter.
+    pub fn compile(text: &str) -> Result<Filter> {
+        let expr = parse::parse(text).map_err(|e| err(e.column, e.why))?;
+        let root = Compiler { text }.expr(&expr)?;
+        let types = types_of(&root).0;
+        Ok(Filter {
+            expr,
+            root,
+            types,
+            scratch: RefCell::default(),
+        })
+    }
+
+    /// The syntax tree.
+    pub fn expr(&self) -> &Expr {
+        &self.expr
+    }
+
+    /// Every event type the filter can match (a superset): what a live source needs to
+    /// capture for it. Events that change state must be captured anyway.
+    pub fn event_types(&self) -> &EventTypes {
+        &self.types
+    }
+
+    /// Whether the event passes the filter.
+    pub fn matches(&self, v: &EventView<'_>) -> bool {
+        let mut s = self.scratch.borrow_mut();
+        let (a, b) = &mut *s;
+        eval(&self.root, v, a, b)
+    }
+}
+
+/// The event types a node can match, and whether that set is exact.
+fn types_of(n: &Node) -> (EventTypes, bool) {
+    match n {
+        Node::Type {
+            ids,
+            syscalls,
+            negate,
+        } => {
+            let mut s = ids.clone();
+            // Generic events carry other syscalls under types 0 and 1.
+            if syscalls
+                .iter()
+                .any(|n| (1..1024).any(|c| ppm_sc_name(c) == Some(n)))
+            {
+                s.insert(0);
+                s.insert(1);
+            }
+            if *negate {
+                // Generic events match unless their syscall is named: not exact for them.
+                s.complement();
+                s.insert(0);
+                s.insert(1);
+                return (s, false);
+            }
+            let exact = !s.contains(0);
+            (s, exact)
+        }
+        Node::And(items) => {
+            let mut s = EventTypes::all();
+            let mut exact = true;
+            for i in items {
+                let (t, e) = types_of(i);
+                s.intersect(&t);
+                exact &= e;
+            }
+            (s, exact && items.len() == 1)
+        }
+        Node::Or(items) => {
+            let mut s = EventTypes::none();
+            let mut exact = true;
+            for i in items {
+                let (t, e) = types_of(i);
+                s.union(&t);
+                exact &= e;
+            }
+            (s, exact)
+        }
+        Node::Not(inner) => {
+            let (mut t, exact) = types_of(inner);
+            if exact {
+                t.complement();
+                (t, true)
+            } else {
+                (EventTypes::all(), false)
+            }
+        }
+        Node::Cmp(_) => (EventTypes::all(), false),
+    }
+}
+
+fn ip_of(text: &str) -> Option<std::net::IpAddr> {
+    text.parse().ok()
+}
+
+fn in_net(ip: std::net::IpAddr, net: std::net::IpAddr, bits: u8) -> bool {
+    use std::net::IpAddr::{V4, V6};
+    match (ip, net) {
+        (V4(a), V4(n)) => {
+            let mask = if bits == 0 {
+                0
+            } else {
+                u32::MAX << (32 - bits.min(32))
+            };
+            u32::from(a) & mask == u32::from(n) & mask
+        }
+        (V6(a), V6(n)) => {
+            let mask = if bits == 0 {
+                0
+            } else {
+                u128::MAX << (128 - bits.min(128))
+            };
+            u128::from(a) & mask == u128::from(n) & mask
+        }
+        _ => false,
+    }
+}
+
+fn eval(n: &Node, v: &EventView<'_>, a: &mut String, b: &mut String) -> bool {
+    match n {
+        Node::And(items) => items.iter().all(|i| eval(i, v, a, b)),
+        Node::Or(items) => items.iter().any(|i| eval(i, v, a, b)),
+        Node::Not(inner) => !eval(inner, v, a, b),
+        Node::Type {
+            ids,
+            syscalls,
+            negate,
+        } => {
+            let ty = v.raw.event.event_type();
+            let hit = if ty <= 1 {
+                syscalls.contains(crate::fields::event_type_name(&v.raw.event))
+            } else {
+                ids.contains(ty)
+            };
+            hit != *negate
+        }
+        Node::Cmp(c) => {
+            if !c.lhs.extract(v, a) {
+                return false;
+            }
+            if c.op == Op::Exists {
+                return true;
+            }
+            compare(a, c.op, &c.rhs, c.kind, v, b)
+        }
+    }
+}
+
+fn cmp_result(op: Op, ord: std::cmp::Ordering) -> bool {
+    use std::cmp::Ordering::*;
+    match op {
+        Op::Eq | Op::In | Op::Intersects => ord == Equal,
+        Op::Ne => ord != Equal,
+        Op::Lt => ord == Less,
+        Op::Le => ord != Greater,
+        Op::Gt => ord == Greater,
+        Op::Ge => ord != Less,
+        _ => false,
+    }
+}
+
+fn compare(lhs: &str, op: Op, rhs: &Rhs, kind: Kind, v: &EventView<'_>, buf: &mut String) -> bool {
+    match rhs {
+        Rhs::None => false,
+        Rhs::Num(n) => parse_num(lhs).is_some_and(|l| cmp_result(op, l.cmp(n))),
+        Rhs::Float(f) => lhs
+            .parse::<f64>()
+            .ok()
+            .and_then(|l| l.partial_cmp(f))
+            .is_some_and(|o| cmp_result(op, o)),
+        Rhs::NumSet(set) => parse_num(lhs).is_some_and(|l| set.contains(&l)),
+        Rhs::TextSet(set) => set.contains(lhs),
+        Rhs::Prefixes(set) => {
+            let mut p = lhs.trim_end_matches('/');
+            loop {
+                if set.contains(p) {
+                    return true;
+                }
+                match p.rfind('/') {
+                    Some(i) => p = &p[..i],
+                    None => return false,
+                }
+            }
+        }
+        Rhs::Ip(ip) => ip_of(lhs).is_some_and(|l| (l == *ip) == (op != Op::Ne)),
+        Rhs::Net(net, bits) => ip_of(lhs).is_some_and(|l| in_net(l, *net, *bits) == (op != Op::Ne)),
+        Rhs::Regex(re) => re.is_match(lhs),
+        Rhs::Bytes(bytes) => match op {
+            Op::BStartsWith => lhs.as_bytes().starts_with(bytes),
+            _ => lhs
+                .as_bytes()
+                .windows(bytes.len().max(1))
+                .any(|w| w == bytes.as_slice()),
+        },
+        Rhs::Text(t) => match op {
+            Op::Contains => lhs.contains(t.as_str()),
+            Op::IContains => lhs.to_lowercase().contains(t.as_str()),
+            Op::StartsWith => lhs.starts_with(t.as_str()),
+            Op::EndsWith => lhs.ends_with(t.as_str()),
+            Op::Glob => crate::fields::glob_match(t.as_bytes(), lhs.as_bytes()),
+            Op::IGlob => crate::fields::glob_match(
+                t.to_lowercase().as_bytes(),
+                lhs.to_lowercase().as_bytes(),
+            ),
+            _ => cmp_result(op, lhs.cmp(t.as_str())),
+        },
+        Rhs::Field(other) => {
+            if !other.extract(v, buf) {
+                return false;
+            }
+            match kind {
+                Kind::Num => match (parse_num(lhs), parse_num(buf)) {
+                    (Some(l), Some(r)) => cmp_result(op, l.cmp(&r)),
+                    _ => false,
+                },
+                _ => match op {
+                    Op::Contains => lhs.contains(buf.as_str()),
+                    Op::StartsWith => lhs.starts_with(buf.as_str()),
+                    Op::EndsWith => lhs.ends_with(buf.as_str()),
+                    _ => cmp_result(op, lhs.cmp(buf.as_str())),
+                },
+            }
+        }
+    }
+}

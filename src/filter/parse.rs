@@ -1,0 +1,422 @@
+//! The filter parser: text to [`Expr`], with errors that name the column and what was
+//! expected there.
+//!
+//! ```text
+//! Expr     ::= Or
+//! Or       ::= And ('or' And)*
+//! And      ::= Not ('and' Not)*
+//! Not      ::= 'not' Not | '(' Expr ')' | Check
+//! Check    ::= FieldRef Op [Value] | Identifier
+//! FieldRef ::= Transformer '(' FieldRef ')' | FieldName ('[' Arg ']')?
+//! Value    ::= '(' Str (',' Str)* ')' | 'val(' FieldRef ')' | Transformer '(' FieldRef ')' | Str
+//! Str      ::= "..." | '...' | bare word
+//! ```
+
+use super::ast::{Expr, FieldRef, Op, Transformer, Value};
+
+/// Why a filter does not parse, and where (1-based column).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParseError {
+    pub column: usize,
+    pub why: String,
+}
+
+struct Parser<'a> {
+    s: &'a [u8],
+    pos: usize,
+    depth: usize,
+}
+
+/// Deepest nesting of parentheses and `not`s accepted (keeps hostile input from exhausting
+/// the stack).
+const MAX_DEPTH: usize = 256;
+
+fn is_space(c: u8) -> bool {
+    matches!(c, b' ' | b'\t' | b'\n' | b'\r' | 0x08)
+}
+
+fn is_ident_char(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || c == b'_'
+}
+
+/// Parses a whole filter.
+pub fn parse(text: &str) -> Result<Expr, ParseError> {
+    let mut p = Parser {
+        s: text.as_bytes(),
+        pos: 0,
+        depth: 0,
+    };
+    p.skip_space();
+    if p.at_end() {
+        return Err(p.error("an empty filter: expected a condition"));
+    }
+    let e = p.or()?;
+    p.skip_space();
+    if !p.at_end() {
+        let what = if p.peek() == Some(b')') {
+            "a ')' without its '('".to_string()
+        } else {
+            format!(
+                "'and', 'or' or the end of the filter, not '{}'",
+                p.word_here()
+            )
+        };
+        return Err(p.error(&format!("expected {what}")));
+    }
+    Ok(e)
+}
+
+impl Parser<'_> {
+    fn error(&self, why: &str) -> ParseError {
+        ParseError {
+            column: self.pos + 1,
+            why: why.to_string(),
+        }
+    }
+
+    fn at_end(&self) -> bool {
+        self.pos >= self.s.len()
+    }
+
+    fn peek(&self) -> Option<u8> {
+        self.s.get(self.pos).copied()
+    }
+
+    fn skip_space(&mut self) {
+        while self.peek().is_some_and(is_space) {
+            self.pos += 1;
+        }
+    }
+
+    /// The text from here to the next space, for messages.
+    fn word_here(&self) -> String {
+        let rest = &self.s[self.pos.min(self.s.len())..];
+        let end = rest.iter().position(|&c| is_space(c)).unwrap_or(rest.len());
+        String::from_utf8_lossy(&rest[..end.min(40)]).into_owned()
+    }
+
+    /// Consumes keyword `kw` if it is here as a whole word (followed by a space, `(`, or
+    /// the end).
+    fn keyword(&mut self, kw: &str) -> bool {
+        let rest = &self.s[self.pos..];
+        if rest.len() < kw.len() || !rest[..kw.len()].eq_ignore_ascii_case(kw.as_bytes()) {
+            return false;
+        }
+        match rest.get(kw.len()) {
+            None => {}
+            Some(&c) if is_space(c) || c == b'(' => {}
+            _ => return false,
+        }
+        self.pos += kw.len();
+        true
+    }
+
+    fn or(&mut self) -> Result<Expr, ParseError> {
+        let mut items = vec![self.and()?];
+        loop {
+            self.skip_space();
+            if !self.keyword("or") {
+                break;
+            }
+            items.push(self.and()?);
+        }
+        Ok(if items.len() == 1 {
+            items.pop().unwrap()
+        } else {
+            Expr::Or(items)
+        })
+    }
+
+    fn and(&mut self) -> Result<Expr, ParseError> {
+        let mut items = vec![self.not()?];
+        loop {
+            self.skip_space();
+            if !self.keyword("and") {
+                break;
+            }
+            items.push(self.not()?);
+        }
+        Ok(if items.len() == 1 {
+            items.pop().unwrap()
+        } else {
+            Expr::And(items)
+        })
+    }
+
+    fn not(&mut self) -> Result<Expr, ParseError> {
+        self.skip_space();
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return Err(self.error("the filter nests too deeply"));
+        }
+        let e = if self.keyword("not") {
+            Expr::Not(Box::new(self.not()?))
+        } else if self.peek() == Some(b'(') {
+            self.pos += 1;
+            let e = self.or()?;
+            self.skip_space();
+            if self.peek() != Some(b')') {
+                return Err(self.error("expected ')' to close the '('"));
+            }
+            self.pos += 1;
+            e
+        } else {
+            self.check()?
+        };
+        self.depth -= 1;
+        Ok(e)
+    }
+
+    fn check(&mut self) -> Result<Expr, ParseError> {
+        self.skip_space();
+        if self.at_end() {
+            return Err(self.error("expected a condition, found the end of the filter"));
+        }
+        let field = self.field_ref()?;
+        self.skip_space();
+        let op_at = self.pos;
+        if let FieldRef::Field { name, arg: None } = &field
+            && !name.contains('.')
+            && self.op().is_none()
+        {
+            // A bare identifier: a macro or a list name.
+            self.pos = op_at;
+            return Ok(Expr::Ident(name.clone()));
+        }
+        self.pos = op_at;
+        let Some(op) = self.op() else {
+            self.pos = if self.at_end() { self.pos } else { op_at };
+            let found = if self.at_end() {
+                "the end of the filter".to_string()
+            } else {
+                format!("'{}'", self.word_here())
+            };
+            return Err(self.error(&format!(
+                "expected an operator (=, !=, <, <=, >, >=, contains, icontains, bcontains, \
+                 startswith, bstartswith, endswith, glob, iglob, regex, in, intersects, pmatch, \
+                 exists) after '{field}', found {found}"
+            )));
+        };
+        let value = if op.is_unary() {
+            None
+        } else if op.takes_list() {
+            Some(self.list_value()?)
+        } else {
+            Some(self.value()?)
+        };
+        Ok(Expr::Check { field, op, value })
+    }
+
+    fn op(&mut self) -> Option<Op> {
+        let rest = &self.s[self.pos..];
+        for &(text, op) in Op::ALL {
+            if !rest.starts_with(text.as_bytes()) {
+                continue;
+            }
+            let word = text.as_bytes()[0].is_ascii_alphabetic();
+            if word && rest.get(text.len()).is_some_and(|&c| is_ident_char(c)) {
+                continue;
+            }
+            self.pos += text.len();
+            return Some(op);
+        }
+        None
+    }
+
+    /// A transformer name here, followed by `(`: consumes both.
+    fn transformer(&mut self) -> Option<Transformer> {
+        for &(name, t) in Transformer::ALL {
+            let rest = &self.s[self.pos..];
+            if rest.starts_with(name.as_bytes()) && rest.get(name.len()) == Some(&b'(') {
+                self.pos += name.len() + 1;
+                return Some(t);
+            }
+        }
+        None
+    }
+
+    fn field_ref(&mut self) -> Result<FieldRef, ParseError> {
+        self.skip_space();
+        if let Some(t) = self.transformer() {
+            let inner = self.field_ref()?;
+            self.skip_space();
+            if self.peek() != Some(b')') {
+                return Err(self.error(&format!("expected ')' to close {}(", t.as_str())));
+            }
+            self.pos += 1;
+            return Ok(FieldRef::Transform(t, Box::new(inner)));
+        }
+        let start = self.pos;
+        if !self.peek().is_some_and(|c| c.is_ascii_alphabetic()) {
+            return Err(self.error(&format!(
+                "expected a field name, found '{}'",
+                self.word_here()
+            )));
+        }
+        while self.peek().is_some_and(|c| is_ident_char(c) || c == b'.') {
+            self.pos += 1;
+        }
+        let name = String::from_utf8_lossy(&self.s[start..self.pos]).into_owned();
+        if name.ends_with('.') {
+            return Err(ParseError {
+                column: self.pos,
+                why: format!("a field name cannot end with '.': '{name}'"),
+            });
+        }
+        let arg = if self.peek() == Some(b'[') {
+            self.pos += 1;
+            let a = if matches!(self.peek(), Some(b'"' | b'\'')) {
+                self.quoted()?
+            } else {
+                let s = self.pos;
+                while self
+                    .peek()
+                    .is_some_and(|c| !matches!(c, b']' | b'[' | b'"' | b'\'') && !is_space(c))
+                {
+                    self.pos += 1;
+                }
+                String::from_utf8_lossy(&self.s[s..self.pos]).into_owned()
+            };
+            if self.peek() != Some(b']') {
+                return Err(self.error(&format!("expected ']' after the argument of {name}")));
+            }
+            self.pos += 1;
+            Some(a)
+        } else {
+            None
+        };
+        Ok(FieldRef::Field { name, arg })
+    }
+
+    fn value(&mut self) -> Result<Value, ParseError> {
+        self.skip_space();
+        if self.at_end() {
+            return Err(self.error("expected a value, found the end of the filter"));
+        }
+        let rest = &self.s[self.pos..];
+        if rest.starts_with(b"val(") {
+            self.pos += 4;
+            let f = self.field_ref()?;
+            self.skip_space();
+            if self.peek() != Some(b')') {
+                return Err(self.error("expected ')' to close val("));
+            }
+            self.pos += 1;
+            return Ok(Value::Field(f));
+        }
+        if Transformer::ALL
+            .iter()
+            .any(|(n, _)| rest.starts_with(n.as_bytes()) && rest.get(n.len()) == Some(&b'('))
+        {
+            return Ok(Value::Field(self.field_ref()?));
+        }
+        Ok(Value::Str(self.string()?))
+    }
+
+    fn list_value(&mut self) -> Result<Value, ParseError> {
+        self.skip_space();
+        if self.s[self.pos..].starts_with(b"val(") {
+            return self.value();
+        }
+        if self.peek() != Some(b'(') {
+            return Err(self.error(&format!(
+                "expected a list of values in parentheses, found '{}'",
+                self.word_here()
+            )));
+        }
+        self.pos += 1;
+        let mut items = Vec::new();
+        loop {
+            self.skip_space();
+            match self.peek() {
+                Some(b')') if items.is_empty() => {
+                    self.pos += 1;
+                    break;
+                }
+                None => return Err(self.error("expected ')' to close the list")),
+                _ => {}
+            }
+            items.push(self.string()?);
+            self.skip_space();
+            match self.peek() {
+                Some(b',') => self.pos += 1,
+                Some(b')') => {
+                    self.pos += 1;
+                    break;
+                }
+                _ => return Err(self.error("expected ',' or ')' in the list")),
+            }
+        }
+        Ok(Value::List(items))
+    }
+
+    fn string(&mut self) -> Result<String, ParseError> {
+        if matches!(self.peek(), Some(b'"' | b'\'')) {
+            return self.quoted();
+        }
+        let start = self.pos;
+        while self
+            .peek()
+            .is_some_and(|c| !is_space(c) && !matches!(c, b'(' | b')' | b',' | b'"' | b'\''))
+        {
+            self.pos += 1;
+        }
+        if self.pos == start {
+            return Err(self.error(&format!("expected a value, found '{}'", self.word_here())));
+        }
+        Ok(String::from_utf8_lossy(&self.s[start..self.pos]).into_owned())
+    }
+
+    /// A quoted string: `\\`, `\"`, `\'`, `\n`, `\t`, `\r` and `\xHH` escapes.
+    fn quoted(&mut self) -> Result<String, ParseError> {
+        let quote = self.s[self.pos];
+        let open = self.pos;
+        self.pos += 1;
+        let mut out = Vec::new();
+        loop {
+            let Some(c) = self.peek() else {
+                return Err(ParseError {
+                    column: open + 1,
+                    why: "this quote is never closed".into(),
+                });
+            };
+            self.pos += 1;
+            if c == quote {
+                break;
+            }
+            if c != b'\\' {
+                out.push(c);
+                continue;
+            }
+            let Some(e) = self.peek() else {
+                continue;
+            };
+            self.pos += 1;
+            match e {
+                b'\\' | b'"' | b'\'' => out.push(e),
+                b'n' => out.push(b'\n'),
+                b't' => out.push(b'\t'),
+                b'r' => out.push(b'\r'),
+                b'x' => {
+                    let hex = self.s.get(self.pos..self.pos + 2);
+                    let v = hex
+                        .and_then(|h| std::str::from_utf8(h).ok())
+                        .and_then(|h| u8::from_str_radix(h, 16).ok());
+                    let Some(v) = v else {
+                        return Err(ParseError {
+                            column: self.pos - 1,
+                            why: "\\x needs two hex digits".into(),
+                        });
+                    };
+                    self.pos += 2;
+                    out.push(v);
+                }
+                other => {
+                    out.push(b'\\');
+                    out.push(other);
+                }
+            }
+        }
+        Ok(String::from_utf8_lossy(&out).into_owned())
+    }
+}
