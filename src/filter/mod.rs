@@ -561,7 +561,8 @@ fn types_of(n: &Node) -> (EventTypes, bool) {
             negate,
         } => {
             let mut s = ids.clone();
-            // Generic events carry other syscalls under types 0 and 1.
+            // Generic events can carry any syscall (older probes sent many that now have
+            // events of their own that way).
             if syscalls
                 .iter()
                 .any(|n| (1..1024).any(|c| ppm_sc_name(c) == Some(n)))
@@ -744,5 +745,139 @@ fn compare(lhs: &str, op: Op, rhs: &Rhs, kind: Kind, v: &EventView<'_>, buf: &mu
                 },
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::capture::RawEvent;
+    use crate::event::{EventBuilder, EventRef};
+
+    /// Whether `filter` keeps a `close` exit (event number 7, thread 42, CPU 1).
+    fn keeps(filter: &str) -> bool {
+        let bytes = EventBuilder::new(5).ts(1).tid(42).i64(0).i64(3).build();
+        let raw = RawEvent {
+            event: EventRef::new(&bytes).unwrap(),
+            cpu: 1,
+            flags: 0,
+            number: 7,
+            offset: 0,
+        };
+        let f = Filter::compile(filter).unwrap_or_else(|e| panic!("{filter}: {e}"));
+        f.matches(&EventView::stateless(raw, 7))
+    }
+
+    #[test]
+    fn operators_evaluate() {
+        for yes in [
+            "evt.type=close",
+            "evt.type==close",
+            "evt.type!=open",
+            "evt.type in (open, close)",
+            "evt.type intersects (close, x.y)",
+            "evt.num>6 and evt.num<8 and evt.num>=7 and evt.num<=7",
+            "evt.num in (1, 7)",
+            "evt.num = 0x7",
+            "evt.cpu=1",
+            "evt.type contains los",
+            "evt.type icontains LOS",
+            "evt.type startswith cl",
+            "evt.type endswith se",
+            "evt.type glob 'c?o*'",
+            "evt.type iglob 'C*E'",
+            "evt.type regex 'cl[a-z]+'",
+            "evt.type bcontains 6f73",
+            "evt.type bstartswith 636c",
+            "evt.type pmatch (/x, close)",
+            "evt.type exists",
+            "toupper(evt.type) = CLOSE",
+            "tolower(toupper(evt.type)) = close",
+            "len(evt.type) = 5",
+            "b64(evt.type) = Y2xvc2U=",
+            "basename(evt.type) = close",
+            "evt.num = val(evt.num)",
+            "evt.type > abc and evt.type < zzz",
+            "not evt.res exists or evt.res = SUCCESS",
+            "evt.failed = false",
+        ] {
+            assert!(keeps(yes), "{yes} should keep the event");
+        }
+        for no in [
+            "evt.type=open",
+            "evt.num>7",
+            "evt.type regex 'lo'",
+            "evt.type glob 'o*'",
+            "evt.arg.nosuch exists",
+            "not evt.type=close",
+            "evt.num != val(evt.num)",
+        ] {
+            assert!(!keeps(no), "{no} should drop the event");
+        }
+    }
+
+    fn compile_error(filter: &str) -> (usize, String) {
+        match Filter::compile(filter) {
+            Err(Error::BadFilter { column, why }) => (column, why),
+            other => panic!("{filter}: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn compile_errors_explain_themselves() {
+        assert_eq!(
+            compile_error("proc.nam = cat"),
+            (
+                1,
+                "unknown field 'proc.nam'; nearest: proc.name, proc.aname, proc.pname".into()
+            )
+        );
+        assert_eq!(
+            compile_error("evt.type = nosuch"),
+            (12, "unknown event type nosuch".into())
+        );
+        assert_eq!(
+            compile_error("evt.num contains 3"),
+            (
+                1,
+                "operator 'contains' does not apply to evt.num, which is a number".into()
+            )
+        );
+        assert_eq!(
+            compile_error("evt.num > x3"),
+            (11, "'x3' is not a number, as evt.num needs".into())
+        );
+        assert!(
+            compile_error("evt.type regex '('")
+                .1
+                .starts_with("bad regular expression '(': regex parse error")
+        );
+        assert_eq!(
+            compile_error("my_macro and evt.num > 1"),
+            (
+                1,
+                "'my_macro' is not a field (macros and lists are not supported)".into()
+            )
+        );
+    }
+
+    #[test]
+    fn event_types_give_the_types_a_filter_can_match() {
+        let ids =
+            |f: &str| -> Vec<u16> { Filter::compile(f).unwrap().event_types().iter().collect() };
+        // Generic events (0, 1) may carry any syscall.
+        assert_eq!(ids("evt.type=close"), vec![0, 1, 4, 5]);
+        assert_eq!(
+            ids("evt.type in (open, close) and proc.name=cat"),
+            vec![0, 1, 2, 3, 4, 5]
+        );
+        assert_eq!(
+            ids("evt.type=open or evt.type=close"),
+            vec![0, 1, 2, 3, 4, 5]
+        );
+        assert_eq!(ids("evt.type=procexit"), vec![16, 186]);
+        assert_eq!(ids("proc.name=cat").len(), EVENT_MAX as usize);
+        let not_exit = ids("not evt.type=procexit");
+        assert!(!not_exit.contains(&186) && not_exit.contains(&2));
     }
 }

@@ -420,3 +420,252 @@ impl Parser<'_> {
         Ok(String::from_utf8_lossy(&out).into_owned())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn check(field: &str, op: Op, value: Option<Value>) -> Expr {
+        Expr::Check {
+            field: FieldRef::Field {
+                name: field.into(),
+                arg: None,
+            },
+            op,
+            value,
+        }
+    }
+
+    fn s(v: &str) -> Option<Value> {
+        Some(Value::Str(v.into()))
+    }
+
+    #[test]
+    fn precedence_is_not_then_and_then_or() {
+        let e = parse("a.b = 1 or not c.d = 2 and e.f exists").unwrap();
+        assert_eq!(
+            e,
+            Expr::Or(vec![
+                check("a.b", Op::Eq, s("1")),
+                Expr::And(vec![
+                    Expr::Not(Box::new(check("c.d", Op::Eq, s("2")))),
+                    check("e.f", Op::Exists, None),
+                ]),
+            ])
+        );
+    }
+
+    #[test]
+    fn values_lists_arguments_and_transformers() {
+        let e = parse(
+            r#"proc.aname[2] in (bash, "my shell", 'x\'y') and tolower(fd.name) = val(proc.exe)"#,
+        )
+        .unwrap();
+        let Expr::And(items) = e else { panic!() };
+        assert_eq!(
+            items[0],
+            Expr::Check {
+                field: FieldRef::Field {
+                    name: "proc.aname".into(),
+                    arg: Some("2".into())
+                },
+                op: Op::In,
+                value: Some(Value::List(vec![
+                    "bash".into(),
+                    "my shell".into(),
+                    "x'y".into()
+                ])),
+            }
+        );
+        assert_eq!(
+            items[1],
+            Expr::Check {
+                field: FieldRef::Transform(
+                    Transformer::ToLower,
+                    Box::new(FieldRef::Field {
+                        name: "fd.name".into(),
+                        arg: None
+                    })
+                ),
+                op: Op::Eq,
+                value: Some(Value::Field(FieldRef::Field {
+                    name: "proc.exe".into(),
+                    arg: None
+                })),
+            }
+        );
+    }
+
+    #[test]
+    fn every_operator_parses() {
+        for (text, op) in Op::ALL {
+            let src = if op.is_unary() {
+                format!("x.y {text}")
+            } else if op.takes_list() {
+                format!("x.y {text} (a, b)")
+            } else {
+                format!("x.y {text} a")
+            };
+            let e = parse(&src).unwrap_or_else(|e| panic!("{src}: {e:?}"));
+            let Expr::Check { op: got, .. } = e else {
+                panic!("{src}")
+            };
+            assert_eq!(got, *op, "{src}");
+        }
+    }
+
+    #[test]
+    fn escapes_in_quoted_strings() {
+        let e = parse(r#"fd.name = "a\"b\\c\x41\n""#).unwrap();
+        assert_eq!(e, check("fd.name", Op::Eq, s("a\"b\\cA\n")));
+    }
+
+    fn err(text: &str) -> (usize, String) {
+        let e = parse(text).unwrap_err();
+        (e.column, e.why)
+    }
+
+    #[test]
+    fn errors_name_the_column_and_what_was_expected() {
+        assert_eq!(err(""), (1, "an empty filter: expected a condition".into()));
+        assert_eq!(
+            err("proc.name = cat and"),
+            (
+                20,
+                "expected a condition, found the end of the filter".into()
+            )
+        );
+        assert_eq!(
+            err("(proc.name = cat"),
+            (17, "expected ')' to close the '('".into())
+        );
+        assert_eq!(
+            err("proc.name = cat)"),
+            (16, "expected a ')' without its '('".into())
+        );
+        assert_eq!(err("proc.name in cat").0, 14);
+        assert!(
+            err("proc.name in cat")
+                .1
+                .starts_with("expected a list of values")
+        );
+        assert_eq!(
+            err("proc.name = 'cat"),
+            (13, "this quote is never closed".into())
+        );
+        let (col, why) = err("proc.name ~ cat");
+        assert_eq!(col, 11);
+        assert!(why.starts_with("expected an operator"), "{why}");
+        assert_eq!(
+            err("proc.name = cat or 1"),
+            (20, "expected a field name, found '1'".into())
+        );
+        assert_eq!(err("fd.name = \"\\xZZ\"").0, 12, "at the backslash");
+        assert_eq!(
+            err("proc.aname[2 = x"),
+            (13, "expected ']' after the argument of proc.aname".into())
+        );
+    }
+
+    #[test]
+    fn nesting_is_bounded() {
+        let deep = format!("{}a.b exists{}", "(".repeat(1000), ")".repeat(1000));
+        assert_eq!(err(&deep).1, "the filter nests too deeply");
+        let nots = format!("{}a.b exists", "not ".repeat(1000));
+        assert_eq!(err(&nots).1, "the filter nests too deeply");
+    }
+
+    fn field_name() -> impl Strategy<Value = String> {
+        "[a-z]{1,6}(\\.[a-z_]{1,6}){1,2}"
+    }
+
+    fn field_ref() -> impl Strategy<Value = FieldRef> {
+        let plain = (field_name(), proptest::option::of("[a-z0-9]{1,4}"))
+            .prop_map(|(name, arg)| FieldRef::Field { name, arg });
+        plain.prop_recursive(2, 4, 1, |inner| {
+            (proptest::sample::select(Transformer::ALL.to_vec()), inner)
+                .prop_map(|((_, t), f)| FieldRef::Transform(t, Box::new(f)))
+        })
+    }
+
+    fn text() -> impl Strategy<Value = String> {
+        "[ -~\n\t]{0,12}"
+    }
+
+    fn check_expr() -> impl Strategy<Value = Expr> {
+        (
+            field_ref(),
+            proptest::sample::select(Op::ALL.to_vec()),
+            text(),
+            proptest::collection::vec(text(), 0..4),
+            field_ref(),
+        )
+            .prop_map(|(field, (_, op), v, list, other)| {
+                let value = if op.is_unary() {
+                    None
+                } else if op.takes_list() {
+                    Some(Value::List(list))
+                } else if v.len() % 3 == 0 {
+                    Some(Value::Field(other))
+                } else {
+                    Some(Value::Str(v))
+                };
+                Expr::Check { field, op, value }
+            })
+    }
+
+    fn expr() -> impl Strategy<Value = Expr> {
+        check_expr().prop_recursive(4, 32, 4, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 2..4).prop_map(Expr::And),
+                proptest::collection::vec(inner.clone(), 2..4).prop_map(Expr::Or),
+                inner.prop_map(|e| Expr::Not(Box::new(e))),
+            ]
+        })
+    }
+
+    /// Nested and/or of the same kind flatten when printed and parsed again.
+    fn normalize(e: Expr) -> Expr {
+        match e {
+            Expr::And(items) => Expr::And(
+                items
+                    .into_iter()
+                    .map(normalize)
+                    .flat_map(|i| match i {
+                        Expr::And(inner) => inner,
+                        other => vec![other],
+                    })
+                    .collect(),
+            ),
+            Expr::Or(items) => Expr::Or(
+                items
+                    .into_iter()
+                    .map(normalize)
+                    .flat_map(|i| match i {
+                        Expr::Or(inner) => inner,
+                        other => vec![other],
+                    })
+                    .collect(),
+            ),
+            Expr::Not(e) => Expr::Not(Box::new(normalize(*e))),
+            other => other,
+        }
+    }
+
+    proptest! {
+        /// Printing a tree and parsing the text gives the tree back.
+        #[test]
+        fn printed_filters_parse_back_to_the_same_tree(e in expr()) {
+            let text = e.to_string();
+            let back = parse(&text).map_err(|err| TestCaseError::fail(format!("{text}: {err:?}")))?;
+            prop_assert_eq!(normalize(back), normalize(e), "{}", text);
+        }
+
+        /// No input makes the parser panic.
+        #[test]
+        fn arbitrary_text_never_panics(s in "[ -~]{0,60}") {
+            let _ = parse(&s);
+        }
+    }
+}
