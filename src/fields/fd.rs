@@ -385,7 +385,7 @@ pub(super) fn extract(field: &Field, kind: K, v: &EventView<'_>, out: &mut Strin
             None => return false,
         },
         K::FdNameChanged => match fd {
-            Some(_) => push_bool(out, v.ctx.fd_name_changed),
+            Some(_) => push_bool(out, v.fd_name_changed()),
             None => return false,
         },
         K::FdDev | K::FdDevMajor | K::FdDevMinor => {

@@ -12,7 +12,7 @@ mod fspath;
 mod proc;
 mod sc_category;
 mod time;
-mod view;
+pub(crate) mod view;
 
 pub(crate) use proc::glob_match;
 pub use view::{EventContext, EventView};
@@ -708,6 +708,30 @@ impl Field {
     /// Registry entry of the field.
     pub fn info(&self) -> &'static FieldInfo {
         self.info
+    }
+
+    /// The field's value as an integer, for the integer fields that have one without
+    /// rendering text: `Some(None)` when the field does not apply, `None` for fields that
+    /// need [`Field::extract`].
+    pub fn extract_int(&self, v: &EventView<'_>) -> Option<Option<i64>> {
+        let t = v.thread;
+        let main = || t.and_then(|t| v.state.threads.main_of_opt(t));
+        Some(match self.info.kind {
+            K::Num => Some(v.num as i64),
+            K::Cpu => Some(i64::from(v.raw.cpu)),
+            K::Tid => Some(v.raw.event.tid()),
+            K::RawTime => Some(v.raw.event.ts() as i64),
+            K::Pid => t.map(|t| t.pid),
+            K::Uid => t.map(|t| i64::from(t.uid)),
+            K::Sid => t.map(|t| t.sid),
+            K::VPgid => t.map(|t| t.vpgid),
+            K::NChilds => t.map(|t| i64::from(t.nchilds)),
+            K::PPid => main().map(|m| m.ptid),
+            K::NThreads => main().map(|m| i64::from(m.nchilds) + 1),
+            K::FdLimit => main().map(|m| m.fdlimit),
+            K::FdOpenCount => main().map(|m| m.fds.len() as i64),
+            _ => return None,
+        })
     }
 
     /// Appends the field's value for the event to `out`; false when the field does not apply

@@ -16,8 +16,9 @@ pub struct EventContext {
     /// The parser found the event's thread (libsinsp's event `tinfo`); some fields differ
     /// between that and a thread looked up only when printing.
     pub tinfo: bool,
-    /// Parsing the event changed the name of its fd.
-    pub fd_name_changed: bool,
+    /// A hash of the name the event's fd had when the parser looked it up (`None`: the fd
+    /// was made by the event, so its name counts as changed unless empty).
+    pub fd_name_hash: Option<u64>,
 }
 
 /// One event with everything fields can read about it.
@@ -76,6 +77,13 @@ impl<'a> EventView<'a> {
         self.fds?.get(fd)
     }
 
+    /// Whether parsing the event changed the name of its fd.
+    pub fn fd_name_changed(&self) -> bool {
+        self.fd.is_some_and(|(_, f)| {
+            Some(name_hash(&f.name)) != self.ctx.fd_name_hash.or(Some(name_hash(b"")))
+        })
+    }
+
     /// The main thread of the event's process.
     pub fn main_thread(&self) -> Option<&'a Thread> {
         let t = self.thread?;
@@ -85,4 +93,11 @@ impl<'a> EventView<'a> {
             self.state.threads.get(t.pid)
         }
     }
+}
+
+/// A quick hash of an fd name, to tell whether parsing changed it.
+pub fn name_hash(b: &[u8]) -> u64 {
+    b.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &c| {
+        (h ^ u64::from(c)).wrapping_mul(0x0100_0000_01b3)
+    })
 }

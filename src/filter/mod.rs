@@ -523,7 +523,8 @@ impl Filter {
     /// Parses and compiles a filter.
     pub fn compile(text: &str) -> Result<Filter> {
         let expr = parse::parse(text).map_err(|e| err(e.column, e.why))?;
-        let root = Compiler { text }.expr(&expr)?;
+        let mut root = Compiler { text }.expr(&expr)?;
+        reorder(&mut root);
         let types = types_of(&root).0;
         Ok(Filter {
             expr,
@@ -549,6 +550,34 @@ impl Filter {
         let mut s = self.scratch.borrow_mut();
         let (a, b) = &mut *s;
         eval(&self.root, v, a, b)
+    }
+}
+
+/// A rough cost of evaluating a node: event-type sets first, then integer fields of the
+/// event, then the rest. Predicates have no side effects, so `and`/`or` may evaluate their
+/// operands cheapest first and stop early.
+fn cost(n: &Node) -> u32 {
+    match n {
+        Node::Type { .. } => 0,
+        Node::Cmp(c) => match (&c.lhs, &c.rhs) {
+            (Operand::Field(f), Rhs::Num(_)) if f.info().name.starts_with("evt.") => 1,
+            (Operand::Field(_), Rhs::Num(_)) => 2,
+            (Operand::Field(_), _) => 3,
+            _ => 4,
+        },
+        Node::Not(inner) => cost(inner),
+        Node::And(items) | Node::Or(items) => items.iter().map(cost).max().unwrap_or(0) + 1,
+    }
+}
+
+fn reorder(n: &mut Node) {
+    match n {
+        Node::And(items) | Node::Or(items) => {
+            items.iter_mut().for_each(reorder);
+            items.sort_by_key(cost);
+        }
+        Node::Not(inner) => reorder(inner),
+        _ => {}
     }
 }
 
@@ -659,6 +688,11 @@ fn eval(n: &Node, v: &EventView<'_>, a: &mut String, b: &mut String) -> bool {
             hit != *negate
         }
         Node::Cmp(c) => {
+            if let (Operand::Field(f), Rhs::Num(n)) = (&c.lhs, &c.rhs)
+                && let Some(value) = f.extract_int(v)
+            {
+                return value.is_some_and(|l| cmp_result(c.op, i128::from(l).cmp(n)));
+            }
             if !c.lhs.extract(v, a) {
                 return false;
             }

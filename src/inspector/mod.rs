@@ -121,7 +121,9 @@ impl Inspector {
                 }
                 Some(filter) => {
                     let mut keep = |state: &State, ctx| {
-                        filter.matches(&EventView::new(raw, raw.number, state, ctx))
+                        // Types the filter can never match go without building a view.
+                        filter.event_types().contains(raw.event.event_type())
+                            && filter.matches(&EventView::new(raw, raw.number, state, ctx))
                     };
                     let (ctx, kept) =
                         self.parser

@@ -170,12 +170,7 @@ impl Cur<'_> {
     }
 }
 
-/// A quick hash of an fd name, to tell whether parsing changed it.
-fn name_hash(b: &[u8]) -> u64 {
-    b.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &c| {
-        (h ^ u64::from(c)).wrapping_mul(0x0100_0000_01b3)
-    })
-}
+use crate::fields::view::name_hash;
 
 /// Parses events into a [`State`], one at a time, in order.
 #[derive(Debug, Default)]
@@ -378,13 +373,9 @@ impl Parser {
             Some(t) if !is_enter(cur.ty) => t.latency,
             _ => 0,
         };
-        let fd_name_changed = cur
-            .fd
-            .and_then(|fd| state.fd(cur.tid, fd))
-            .is_some_and(|f| Some(name_hash(&f.name)) != cur.fd_name_hash.or(Some(name_hash(b""))));
         EventContext {
             fd: cur.fd,
-            fd_name_changed,
+            fd_name_hash: cur.fd_name_hash,
             latency_ns,
             first_ts: self.first_ts,
             tinfo: cur.has_thread,
