@@ -6,43 +6,13 @@
 //! The capture is built from the real events of the reference captures, repeated, under
 //! target/bench-data.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::Instant;
 
-use peregrine::capture::file::{FileReader, FileWriter};
-use peregrine::event::EventRef;
-
-fn build_capture(out: &Path, target: u64) -> u64 {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/captures");
-    let mut events: Vec<(u16, Vec<u8>)> = Vec::new();
-    let mut metadata = None;
-    for name in [
-        "502Error.scap",
-        "ticket-generator-http-error.scap",
-        "example4-1.scap",
-    ] {
-        let mut r = FileReader::open(dir.join(name)).expect("reference capture");
-        while let Some(e) = r.next_event().unwrap() {
-            events.push((e.cpu, e.event.as_bytes().to_vec()));
-        }
-        metadata.get_or_insert_with(|| r.take_metadata());
-    }
-    let mut w = FileWriter::create(out, false, &metadata.unwrap()).unwrap();
-    let mut n = 0;
-    'outer: loop {
-        for (cpu, bytes) in &events {
-            w.write_event(*cpu, 0, &EventRef::new(bytes).unwrap())
-                .unwrap();
-            n += 1;
-            if n == target {
-                break 'outer;
-            }
-        }
-    }
-    w.finish().unwrap();
-    n
-}
+use common::*;
+use peregrine::capture::file::FileReader;
 
 /// Reads every event and decodes every parameter; returns (events, params decoded).
 fn read_and_decode(path: &Path) -> (u64, u64) {
@@ -57,18 +27,6 @@ fn read_and_decode(path: &Path) -> (u64, u64) {
         }
     }
     (events, params)
-}
-
-fn best_of<T>(runs: usize, mut f: impl FnMut() -> T) -> (f64, T) {
-    let mut best = f64::MAX;
-    let mut out = None;
-    for _ in 0..runs {
-        let t = Instant::now();
-        let v = f();
-        best = best.min(t.elapsed().as_secs_f64());
-        out = Some(v);
-    }
-    (best, out.unwrap())
 }
 
 fn main() {
@@ -87,7 +45,7 @@ fn main() {
     std::fs::create_dir_all(&dir).unwrap();
     let file = dir.join(format!("large-{target}.scap"));
     if !file.exists() {
-        build_capture(&file, target);
+        build_real(&file, target);
     }
     let size = std::fs::metadata(&file).unwrap().len();
     let (secs, (events, params)) = best_of(3, || read_and_decode(&file));

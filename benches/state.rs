@@ -11,12 +11,15 @@
 //! `cargo bench --bench state` (PEREGRINE_BENCH_EVENTS sets the synthetic size, default
 //! 1.4M; the real-event capture has 2M events). Files go under target/bench-data.
 
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::Instant;
 
+use common::*;
 use peregrine::Inspector;
-use peregrine::capture::file::{FileReader, FileWriter, Metadata, ThreadRecord};
+use peregrine::capture::file::{FileWriter, Metadata, ThreadRecord};
 use peregrine::event::{EventBuilder, EventRef};
 use peregrine::format::Format;
 
@@ -148,38 +151,6 @@ fn build_synthetic(out: &Path, target: u64) -> u64 {
     n
 }
 
-/// A capture of `target` real events: the reference captures' events, repeated.
-fn build_real(out: &Path, target: u64) -> u64 {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/captures");
-    let mut events: Vec<(u16, Vec<u8>)> = Vec::new();
-    let mut metadata = None;
-    for name in [
-        "502Error.scap",
-        "ticket-generator-http-error.scap",
-        "example4-1.scap",
-    ] {
-        let mut r = FileReader::open(dir.join(name)).expect("reference capture");
-        while let Some(e) = r.next_event().unwrap() {
-            events.push((e.cpu, e.event.as_bytes().to_vec()));
-        }
-        metadata.get_or_insert_with(|| r.take_metadata());
-    }
-    let mut w = FileWriter::create(out, false, &metadata.unwrap()).unwrap();
-    let mut n = 0;
-    'outer: loop {
-        for (cpu, bytes) in &events {
-            w.write_event(*cpu, 0, &EventRef::new(bytes).unwrap())
-                .unwrap();
-            n += 1;
-            if n == target {
-                break 'outer;
-            }
-        }
-    }
-    w.finish().unwrap();
-    n
-}
-
 /// A line of /proc/self/status, in kB.
 fn status_kb(key: &str) -> u64 {
     let s = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
@@ -214,17 +185,6 @@ fn replay(path: &Path, total: u64) -> (u64, f64, Vec<u64>, usize) {
     let threads = inspector.state().threads.len();
     std::hint::black_box(bytes);
     (n, secs, samples, threads)
-}
-
-fn time_cli(cmd: &mut Command) -> f64 {
-    let mut best = f64::MAX;
-    for _ in 0..3 {
-        let t = Instant::now();
-        let st = cmd.stdout(Stdio::null()).status().unwrap();
-        assert!(st.success(), "{cmd:?} failed");
-        best = best.min(t.elapsed().as_secs_f64());
-    }
-    best
 }
 
 fn compare_cli(label: &str, file: &Path, events: u64) {

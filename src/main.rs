@@ -7,7 +7,8 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use peregrine::capture::file::{FileReader, FileWriter};
-use peregrine::format::Format;
+use peregrine::event::render::BufferFormat;
+use peregrine::format::{self, Format, Summary};
 use peregrine::{Error, Inspector};
 
 /// sysdig's default line.
@@ -47,12 +48,71 @@ struct Args {
     #[arg(short = 'D', long = "debug")]
     debug: bool,
 
+    /// Print each event as a JSON object (the -p fields, or the default line's fields).
+    #[arg(short = 'j', long = "json")]
+    json: bool,
+
+    /// Show data buffers as printable ASCII and line ends.
+    #[arg(short = 'A', long = "print-ascii", group = "buffers")]
+    ascii: bool,
+
+    /// Show data buffers in base64.
+    #[arg(short = 'b', long = "print-base64", group = "buffers")]
+    base64: bool,
+
+    /// Show data buffers in hexadecimal.
+    #[arg(short = 'x', long = "print-hex", group = "buffers")]
+    hex: bool,
+
+    /// Show data buffers in hexadecimal and ASCII.
+    #[arg(short = 'X', long = "print-hex-ascii", group = "buffers")]
+    hex_ascii: bool,
+
+    /// Show data buffers whole instead of cut at 80 bytes.
+    #[arg(short = 'v', long = "verbose")]
+    verbose: bool,
+
+    /// After the events, print how many events of each type were seen.
+    #[arg(short = 'S', long = "summary")]
+    summary: bool,
+
+    /// List the fields usable in formats and filters, and exit.
+    #[arg(short = 'l', long = "list")]
+    list_fields: bool,
+
+    /// List the events of the schema with their parameters, and exit.
+    #[arg(short = 'L', long = "list-events")]
+    list_events: bool,
+
     /// Filter expression (Falco filter language).
     #[arg(trailing_var_arg = true, allow_hyphen_values = false)]
     filter: Vec<String>,
 }
 
+impl Args {
+    fn buffer_format(&self) -> BufferFormat {
+        match (self.ascii, self.base64, self.hex, self.hex_ascii) {
+            (true, ..) => BufferFormat::Ascii,
+            (_, true, ..) => BufferFormat::Base64,
+            (_, _, true, _) => BufferFormat::Hex,
+            (.., true) => BufferFormat::HexAscii,
+            _ if self.json || self.verbose => BufferFormat::Full,
+            _ => BufferFormat::Normal,
+        }
+    }
+}
+
 fn run(args: Args) -> Result<(), Error> {
+    if args.list_fields || args.list_events {
+        let stdout = io::stdout();
+        let mut out = stdout.lock();
+        let listed = if args.list_fields {
+            format::list_fields(&mut out)
+        } else {
+            format::list_events(&mut out)
+        };
+        return listed.or_else(broken_pipe_ok);
+    }
     let filter = args.filter.join(" ");
     let Some(path) = args.read.as_deref() else {
         return Err(Error::Unsupported(
@@ -79,30 +139,46 @@ fn run(args: Args) -> Result<(), Error> {
         return writer.finish();
     }
 
-    let mut inspector = Inspector::builder().file(path).filter(&filter)?.build()?;
+    let mut inspector = Inspector::builder()
+        .file(path)
+        .filter(&filter)?
+        .buffer_format(args.buffer_format())
+        .build()?;
 
     let format = Format::parse(args.print.as_deref().unwrap_or(DEFAULT_FORMAT))?;
     let stdout = io::stdout();
     let mut out = BufWriter::with_capacity(64 * 1024, stdout.lock());
     let mut line = String::with_capacity(256);
+    let mut summary = args.summary.then(Summary::new);
     let mut n = 0;
     while n < limit {
         let Some(ev) = inspector.next()? else { break };
-        // Like sysdig, -n counts what the inspector returns (internal events too), but not
-        // the container events consumed as initial state.
+        // Like sysdig, -n and -S count what the inspector returns (internal events too),
+        // but not the container events consumed as initial state.
         if ev.is_initial_state() {
             continue;
         }
         n += 1;
+        if let Some(s) = summary.as_mut() {
+            s.add(ev.event());
+        }
         if !args.debug && !ev.is_shown_by_default() {
             continue;
         }
-        if format.render(ev.view(), &mut line) {
+        let shown = if args.json {
+            format.render_json(ev.view(), &mut line)
+        } else {
+            format.render(ev.view(), &mut line)
+        };
+        if shown {
             line.push('\n');
             if let Err(e) = out.write_all(line.as_bytes()) {
                 return broken_pipe_ok(e);
             }
         }
+    }
+    if let Some(s) = summary {
+        s.write(&mut out).or_else(broken_pipe_ok)?;
     }
     out.flush().or_else(broken_pipe_ok)
 }

@@ -138,28 +138,9 @@ const REJECTED: &[&str] = &[
     "evt.num>>3",
 ];
 
-fn readable() -> Option<Vec<(String, String)>> {
-    let files = shared_captures()?;
-    if !have_sysdig() {
-        return None;
-    }
-    Some(
-        files
-            .iter()
-            .map(|f| {
-                (
-                    f.file_name().unwrap().to_str().unwrap().to_owned(),
-                    f.to_str().unwrap().to_owned(),
-                )
-            })
-            .filter(|(name, _)| !SYSDIG_UNREADABLE.contains(&name.as_str()))
-            .collect(),
-    )
-}
-
 #[test]
 fn filters_keep_the_events_sysdig_keeps() {
-    let Some(captures) = readable() else {
+    let Some(captures) = sysdig_readable_captures() else {
         return;
     };
     let mut jobs = Vec::new();
@@ -168,40 +149,22 @@ fn filters_keep_the_events_sysdig_keeps() {
             jobs.push((name.clone(), path.clone(), f.to_string()));
         }
     }
-    let results: Vec<(Option<String>, usize)> = std::thread::scope(|s| {
-        let workers: Vec<_> = jobs
-            .chunks(jobs.len().div_ceil(2))
-            .map(|chunk| {
-                s.spawn(move || {
-                    chunk
-                        .iter()
-                        .map(|(name, path, filter)| {
-                            let ours =
-                                peregrine_ok(&["-r", path, "-p", "%evt.num", filter.as_str()]);
-                            let out = std::process::Command::new("sysdig")
-                                .args(["-r", path, "-p", "%evt.num", filter.as_str()])
-                                .env("TZ", "UTC")
-                                .output()
-                                .unwrap();
-                            let theirs = if out.status.success() {
-                                String::from_utf8_lossy(&out.stdout).into_owned()
-                            } else {
-                                format!("sysdig failed: {}", String::from_utf8_lossy(&out.stderr))
-                            };
-                            let kept = ours.lines().count();
-                            let diff = (ours != theirs).then(|| {
-                                format!("{name} '{filter}': {}", first_difference(&ours, &theirs))
-                            });
-                            (diff, kept)
-                        })
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        workers
-            .into_iter()
-            .flat_map(|w| w.join().unwrap())
-            .collect()
+    let results: Vec<(Option<String>, usize)> = on_two_threads(&jobs, |(name, path, filter)| {
+        let ours = peregrine_ok(&["-r", path, "-p", "%evt.num", filter.as_str()]);
+        let out = std::process::Command::new("sysdig")
+            .args(["-r", path, "-p", "%evt.num", filter.as_str()])
+            .env("TZ", "UTC")
+            .output()
+            .unwrap();
+        let theirs = if out.status.success() {
+            String::from_utf8_lossy(&out.stdout).into_owned()
+        } else {
+            format!("sysdig failed: {}", String::from_utf8_lossy(&out.stderr))
+        };
+        let kept = ours.lines().count();
+        let diff = (ours != theirs)
+            .then(|| format!("{name} '{filter}': {}", first_difference(&ours, &theirs)));
+        (diff, kept)
     });
     let failures: Vec<&String> = results.iter().filter_map(|(d, _)| d.as_ref()).collect();
     let kept: usize = results.iter().map(|(_, k)| k).sum();
@@ -232,7 +195,10 @@ fn filters_keep_the_events_sysdig_keeps() {
         })
         .map(|(_, f)| *f)
         .collect();
-    assert!(empty.is_empty(), "filters keeping no event anywhere: {empty:?}");
+    assert!(
+        empty.is_empty(),
+        "filters keeping no event anywhere: {empty:?}"
+    );
 }
 
 #[test]

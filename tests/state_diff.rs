@@ -86,26 +86,6 @@ const MISREAD_IN_SAMPLE: &[&str] = &[
     "proc.is_exe_writable",
 ];
 
-/// The captures sysdig reads.
-fn readable() -> Option<Vec<(String, String)>> {
-    let files = shared_captures()?;
-    if !have_sysdig() {
-        return None;
-    }
-    Some(
-        files
-            .iter()
-            .map(|f| {
-                (
-                    f.file_name().unwrap().to_str().unwrap().to_owned(),
-                    f.to_str().unwrap().to_owned(),
-                )
-            })
-            .filter(|(name, _)| !SYSDIG_UNREADABLE.contains(&name.as_str()))
-            .collect(),
-    )
-}
-
 /// Compares one format on one capture; returns a description of the first difference.
 fn compare(name: &str, path: &str, format: &str) -> Option<String> {
     let ours = peregrine_ok(&["-r", path, "-p", format]);
@@ -116,7 +96,7 @@ fn compare(name: &str, path: &str, format: &str) -> Option<String> {
 /// sysdig's default line, on every capture.
 #[test]
 fn default_output_matches_sysdig_on_every_capture() {
-    let Some(captures) = readable() else {
+    let Some(captures) = sysdig_readable_captures() else {
         return;
     };
     let mut lines = 0;
@@ -137,7 +117,7 @@ fn default_output_matches_sysdig_on_every_capture() {
 /// Every format of [`FORMATS`], with and without `*`, on every capture, on two threads.
 #[test]
 fn field_formats_match_sysdig_on_every_capture() {
-    let Some(captures) = readable() else {
+    let Some(captures) = sysdig_readable_captures() else {
         return;
     };
     let mut jobs = Vec::new();
@@ -150,23 +130,11 @@ fn field_formats_match_sysdig_on_every_capture() {
             jobs.push((name.clone(), path.clone(), format!("*{format}")));
         }
     }
-    let failures: Vec<String> = std::thread::scope(|s| {
-        let workers: Vec<_> = jobs
-            .chunks(jobs.len().div_ceil(2))
-            .map(|chunk| {
-                s.spawn(move || {
-                    chunk
-                        .iter()
-                        .filter_map(|(name, path, format)| compare(name, path, format))
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        workers
+    let failures: Vec<String> =
+        on_two_threads(&jobs, |(name, path, format)| compare(name, path, format))
             .into_iter()
-            .flat_map(|w| w.join().unwrap())
-            .collect()
-    });
+            .flatten()
+            .collect();
     eprintln!("{} format runs compared", jobs.len());
     assert!(
         failures.is_empty(),
@@ -180,7 +148,7 @@ fn field_formats_match_sysdig_on_every_capture() {
 /// `fd.dev` matches for files; sysdig prints uninitialised memory for other fds.
 #[test]
 fn file_device_numbers_match_sysdig() {
-    let Some(captures) = readable() else {
+    let Some(captures) = sysdig_readable_captures() else {
         return;
     };
     let format = "%evt.num %fd.type %fd.dev %fd.dev.major %fd.dev.minor";
@@ -208,7 +176,7 @@ fn file_device_numbers_match_sysdig() {
 /// them), so after an execve Peregrine counts fewer open fds, never more.
 #[test]
 fn execve_close_on_exec_is_the_only_fd_count_difference() {
-    let Some(captures) = readable() else {
+    let Some(captures) = sysdig_readable_captures() else {
         return;
     };
     let format = "%evt.num %proc.fdopencount";

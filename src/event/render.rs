@@ -14,6 +14,105 @@ use super::value::{SockAddr, SockTuple, Value};
 /// output).
 pub const MAX_BUFFER_OUTPUT: usize = 80;
 
+/// How data buffers (`BYTEBUF` parameters: read and write data, execve arguments, ...) are
+/// shown, as sysdig's `-A`, `-b`, `-x` and `-X` choose.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum BufferFormat {
+    /// Printable ASCII, anything else as `.`, cut at [`MAX_BUFFER_OUTPUT`] with `...`.
+    #[default]
+    Normal,
+    /// As `Normal`, never cut (JSON output).
+    Full,
+    /// `-A`: printable ASCII and line ends only, starting on a new line.
+    Ascii,
+    /// `-b`: base64.
+    Base64,
+    /// `-x`: hexadecimal, 16 bytes a line.
+    Hex,
+    /// `-X`: hexadecimal and ASCII side by side.
+    HexAscii,
+}
+
+/// Appends `b` rendered in `format`.
+pub fn push_buffer(out: &mut String, b: &[u8], format: BufferFormat) {
+    if b.is_empty() {
+        return;
+    }
+    match format {
+        BufferFormat::Normal => push_buffer_dots(out, b, MAX_BUFFER_OUTPUT),
+        BufferFormat::Full => push_buffer_dots(out, b, 0),
+        BufferFormat::Ascii => push_buffer_ascii(out, b),
+        BufferFormat::Base64 => push_base64(out, b),
+        BufferFormat::Hex => push_buffer_hex(out, b, false),
+        BufferFormat::HexAscii => push_buffer_hex(out, b, true),
+    }
+}
+
+fn is_print(c: u8) -> bool {
+    (0x20..0x7f).contains(&c)
+}
+
+/// A new line, then the printable bytes; `\r` becomes a line end and a `\n` after one is
+/// dropped, as is a `\n` in first position.
+fn push_buffer_ascii(out: &mut String, b: &[u8]) {
+    out.push('\n');
+    for (i, &c) in b.iter().enumerate() {
+        if is_print(c) {
+            out.push(c as char);
+        } else if c == b'\r' || (c == b'\n' && i > 0 && b[i - 1] != b'\r') {
+            out.push('\n');
+        }
+    }
+}
+
+fn push_base64(out: &mut String, b: &[u8]) {
+    const TABLE: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    for chunk in b.chunks(3) {
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |acc, (i, &c)| acc | (u32::from(c) << (16 - 8 * i)));
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(TABLE[((n >> (18 - 6 * i)) & 0x3f) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+}
+
+/// Rows of `\n\t0xOFFS:` and up to eight big-endian 16-bit groups (a last odd byte alone),
+/// with the bytes as text after them for `ascii`; then a line end.
+fn push_buffer_hex(out: &mut String, b: &[u8], ascii: bool) {
+    for (row, chunk) in b.chunks(16).enumerate() {
+        let _ = write!(out, "\n\t0x{:04x}:", row * 16);
+        for pair in chunk.chunks(2) {
+            match pair {
+                [a, b] => {
+                    let _ = write!(out, " {a:02x}{b:02x}");
+                }
+                [a] => {
+                    let _ = write!(out, " {a:02x}");
+                }
+                _ => {}
+            }
+        }
+        if ascii {
+            for _ in chunk.len().div_ceil(2)..8 {
+                out.push_str("     ");
+            }
+            out.push_str("  ");
+            out.extend(
+                chunk
+                    .iter()
+                    .map(|&c| if is_print(c) { c as char } else { '.' }),
+            );
+        }
+    }
+    out.push('\n');
+}
+
 /// Linux errno names by number, as libsinsp names them.
 static ERRNO_NAMES: &[(u32, &str)] = &[
     (1, "EPERM"),
@@ -395,6 +494,17 @@ fn ipv4_mapped(a: &[u8; 16]) -> Option<[u8; 4]> {
 /// Renders one decoded parameter. `raw` receives the plain value, `resolved` its symbolic
 /// form where the type has one (left empty otherwise).
 pub fn render(info: &ParamInfo, value: Value<'_>, raw: &mut String, resolved: &mut String) {
+    render_with(info, value, BufferFormat::Normal, raw, resolved)
+}
+
+/// [`render`], with data buffers shown in `buffers`.
+pub fn render_with(
+    info: &ParamInfo,
+    value: Value<'_>,
+    buffers: BufferFormat,
+    raw: &mut String,
+    resolved: &mut String,
+) {
     let (value, ty, format) = match value {
         Value::Dyn { alt, bytes, .. } => match Value::decode(alt.ty, ParamExtra::None, bytes) {
             Ok(v) => (v, alt.ty, info.format),
@@ -496,7 +606,7 @@ pub fn render(info: &ParamInfo, value: Value<'_>, raw: &mut String, resolved: &m
             let _ = write!(raw, "{d}");
         }
         (_, Value::Str(s)) => push_sanitized(raw, s),
-        (_, Value::Bytes(b)) => push_buffer_dots(raw, b, MAX_BUFFER_OUTPUT),
+        (_, Value::Bytes(b)) => push_buffer(raw, b, buffers),
         (_, Value::StrList(b)) => {
             let list = b.strip_suffix(&[0]).unwrap_or(b);
             let sep = if ty == T::CharBufPairArray { ',' } else { '.' };
@@ -636,5 +746,45 @@ mod tests {
         push_buffer_dots(&mut s, &[b'a'; 100], 80);
         assert_eq!(s.len(), 80);
         assert!(s.ends_with("a..."));
+    }
+
+    fn buffer(b: &[u8], f: BufferFormat) -> String {
+        let mut s = String::new();
+        push_buffer(&mut s, b, f);
+        s
+    }
+
+    #[test]
+    fn buffer_formats_match_sysdig() {
+        let data = b"\x7fELF\x02\x01\r\nab\ncd\x00efghijklmnopq";
+        assert_eq!(
+            buffer(data, BufferFormat::Full),
+            ".ELF....ab.cd.efghijklmnopq"
+        );
+        assert_eq!(
+            buffer(data, BufferFormat::Ascii),
+            "\nELF\nab\ncdefghijklmnopq"
+        );
+        assert_eq!(buffer(b"\nx", BufferFormat::Ascii), "\nx");
+        assert_eq!(buffer(b"", BufferFormat::Base64), "");
+        assert_eq!(buffer(b"f", BufferFormat::Base64), "Zg==");
+        assert_eq!(buffer(b"fo", BufferFormat::Base64), "Zm8=");
+        assert_eq!(buffer(b"foobar", BufferFormat::Base64), "Zm9vYmFy");
+        assert_eq!(
+            buffer(&data[..19], BufferFormat::Hex),
+            "\n\t0x0000: 7f45 4c46 0201 0d0a 6162 0a63 6400 6566\n\t0x0010: 6768 69\n"
+        );
+        assert_eq!(
+            buffer(&data[..19], BufferFormat::HexAscii),
+            "\n\t0x0000: 7f45 4c46 0201 0d0a 6162 0a63 6400 6566  .ELF....ab.cd.ef\
+             \n\t0x0010: 6768 69                                ghi\n"
+        );
+        for f in [
+            BufferFormat::Ascii,
+            BufferFormat::Hex,
+            BufferFormat::HexAscii,
+        ] {
+            assert_eq!(buffer(b"", f), "");
+        }
     }
 }

@@ -83,6 +83,62 @@ impl ParamType {
             _ => return Option::None,
         })
     }
+
+    /// The type's name as event listings show it (`FSPATH`, `SOCKTUPLE`, ...).
+    pub const fn name(self) -> &'static str {
+        use ParamType::*;
+        match self {
+            None => "NONE",
+            Int8 => "INT8",
+            Int16 => "INT16",
+            Int32 => "INT32",
+            Int64 => "INT64",
+            Uint8 => "UINT8",
+            Uint16 => "UINT16",
+            Uint32 => "UINT32",
+            Uint64 => "UINT64",
+            CharBuf => "CHARBUF",
+            ByteBuf => "BYTEBUF",
+            Errno => "ERRNO",
+            SockAddr => "SOCKADDR",
+            SockTuple => "SOCKTUPLE",
+            Fd => "FD",
+            Pid => "PID",
+            FdList => "FDLIST",
+            FsPath => "FSPATH",
+            SyscallId => "SYSCALLID",
+            SigType => "SIGTYPE",
+            RelTime => "RELTIME",
+            AbsTime => "ABSTIME",
+            Port => "PORT",
+            L4Proto => "L4PROTO",
+            SockFamily => "SOCKFAMILY",
+            Bool => "BOOL",
+            Ipv4Addr => "IPV4ADDR",
+            Dyn => "DYNAMIC",
+            Flags8 => "FLAGS8",
+            Flags16 => "FLAGS16",
+            Flags32 => "FLAGS32",
+            Uid => "UID",
+            Gid => "GID",
+            Double => "DOUBLE",
+            SigSet => "SIGSET",
+            CharBufArray => "CHARBUFARRAY",
+            CharBufPairArray => "CHARBUF_PAIR_ARRAY",
+            Ipv4Net => "IPV4NET",
+            Ipv6Addr => "IPV6ADDR",
+            Ipv6Net => "IPV6NET",
+            IpAddr => "IPADDR",
+            IpNet => "IPNET",
+            Mode => "MODE",
+            FsRelPath => "FSRELPATH",
+            EnumFlags8 => "ENUMFLAGS8",
+            EnumFlags16 => "ENUMFLAGS16",
+            EnumFlags32 => "ENUMFLAGS32",
+            Fd32 => "FD32",
+            Pid32 => "PID32",
+        }
+    }
 }
 
 /// How a numeric parameter is printed (`enum ppm_print_format`).

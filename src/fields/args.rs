@@ -80,7 +80,7 @@ pub fn render_param(
                 let _ = write!(raw, "{}:{ch}{:x}", fd as u64, flags as i16 as i32 as u32);
             }
         }
-        _ => render::render(param.info, value, raw, resolved),
+        _ => render::render_with(param.info, value, view.buffers, raw, resolved),
     }
 }
 

@@ -101,6 +101,24 @@ pub struct FieldInfo {
     kind: Kind,
 }
 
+impl FieldInfo {
+    /// The fields that show the event's time as text; JSON output gives them as the
+    /// timestamp in nanoseconds instead.
+    pub fn is_event_time(&self) -> bool {
+        matches!(
+            self.kind,
+            K::Time | K::TimeS | K::TimeIso8601 | K::DateTime | K::DateTimeS | K::OutputTime
+        )
+    }
+}
+
+impl FieldInfo {
+    /// Integer fields printed in hexadecimal (`fd.dev`), which JSON gives as strings.
+    pub fn is_hex(&self) -> bool {
+        self.kind == K::FdDev
+    }
+}
+
 /// Every extractor. The registry maps names to these.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Kind {

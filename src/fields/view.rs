@@ -2,6 +2,7 @@
 //! parsed, and what the parser worked out for it (its thread, its fd, its latency).
 
 use crate::capture::RawEvent;
+use crate::event::render::BufferFormat;
 use crate::state::{FdInfo, FdTable, State, Thread};
 
 /// What the parser worked out about one event.
@@ -35,6 +36,8 @@ pub struct EventView<'a> {
     /// The fd the event is about, with its number.
     pub fd: Option<(i64, &'a FdInfo)>,
     pub ctx: EventContext,
+    /// How data buffers are shown in `evt.info`, `evt.args` and `evt.arg.*`.
+    pub buffers: BufferFormat,
 }
 
 impl<'a> EventView<'a> {
@@ -54,6 +57,7 @@ impl<'a> EventView<'a> {
             fds,
             fd,
             ctx,
+            buffers: BufferFormat::Normal,
         }
     }
 
@@ -69,6 +73,7 @@ impl<'a> EventView<'a> {
             fds: None,
             fd: None,
             ctx: EventContext::default(),
+            buffers: BufferFormat::Normal,
         }
     }
 

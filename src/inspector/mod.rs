@@ -9,6 +9,7 @@ use crate::capture::file::{FileReader, Metadata};
 use crate::capture::{DF_STATE_ONLY, RawEvent};
 use crate::error::{Error, Result};
 use crate::event::EventRef;
+use crate::event::render::BufferFormat;
 use crate::fields::{EventView, Field};
 use crate::filter::Filter;
 use crate::parse::Parser;
@@ -25,6 +26,7 @@ pub struct InspectorBuilder {
     source: Option<SourceSpec>,
     filter: Option<Filter>,
     limits: Limits,
+    buffers: BufferFormat,
 }
 
 impl InspectorBuilder {
@@ -55,6 +57,13 @@ impl InspectorBuilder {
         self
     }
 
+    /// How data buffers show in `evt.info`, `evt.args` and `evt.arg.*` (printable text cut
+    /// at 80 bytes by default).
+    pub fn buffer_format(mut self, format: BufferFormat) -> Self {
+        self.buffers = format;
+        self
+    }
+
     /// Opens the source.
     pub fn build(self) -> Result<Inspector> {
         let filter = self.filter;
@@ -69,6 +78,7 @@ impl InspectorBuilder {
                     state,
                     parser,
                     filter,
+                    buffers: self.buffers,
                     num: 0,
                     leading: true,
                 })
@@ -87,6 +97,7 @@ pub struct Inspector {
     state: State,
     parser: Parser,
     filter: Option<Filter>,
+    buffers: BufferFormat,
     num: u64,
     /// Still in the container events that open a capture (they describe containers and are
     /// not shown).
@@ -120,10 +131,14 @@ impl Inspector {
                     }
                 }
                 Some(filter) => {
+                    let buffers = self.buffers;
                     let mut keep = |state: &State, ctx| {
                         // Types the filter can never match go without building a view.
-                        filter.event_types().contains(raw.event.event_type())
-                            && filter.matches(&EventView::new(raw, raw.number, state, ctx))
+                        filter.event_types().contains(raw.event.event_type()) && {
+                            let mut view = EventView::new(raw, raw.number, state, ctx);
+                            view.buffers = buffers;
+                            filter.matches(&view)
+                        }
                     };
                     let (ctx, kept) =
                         self.parser
@@ -140,8 +155,10 @@ impl Inspector {
         self.num += 1;
         self.leading &= CONTAINER_EVENTS.contains(&raw.event.event_type());
         let number = raw.number;
+        let mut view = EventView::new(raw, number, &self.state, ctx);
+        view.buffers = self.buffers;
         Ok(Some(Event {
-            view: EventView::new(raw, number, &self.state, ctx),
+            view,
             initial_state: self.leading,
         }))
     }

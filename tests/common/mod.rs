@@ -62,6 +62,45 @@ fn run(cmd: &mut Command) -> (String, String, bool) {
     )
 }
 
+/// The shared captures sysdig reads, as (file name, path); `None` (with a `SKIPPED:`
+/// notice) without the captures or without sysdig.
+pub fn sysdig_readable_captures() -> Option<Vec<(String, String)>> {
+    let files = shared_captures()?;
+    if !have_sysdig() {
+        return None;
+    }
+    Some(
+        files
+            .iter()
+            .map(|f| {
+                (
+                    f.file_name().unwrap().to_str().unwrap().to_owned(),
+                    f.to_str().unwrap().to_owned(),
+                )
+            })
+            .filter(|(name, _)| !SYSDIG_UNREADABLE.contains(&name.as_str()))
+            .collect(),
+    )
+}
+
+/// `f` over `jobs` on two threads (the machine's cores), results in job order.
+pub fn on_two_threads<J: Sync, R: Send>(jobs: &[J], f: impl Fn(&J) -> R + Sync) -> Vec<R> {
+    if jobs.is_empty() {
+        return Vec::new();
+    }
+    let f = &f;
+    std::thread::scope(|s| {
+        let workers: Vec<_> = jobs
+            .chunks(jobs.len().div_ceil(2))
+            .map(|chunk| s.spawn(move || chunk.iter().map(f).collect::<Vec<_>>()))
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| w.join().unwrap())
+            .collect()
+    })
+}
+
 /// Runs `sysdig ARGS` and returns its stdout; panics if it fails.
 pub fn sysdig(args: &[&str]) -> String {
     let (out, err, ok) = run(Command::new("sysdig").args(args).env("TZ", "UTC"));
