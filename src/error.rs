@@ -45,6 +45,8 @@ pub enum Error {
     /// A filter expression that cannot be parsed or compiled: the 1-based column where the
     /// problem is, and what it is.
     BadFilter { column: usize, why: String },
+    /// Live capture could not start or go on: what was being done, and why.
+    Live { what: String, why: String },
     /// A feature that this build does not have yet.
     Unsupported(String),
 }
@@ -77,6 +79,7 @@ impl fmt::Display for Error {
             ),
             Error::UnknownField { name } => write!(f, "unknown field: {name}"),
             Error::InvalidField { field, why } => write!(f, "field {field}: {why}"),
+            Error::Live { what, why } => write!(f, "live capture: {what}: {why}"),
             Error::BadFormat { column, why } => {
                 write!(f, "bad output format at column {column}: {why}")
             }

@@ -3,13 +3,16 @@
 
 use std::io::{self, BufWriter, Write};
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
 
 use clap::Parser;
 
 use peregrine::capture::file::{FileReader, FileWriter};
 use peregrine::event::render::BufferFormat;
 use peregrine::format::{self, Format, Summary};
-use peregrine::{Error, Inspector};
+use peregrine::{Error, Inspector, InspectorBuilder};
 
 /// sysdig's default line.
 const DEFAULT_FORMAT: &str =
@@ -23,7 +26,8 @@ const DEFAULT_FORMAT: &str =
     after_help = "Filter words after the options select events, as in sysdig."
 )]
 struct Args {
-    /// Read events from this capture file (scap, plain or gzip) instead of the live system.
+    /// Read events from this capture file (scap, plain or gzip); without it, capture the
+    /// live system (as root).
     #[arg(short = 'r', long = "read", value_name = "FILE")]
     read: Option<String>,
 
@@ -84,6 +88,27 @@ struct Args {
     #[arg(short = 'L', long = "list-events")]
     list_events: bool,
 
+    /// Live capture: stop after this many seconds.
+    #[arg(short = 'M', long = "seconds", value_name = "SECONDS")]
+    seconds: Option<u64>,
+
+    /// Live capture: bytes of data buffers kept per event.
+    #[arg(
+        short = 's',
+        long = "snaplen",
+        value_name = "BYTES",
+        default_value_t = 80
+    )]
+    snaplen: u32,
+
+    /// Live capture: size of each CPU's ring buffer in bytes (a power of two).
+    #[arg(long = "buffer-size", value_name = "BYTES", default_value_t = 8 << 20)]
+    buffer_size: usize,
+
+    /// Live capture: print the probe's counters (events, drops) to stderr at the end.
+    #[arg(long = "stats")]
+    stats: bool,
+
     /// Filter expression (Falco filter language).
     #[arg(trailing_var_arg = true, allow_hyphen_values = false)]
     filter: Vec<String>,
@@ -114,17 +139,31 @@ fn run(args: Args) -> Result<(), Error> {
         return listed.or_else(broken_pipe_ok);
     }
     let filter = args.filter.join(" ");
-    let Some(path) = args.read.as_deref() else {
-        return Err(Error::Unsupported(
-            "live capture; read a capture file with -r FILE".into(),
-        ));
-    };
     let limit = args.numevents.unwrap_or(u64::MAX);
+    let source = || -> Result<InspectorBuilder, Error> {
+        let b = Inspector::builder()
+            .filter(&filter)?
+            .buffer_format(args.buffer_format());
+        Ok(match args.read.as_deref() {
+            Some(path) => b.file(path),
+            None => {
+                let mut b = b.live().snaplen(args.snaplen).buffer_size(args.buffer_size);
+                if let Some(s) = args.seconds {
+                    b = b.duration(Duration::from_secs(s));
+                }
+                b
+            }
+        })
+    };
 
     if let Some(out) = args.write.as_deref() {
-        if !filter.is_empty() {
-            return write_filtered(path, out, args.compress, &filter, limit);
-        }
+        let Some(path) = args.read.as_deref().filter(|_| filter.is_empty()) else {
+            let mut inspector = source()?.build()?;
+            stop_on_signals(&inspector);
+            let result = write_events(&mut inspector, out, args.compress, limit);
+            print_stats(&inspector, args.stats)?;
+            return result;
+        };
         // A straight copy: every event, state-only ones included, with its dump flags.
         let mut reader = FileReader::open(path)?;
         let mut writer = FileWriter::create(out, args.compress, reader.metadata())?;
@@ -139,11 +178,8 @@ fn run(args: Args) -> Result<(), Error> {
         return writer.finish();
     }
 
-    let mut inspector = Inspector::builder()
-        .file(path)
-        .filter(&filter)?
-        .buffer_format(args.buffer_format())
-        .build()?;
+    let mut inspector = source()?.build()?;
+    stop_on_signals(&inspector);
 
     let format = Format::parse(args.print.as_deref().unwrap_or(DEFAULT_FORMAT))?;
     let stdout = io::stdout();
@@ -180,18 +216,50 @@ fn run(args: Args) -> Result<(), Error> {
     if let Some(s) = summary {
         s.write(&mut out).or_else(broken_pipe_ok)?;
     }
-    out.flush().or_else(broken_pipe_ok)
+    out.flush().or_else(broken_pipe_ok)?;
+    print_stats(&inspector, args.stats)
 }
 
-/// `-w` with a filter: the events the filter keeps, with the capture's metadata.
-fn write_filtered(
-    path: &str,
-    out: &str,
-    gzip: bool,
-    filter: &str,
-    limit: u64,
-) -> Result<(), Error> {
-    let mut inspector = Inspector::builder().file(path).filter(filter)?.build()?;
+/// `--stats`: the live probe's counters, on stderr.
+fn print_stats(inspector: &Inspector, wanted: bool) -> Result<(), Error> {
+    if !wanted {
+        return Ok(());
+    }
+    if let Some(s) = inspector.stats()? {
+        eprintln!(
+            "events produced: {}, delivered: {}, dropped (ring full): {}, dropped (too large): {}, invalid: {}",
+            s.events, s.delivered, s.drops_buffer, s.drops_size, s.invalid
+        );
+    }
+    Ok(())
+}
+
+/// The live capture's stop flag, set by the first SIGINT or SIGTERM so that the capture
+/// ends cleanly (output flushed, file finished, counters printed).
+static STOP: OnceLock<Arc<AtomicBool>> = OnceLock::new();
+
+extern "C" fn on_signal(_: libc::c_int) {
+    if let Some(f) = STOP.get() {
+        f.store(true, Ordering::Relaxed);
+    }
+}
+
+fn stop_on_signals(inspector: &Inspector) {
+    let Some(flag) = inspector.stop_flag() else {
+        return;
+    };
+    if STOP.set(flag).is_ok() {
+        for sig in [libc::SIGINT, libc::SIGTERM] {
+            // SAFETY: the handler only loads a OnceLock that is set before the handler is
+            // installed and stores to an atomic, both async-signal-safe.
+            unsafe { libc::signal(sig, on_signal as *const () as libc::sighandler_t) };
+        }
+    }
+}
+
+/// `-w` through the inspector (a filter, or live capture): the events it returns, with the
+/// source's metadata (for live capture, the process and fd lists read from /proc).
+fn write_events(inspector: &mut Inspector, out: &str, gzip: bool, limit: u64) -> Result<(), Error> {
     let mut writer = FileWriter::create(out, gzip, inspector.metadata())?;
     let mut n = 0;
     while n < limit {

@@ -2,6 +2,7 @@
 //! the capture file; live capture joins it behind the same [`RawEvent`].
 
 pub mod file;
+pub mod live;
 
 use crate::event::EventRef;
 

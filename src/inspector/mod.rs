@@ -6,6 +6,7 @@ mod seed;
 use std::path::PathBuf;
 
 use crate::capture::file::{FileReader, Metadata};
+use crate::capture::live::{LiveConfig, LiveSource, LiveStats};
 use crate::capture::{DF_STATE_ONLY, RawEvent};
 use crate::error::{Error, Result};
 use crate::event::EventRef;
@@ -20,6 +21,36 @@ enum SourceSpec {
     Live,
 }
 
+/// Where events come from. (The file reader is the common case and is kept inline.)
+#[allow(clippy::large_enum_variant)]
+enum Source {
+    File(FileReader),
+    Live(Box<LiveSource>),
+}
+
+impl Source {
+    fn next_event(&mut self) -> Result<Option<RawEvent<'_>>> {
+        match self {
+            Source::File(r) => r.next_event(),
+            Source::Live(l) => l.next_event(),
+        }
+    }
+
+    fn current(&self) -> Option<RawEvent<'_>> {
+        match self {
+            Source::File(r) => r.current(),
+            Source::Live(l) => l.current(),
+        }
+    }
+
+    fn metadata(&self) -> &Metadata {
+        match self {
+            Source::File(r) => r.metadata(),
+            Source::Live(l) => l.metadata(),
+        }
+    }
+}
+
 /// Configures and builds an [`Inspector`].
 #[derive(Default)]
 pub struct InspectorBuilder {
@@ -27,6 +58,7 @@ pub struct InspectorBuilder {
     filter: Option<Filter>,
     limits: Limits,
     buffers: BufferFormat,
+    live: LiveConfig,
 }
 
 impl InspectorBuilder {
@@ -36,9 +68,37 @@ impl InspectorBuilder {
         self
     }
 
-    /// Captures live from the running kernel.
+    /// Captures live from the running kernel (needs root, or CAP_BPF and CAP_PERFMON, and a
+    /// kernel with BTF). With a filter, the kernel only captures the syscalls the filter can
+    /// match and those that keep the state right.
     pub fn live(mut self) -> Self {
         self.source = Some(SourceSpec::Live);
+        self
+    }
+
+    /// Live capture: the size of each CPU's ring buffer in bytes (a power of two, 4 KiB to
+    /// 1 GiB; 8 MiB by default).
+    pub fn buffer_size(mut self, bytes: usize) -> Self {
+        self.live.buffer_size = bytes;
+        self
+    }
+
+    /// Live capture: how many bytes of data buffers (read and write data, ...) each event
+    /// keeps (80 by default).
+    pub fn snaplen(mut self, bytes: u32) -> Self {
+        self.live.snaplen = bytes;
+        self
+    }
+
+    /// Live capture: stop after this long (`next` then returns `None`).
+    pub fn duration(mut self, d: std::time::Duration) -> Self {
+        self.live.duration = Some(d);
+        self
+    }
+
+    /// Live capture: capture this process too (it is left out by default).
+    pub fn capture_self(mut self, yes: bool) -> Self {
+        self.live.capture_self = yes;
         self
     }
 
@@ -67,33 +127,40 @@ impl InspectorBuilder {
     /// Opens the source.
     pub fn build(self) -> Result<Inspector> {
         let filter = self.filter;
-        match self.source {
-            Some(SourceSpec::File(path)) => {
-                let reader = FileReader::open(&path)?;
-                let mut state = State::with_limits(self.limits);
-                let mut parser = Parser::new();
-                seed::seed(&mut state, &mut parser, reader.metadata());
-                Ok(Inspector {
-                    reader,
-                    state,
-                    parser,
-                    filter,
-                    buffers: self.buffers,
-                    num: 0,
-                    leading: true,
-                })
+        let (source, live) = match self.source {
+            Some(SourceSpec::File(path)) => (Source::File(FileReader::open(&path)?), false),
+            Some(SourceSpec::Live) => {
+                let types = filter.as_ref().map(|f| f.event_types());
+                let live = LiveSource::open(&self.live, types)?;
+                (Source::Live(Box::new(live)), true)
             }
-            Some(SourceSpec::Live) => Err(Error::Unsupported("live capture".into())),
-            None => Err(Error::Unsupported(
-                "an inspector without a source: call .file(path) or .live()".into(),
-            )),
-        }
+            None => {
+                return Err(Error::Unsupported(
+                    "an inspector without a source: call .file(path) or .live()".into(),
+                ));
+            }
+        };
+        let mut state = State::with_limits(self.limits);
+        let mut parser = Parser::new();
+        // A live capture runs for as long as it is asked to: threads that went silent are
+        // purged as libsinsp does, so the table follows the machine.
+        parser.set_purge_inactive(live);
+        seed::seed(&mut state, &mut parser, source.metadata());
+        Ok(Inspector {
+            source,
+            state,
+            parser,
+            filter,
+            buffers: self.buffers,
+            num: 0,
+            leading: !live,
+        })
     }
 }
 
 /// Reads events from one source.
 pub struct Inspector {
-    reader: FileReader,
+    source: Source,
     state: State,
     parser: Parser,
     filter: Option<Filter>,
@@ -119,7 +186,7 @@ impl Inspector {
     #[allow(clippy::should_implement_trait)]
     pub fn next(&mut self) -> Result<Option<Event<'_>>> {
         let ctx = loop {
-            let Some(raw) = self.reader.next_event()? else {
+            let Some(raw) = self.source.next_event()? else {
                 return Ok(None);
             };
             match &self.filter {
@@ -149,7 +216,7 @@ impl Inspector {
                 }
             }
         };
-        let Some(raw) = self.reader.current() else {
+        let Some(raw) = self.source.current() else {
             return Ok(None);
         };
         self.num += 1;
@@ -170,12 +237,29 @@ impl Inspector {
 
     /// What the capture says about the machine, its processes, fds, users and interfaces.
     pub fn metadata(&self) -> &Metadata {
-        self.reader.metadata()
+        self.source.metadata()
     }
 
     /// Number of events delivered so far (state-only events are not delivered).
     pub fn events_read(&self) -> u64 {
         self.num
+    }
+
+    /// For a live capture, what the probe produced and dropped so far; `None` for a file.
+    pub fn stats(&self) -> Result<Option<LiveStats>> {
+        match &self.source {
+            Source::File(_) => Ok(None),
+            Source::Live(l) => l.stats().map(Some),
+        }
+    }
+
+    /// For a live capture, a flag that ends it when set (from a signal handler or another
+    /// thread): `next` then returns `None`. `None` for a file.
+    pub fn stop_flag(&self) -> Option<std::sync::Arc<std::sync::atomic::AtomicBool>> {
+        match &self.source {
+            Source::File(_) => None,
+            Source::Live(l) => Some(l.stop_flag()),
+        }
     }
 }
 

@@ -1,0 +1,398 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Peregrine's probe: one program on the sys_exit tracepoint (BTF-typed) turns each syscall
+ * exit into one event in the Falco layout, written into the ring buffer of the CPU it ran
+ * on. Syscalls without a filler of their own yet go out as the generic syscall event.
+ *
+ * Event layout (the scap layout the user-space side reads from files too): a 26-byte header
+ * (ts u64, tid u64, len u32, type u16, nparams u32), one u16 length per parameter, then the
+ * values.
+ */
+
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+
+#include "events.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+/* Settings written by user space before the probe is attached. */
+struct settings {
+	u64 boot_time;  /* ns: bpf_ktime_get_boot_ns() + boot_time = ns since the epoch */
+	u32 own_tgid;   /* Peregrine's own process, not captured (0: capture it) */
+	u32 snaplen;    /* bytes of data buffers kept */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, u32);
+	__type(value, struct settings);
+} settings_map SEC(".maps");
+
+#define HDR_LEN 26
+#define MAX_PARAMS 32
+/* The scratch buffer an event is built in: writes start below HALF and are at most HALF
+ * long, so every masked write stays inside the buffer, which is what the verifier needs. */
+#define AUX_SIZE (128 * 1024)
+#define HALF (64 * 1024)
+#define SAFE(off) ((off) & (HALF - 1))
+#define MAX_SNAPLEN (HALF - 1)
+#define MAX_PATH 4096
+#define SYSCALL_TABLE_SIZE 512
+
+struct aux {
+	u8 data[AUX_SIZE];
+};
+
+/* One scratch buffer per CPU (a per-CPU array cannot hold values this large); user space
+ * sizes it to the number of CPUs. A program runs to its end on one CPU. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, u32);
+	__type(value, struct aux);
+} aux_map SEC(".maps");
+
+/* What the probe does with each native syscall number, written by user space from the
+ * schema's syscall table (and the filter's event types). */
+struct syscall_entry {
+	u16 ppm_sc;     /* the schema's syscall code (for the generic event) */
+	u16 exit_event; /* the schema's exit event for this syscall */
+	u8 enabled;     /* capture it */
+	u8 pad[3];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, SYSCALL_TABLE_SIZE);
+	__type(key, u32);
+	__type(value, struct syscall_entry);
+} syscall_table SEC(".maps");
+
+/* Per-CPU counters, read by user space for Inspector::stats(). */
+struct counters {
+	u64 events;           /* events produced (delivered or dropped) */
+	u64 drops_buffer;     /* dropped: the ring was full */
+	u64 drops_size;       /* dropped: the event did not fit the scratch buffer */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, u32);
+	__type(value, struct counters);
+} counters_map SEC(".maps");
+
+struct ringbuf_map {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 4096 * 64);
+};
+
+/* One ring buffer per CPU, created and inserted by user space. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, 1);
+	__type(key, u32);
+	__array(values, struct ringbuf_map);
+} rings SEC(".maps");
+
+/* An event being built in the scratch buffer. */
+struct writer {
+	struct aux *aux;
+	struct settings *settings;
+	u32 pos;      /* where the next value goes */
+	u32 nparams;
+	u32 param;    /* index of the next parameter */
+	bool too_big;
+};
+
+static __always_inline bool writer_start(struct writer *w, struct settings *s, u16 type,
+					 u32 nparams)
+{
+	u32 cpu = bpf_get_smp_processor_id();
+	w->aux = bpf_map_lookup_elem(&aux_map, &cpu);
+	if (!w->aux)
+		return false;
+	w->settings = s;
+	w->nparams = nparams;
+	w->param = 0;
+	w->too_big = false;
+	w->pos = HDR_LEN + nparams * 2;
+	u8 *d = w->aux->data;
+	*(u64 *)&d[0] = bpf_ktime_get_boot_ns() + s->boot_time;
+	*(u64 *)&d[8] = (u32)bpf_get_current_pid_tgid();
+	*(u16 *)&d[20] = type;
+	*(u32 *)&d[22] = nparams;
+	return true;
+}
+
+static __always_inline void set_len(struct writer *w, u16 len)
+{
+	u32 at = HDR_LEN + (w->param & (MAX_PARAMS - 1)) * 2;
+	*(u16 *)&w->aux->data[SAFE(at)] = len;
+	w->param++;
+	w->pos += len;
+	if (w->pos >= HALF)
+		w->too_big = true;
+}
+
+static __always_inline void push_u64(struct writer *w, u64 v)
+{
+	*(u64 *)&w->aux->data[SAFE(w->pos)] = v;
+	set_len(w, 8);
+}
+
+static __always_inline void push_u32(struct writer *w, u32 v)
+{
+	*(u32 *)&w->aux->data[SAFE(w->pos)] = v;
+	set_len(w, 4);
+}
+
+static __always_inline void push_u16(struct writer *w, u16 v)
+{
+	*(u16 *)&w->aux->data[SAFE(w->pos)] = v;
+	set_len(w, 2);
+}
+
+static __always_inline void push_empty(struct writer *w)
+{
+	set_len(w, 0);
+}
+
+/* A NUL-terminated string from user memory, at most MAX_PATH bytes with its NUL; an
+ * unreadable one is empty. */
+static __always_inline void push_user_str(struct writer *w, const char *s)
+{
+	long n = 0;
+	if (s)
+		n = bpf_probe_read_user_str(&w->aux->data[SAFE(w->pos)], MAX_PATH, s);
+	if (n <= 0)
+		n = 0;
+	set_len(w, (u16)n);
+}
+
+/* Up to `snaplen` bytes of a user buffer of `len` bytes. */
+static __always_inline void push_user_buf(struct writer *w, const void *p, long len)
+{
+	u32 n = 0;
+	if (p && len > 0) {
+		u32 snaplen = w->settings->snaplen;
+		n = len > snaplen ? snaplen : (u32)len;
+		/* User space keeps snaplen below HALF; the mask tells the verifier. */
+		n &= MAX_SNAPLEN;
+		if (bpf_probe_read_user(&w->aux->data[SAFE(w->pos)], n, p) != 0)
+			n = 0;
+	}
+	set_len(w, (u16)n);
+}
+
+static __always_inline void count(u32 which)
+{
+	u32 zero = 0;
+	struct counters *c = bpf_map_lookup_elem(&counters_map, &zero);
+	if (!c)
+		return;
+	if (which == 0)
+		c->events++;
+	else if (which == 1)
+		c->drops_buffer++;
+	else
+		c->drops_size++;
+}
+
+/* Sends the event to this CPU's ring; counts it, and counts a drop if it could not go. */
+static __always_inline void writer_submit(struct writer *w)
+{
+	count(0);
+	u32 len = w->pos;
+	if (w->too_big || len > HALF || w->param != w->nparams) {
+		count(2);
+		return;
+	}
+	*(u32 *)&w->aux->data[16] = len;
+	u32 cpu = bpf_get_smp_processor_id();
+	void *ring = bpf_map_lookup_elem(&rings, &cpu);
+	if (!ring) {
+		count(1);
+		return;
+	}
+	if (bpf_ringbuf_output(ring, w->aux->data, len & (HALF - 1), BPF_RB_NO_WAKEUP) != 0)
+		count(1);
+}
+
+/* Kernel O_* flags (x86_64 and arm64 values) as the schema's PPM_O_* flags. */
+static __always_inline u32 open_flags_to_ppm(u32 flags)
+{
+	u32 res = 0;
+	switch (flags & 3) {
+	case 0: res |= PPM_FILE_FLAGS_O_RDONLY; break;
+	case 1: res |= PPM_FILE_FLAGS_O_WRONLY; break;
+	case 2: res |= PPM_FILE_FLAGS_O_RDWR; break;
+	}
+	if (flags & 0100) res |= PPM_FILE_FLAGS_O_CREAT;
+	if (flags & 0200) res |= PPM_FILE_FLAGS_O_EXCL;
+	if (flags & 01000) res |= PPM_FILE_FLAGS_O_TRUNC;
+	if (flags & 02000) res |= PPM_FILE_FLAGS_O_APPEND;
+	if (flags & 04000) res |= PPM_FILE_FLAGS_O_NONBLOCK;
+	if (flags & 010000) res |= PPM_FILE_FLAGS_O_DSYNC;
+	if (flags & 040000) res |= PPM_FILE_FLAGS_O_DIRECT;
+	if (flags & 0100000) res |= PPM_FILE_FLAGS_O_LARGEFILE;
+	if (flags & 0200000) res |= PPM_FILE_FLAGS_O_DIRECTORY;
+	if (flags & 02000000) res |= PPM_FILE_FLAGS_O_CLOEXEC;
+	if (flags & 04000000) res |= PPM_FILE_FLAGS_O_SYNC;
+	if ((flags & 020000000) == 020000000) res |= PPM_FILE_FLAGS_O_TMPFILE;
+	return res;
+}
+
+/* The mode of open/openat: only meaningful when a file may be created. */
+static __always_inline u32 open_mode(u32 flags, u32 mode)
+{
+	if (flags & (0100 | 020000000))
+		return mode & 07777;
+	return 0;
+}
+
+/* The file behind fd `fd` of the current process, or NULL. */
+static __always_inline struct file *fd_file(s64 fd)
+{
+	struct task_struct *t = (struct task_struct *)bpf_get_current_task();
+	struct fdtable *fdt = BPF_CORE_READ(t, files, fdt);
+	if (!fdt || fd < 0 || fd >= BPF_CORE_READ(fdt, max_fds))
+		return NULL;
+	struct file **fds = BPF_CORE_READ(fdt, fd);
+	struct file *f = NULL;
+	bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]);
+	return f;
+}
+
+#define FMODE_CREATED 0x100000
+
+/* dev (encoded as the kernel's new_encode_dev), ino and whether the open created the file. */
+static __always_inline void file_ids(s64 fd, u32 *dev, u64 *ino, bool *created)
+{
+	*dev = 0;
+	*ino = 0;
+	*created = false;
+	struct file *f = fd_file(fd);
+	if (!f)
+		return;
+	struct inode *inode = BPF_CORE_READ(f, f_inode);
+	u32 kdev = BPF_CORE_READ(inode, i_sb, s_dev);
+	u32 major = kdev >> 20, minor = kdev & 0xfffff;
+	*dev = (minor & 0xff) | (major << 8) | ((minor & ~0xffu) << 12);
+	*ino = BPF_CORE_READ(inode, i_ino);
+	if (bpf_core_field_exists(f->f_mode))
+		*created = (BPF_CORE_READ(f, f_mode) & FMODE_CREATED) != 0;
+}
+
+static __always_inline void fill_generic(struct settings *s, struct pt_regs *regs, u32 nr, struct syscall_entry *e)
+{
+	struct writer w;
+	if (!writer_start(&w, s, PPME_GENERIC_X, PPME_GENERIC_X_NPARAMS))
+		return;
+	push_u16(&w, e->ppm_sc);
+	push_u16(&w, (u16)nr);
+	writer_submit(&w);
+}
+
+static __always_inline void fill_open(struct settings *s, struct pt_regs *regs, long ret, bool at)
+{
+	struct writer w;
+	u16 type = at ? PPME_SYSCALL_OPENAT_2_X : PPME_SYSCALL_OPEN_X;
+	u32 np = at ? PPME_SYSCALL_OPENAT_2_X_NPARAMS : PPME_SYSCALL_OPEN_X_NPARAMS;
+	if (!writer_start(&w, s, type, np))
+		return;
+	unsigned long a0 = BPF_CORE_READ(regs, di), a1 = BPF_CORE_READ(regs, si),
+		      a2 = BPF_CORE_READ(regs, dx), a3 = BPF_CORE_READ(regs, r10);
+	const char *path = (const char *)(at ? a1 : a0);
+	u32 flags = at ? a2 : a1;
+	u32 mode = at ? a3 : a2;
+	u32 dev;
+	u64 ino;
+	bool created;
+	file_ids(ret, &dev, &ino, &created);
+	u32 ppm_flags = open_flags_to_ppm(flags);
+	if (created)
+		ppm_flags |= PPM_FILE_FLAGS_O_F_CREATED;
+	push_u64(&w, ret);
+	if (at)
+		push_u64(&w, (s64)(int)a0);
+	push_user_str(&w, path);
+	push_u32(&w, ppm_flags);
+	push_u32(&w, open_mode(flags, mode));
+	push_u32(&w, dev);
+	push_u64(&w, ino);
+	writer_submit(&w);
+}
+
+static __always_inline void fill_close(struct settings *s, struct pt_regs *regs, long ret)
+{
+	struct writer w;
+	if (!writer_start(&w, s, PPME_SYSCALL_CLOSE_X, PPME_SYSCALL_CLOSE_X_NPARAMS))
+		return;
+	push_u64(&w, ret);
+	push_u64(&w, (s64)(int)BPF_CORE_READ(regs, di));
+	writer_submit(&w);
+}
+
+/* read and write: res, data (what was transferred), fd, size. */
+static __always_inline void fill_rw(struct settings *s, struct pt_regs *regs, long ret, u16 type, u32 np)
+{
+	struct writer w;
+	if (!writer_start(&w, s, type, np))
+		return;
+	s64 fd = (s64)(int)BPF_CORE_READ(regs, di);
+	const void *buf = (const void *)BPF_CORE_READ(regs, si);
+	u32 size = BPF_CORE_READ(regs, dx);
+	push_u64(&w, ret);
+	if (ret > 0)
+		push_user_buf(&w, buf, ret);
+	else
+		push_empty(&w);
+	push_u64(&w, fd);
+	push_u32(&w, size);
+	writer_submit(&w);
+}
+
+SEC("tp_btf/sys_exit")
+int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
+{
+	u32 zero = 0;
+	struct settings *s = bpf_map_lookup_elem(&settings_map, &zero);
+	if (!s)
+		return 0;
+	u64 pid_tgid = bpf_get_current_pid_tgid();
+	if ((u32)(pid_tgid >> 32) == s->own_tgid)
+		return 0;
+	u32 nr = (u32)BPF_CORE_READ(regs, orig_ax);
+	if (nr >= SYSCALL_TABLE_SIZE)
+		return 0;
+	struct syscall_entry *e = bpf_map_lookup_elem(&syscall_table, &nr);
+	if (!e || !e->enabled)
+		return 0;
+
+	switch (e->exit_event) {
+	case PPME_SYSCALL_OPEN_X:
+		fill_open(s, regs, ret, false);
+		break;
+	case PPME_SYSCALL_OPENAT_2_X:
+		fill_open(s, regs, ret, true);
+		break;
+	case PPME_SYSCALL_CLOSE_X:
+		fill_close(s, regs, ret);
+		break;
+	case PPME_SYSCALL_READ_X:
+		fill_rw(s, regs, ret, PPME_SYSCALL_READ_X, PPME_SYSCALL_READ_X_NPARAMS);
+		break;
+	case PPME_SYSCALL_WRITE_X:
+		fill_rw(s, regs, ret, PPME_SYSCALL_WRITE_X, PPME_SYSCALL_WRITE_X_NPARAMS);
+		break;
+	default:
+		fill_generic(s, regs, nr, e);
+		break;
+	}
+	return 0;
+}
