@@ -357,6 +357,179 @@ static __always_inline void fill_rw(struct settings *s, struct pt_regs *regs, lo
 	writer_submit(&w);
 }
 
+
+/* Kernel CLONE_* flags as the schema's PPM_CL_* flags. */
+static __always_inline u32 clone_flags_to_ppm(u64 f)
+{
+	u32 r = 0;
+	if (f & 0x00000400) r |= PPM_CLONE_FLAGS_CLONE_FILES;
+	if (f & 0x00000200) r |= PPM_CLONE_FLAGS_CLONE_FS;
+	if (f & 0x80000000) r |= PPM_CLONE_FLAGS_CLONE_IO;
+	if (f & 0x08000000) r |= PPM_CLONE_FLAGS_CLONE_NEWIPC;
+	if (f & 0x40000000) r |= PPM_CLONE_FLAGS_CLONE_NEWNET;
+	if (f & 0x00020000) r |= PPM_CLONE_FLAGS_CLONE_NEWNS;
+	if (f & 0x20000000) r |= PPM_CLONE_FLAGS_CLONE_NEWPID;
+	if (f & 0x04000000) r |= PPM_CLONE_FLAGS_CLONE_NEWUTS;
+	if (f & 0x00008000) r |= PPM_CLONE_FLAGS_CLONE_PARENT;
+	if (f & 0x00100000) r |= PPM_CLONE_FLAGS_CLONE_PARENT_SETTID;
+	if (f & 0x00002000) r |= PPM_CLONE_FLAGS_CLONE_PTRACE;
+	if (f & 0x00000800) r |= PPM_CLONE_FLAGS_CLONE_SIGHAND;
+	if (f & 0x00040000) r |= PPM_CLONE_FLAGS_CLONE_SYSVSEM;
+	if (f & 0x00010000) r |= PPM_CLONE_FLAGS_CLONE_THREAD;
+	if (f & 0x00800000) r |= PPM_CLONE_FLAGS_CLONE_UNTRACED;
+	if (f & 0x00000100) r |= PPM_CLONE_FLAGS_CLONE_VM;
+	if (f & 0x10000000) r |= PPM_CLONE_FLAGS_CLONE_NEWUSER;
+	if (f & 0x00200000) r |= PPM_CLONE_FLAGS_CLONE_CHILD_CLEARTID;
+	if (f & 0x01000000) r |= PPM_CLONE_FLAGS_CLONE_CHILD_SETTID;
+	if (f & 0x00080000) r |= PPM_CLONE_FLAGS_CLONE_SETTLS;
+	if (f & 0x00004000) r |= PPM_CLONE_FLAGS_CLONE_VFORK;
+	if (f & 0x02000000) r |= PPM_CLONE_FLAGS_CLONE_NEWCGROUP;
+	return r;
+}
+
+#define MAX_ARGS 4096
+
+/* exe (argv[0]) and the other arguments, from the current process's argument area. */
+static __always_inline void push_exe_args(struct writer *w, struct task_struct *t)
+{
+	unsigned long start = BPF_CORE_READ(t, mm, arg_start);
+	unsigned long end = BPF_CORE_READ(t, mm, arg_end);
+	long n = 0;
+	if (start && end > start)
+		n = bpf_probe_read_user_str(&w->aux->data[SAFE(w->pos)], MAX_PATH, (void *)start);
+	if (n < 0)
+		n = 0;
+	set_len(w, (u16)n);
+	/* The arguments after argv[0], each with its NUL. */
+	long rest = (long)(end - start) - n;
+	u32 m = 0;
+	if (n > 0 && rest > 0) {
+		m = rest > MAX_ARGS ? MAX_ARGS : (u32)rest;
+		m &= MAX_ARGS * 2 - 1;
+		if (bpf_probe_read_user(&w->aux->data[SAFE(w->pos)], m, (void *)(start + n)) != 0)
+			m = 0;
+	}
+	set_len(w, (u16)m);
+}
+
+/* The environment of the current process. */
+static __always_inline void push_env(struct writer *w, struct task_struct *t)
+{
+	unsigned long start = BPF_CORE_READ(t, mm, env_start);
+	unsigned long end = BPF_CORE_READ(t, mm, env_end);
+	u32 m = 0;
+	if (start && end > start) {
+		m = end - start > MAX_ARGS ? MAX_ARGS : (u32)(end - start);
+		m &= MAX_ARGS * 2 - 1;
+		if (bpf_probe_read_user(&w->aux->data[SAFE(w->pos)], m, (void *)start) != 0)
+			m = 0;
+	}
+	set_len(w, (u16)m);
+}
+
+static __always_inline void push_comm(struct writer *w)
+{
+	char *dst = (char *)&w->aux->data[SAFE(w->pos)];
+	bpf_get_current_comm(dst, 16);
+	u16 n = 0;
+	for (int i = 0; i < 16; i++) {
+		if (dst[i] == 0)
+			break;
+		n++;
+	}
+	/* The string and its NUL. */
+	if (n == 16) {
+		dst[15] = 0;
+		n = 15;
+	}
+	set_len(w, n + 1);
+}
+
+/* The fields shared by clone and execve: tid, pid, ptid, cwd, fdlimit, page faults,
+ * memory, comm, cgroups. */
+static __always_inline void push_proc_common(struct writer *w, struct task_struct *t)
+{
+	push_u64(w, BPF_CORE_READ(t, pid));
+	push_u64(w, BPF_CORE_READ(t, tgid));
+	push_u64(w, BPF_CORE_READ(t, real_parent, pid));
+	/* cwd: libsinsp keeps the one it knows (from /proc or the parent). */
+	push_empty(w);
+	push_u64(w, BPF_CORE_READ(t, signal, rlim[7].rlim_cur));
+	push_u64(w, BPF_CORE_READ(t, maj_flt));
+	push_u64(w, BPF_CORE_READ(t, min_flt));
+	push_u32(w, (u32)(BPF_CORE_READ(t, mm, total_vm) * 4));
+	push_u32(w, 0);
+	push_u32(w, 0);
+	push_comm(w);
+	push_empty(w); /* cgroups */
+}
+
+static __always_inline void fill_clone(struct settings *s, struct pt_regs *regs, long ret,
+				       u16 type)
+{
+	struct writer w;
+	if (!writer_start(&w, s, type, PPME_SYSCALL_CLONE_20_X_NPARAMS))
+		return;
+	struct task_struct *t = (struct task_struct *)bpf_get_current_task();
+	u64 flags = 0;
+	if (type == PPME_SYSCALL_CLONE_20_X) {
+		flags = BPF_CORE_READ(regs, di);
+	} else if (type == PPME_SYSCALL_VFORK_20_X) {
+		flags = 0x00000100 | 0x00004000;
+	} else if (type == PPME_SYSCALL_CLONE3_X) {
+		/* struct clone_args starts with the flags. */
+		bpf_probe_read_user(&flags, sizeof(flags), (void *)BPF_CORE_READ(regs, di));
+	}
+	push_u64(&w, ret);
+	push_exe_args(&w, t);
+	push_proc_common(&w, t);
+	push_u32(&w, clone_flags_to_ppm(flags));
+	push_u32(&w, BPF_CORE_READ(t, cred, euid.val));
+	push_u32(&w, BPF_CORE_READ(t, cred, egid.val));
+	/* Ids in the innermost pid namespace: the host's outside containers. */
+	push_u64(&w, BPF_CORE_READ(t, pid));
+	push_u64(&w, BPF_CORE_READ(t, tgid));
+	push_u64(&w, 0);
+	writer_submit(&w);
+}
+
+static __always_inline void fill_execve(struct settings *s, struct pt_regs *regs, long ret,
+					bool at)
+{
+	struct writer w;
+	u16 type = at ? PPME_SYSCALL_EXECVEAT_X : PPME_SYSCALL_EXECVE_19_X;
+	u32 np = at ? PPME_SYSCALL_EXECVEAT_X_NPARAMS : PPME_SYSCALL_EXECVE_19_X_NPARAMS;
+	if (!writer_start(&w, s, type, np))
+		return;
+	struct task_struct *t = (struct task_struct *)bpf_get_current_task();
+	push_u64(&w, ret);
+	push_exe_args(&w, t);
+	push_proc_common(&w, t);
+	push_env(&w, t);
+	push_u32(&w, 0);	/* tty */
+	push_u64(&w, 0);	/* vpgid */
+	push_u32(&w, BPF_CORE_READ(t, loginuid.val));
+	push_u32(&w, 0);	/* flags */
+	push_u64(&w, BPF_CORE_READ(t, cred, cap_inheritable.val));
+	push_u64(&w, BPF_CORE_READ(t, cred, cap_permitted.val));
+	push_u64(&w, BPF_CORE_READ(t, cred, cap_effective.val));
+	push_u64(&w, 0);	/* exe_ino */
+	push_u64(&w, 0);	/* exe_ino_ctime */
+	push_u64(&w, 0);	/* exe_ino_mtime */
+	push_u32(&w, BPF_CORE_READ(t, cred, euid.val));
+	push_empty(&w);		/* trusted_exepath */
+	push_u64(&w, 0);	/* pgid */
+	push_u32(&w, BPF_CORE_READ(t, cred, egid.val));
+	if (!at) {
+		/* The path asked for; after a successful exec the old memory is gone. */
+		if (ret < 0)
+			push_user_str(&w, (const char *)BPF_CORE_READ(regs, di));
+		else
+			push_empty(&w);
+	}
+	writer_submit(&w);
+}
+
 SEC("tp_btf/sys_exit")
 int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 {
@@ -390,9 +563,52 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 	case PPME_SYSCALL_WRITE_X:
 		fill_rw(s, regs, ret, PPME_SYSCALL_WRITE_X, PPME_SYSCALL_WRITE_X_NPARAMS);
 		break;
+	case PPME_SYSCALL_CLONE_20_X:
+		fill_clone(s, regs, ret, PPME_SYSCALL_CLONE_20_X);
+		break;
+	case PPME_SYSCALL_FORK_20_X:
+		fill_clone(s, regs, ret, PPME_SYSCALL_FORK_20_X);
+		break;
+	case PPME_SYSCALL_VFORK_20_X:
+		fill_clone(s, regs, ret, PPME_SYSCALL_VFORK_20_X);
+		break;
+	case PPME_SYSCALL_CLONE3_X:
+		fill_clone(s, regs, ret, PPME_SYSCALL_CLONE3_X);
+		break;
+	case PPME_SYSCALL_EXECVE_19_X:
+		fill_execve(s, regs, ret, false);
+		break;
+	case PPME_SYSCALL_EXECVEAT_X:
+		fill_execve(s, regs, ret, true);
+		break;
 	default:
 		fill_generic(s, regs, nr, e);
 		break;
 	}
+	return 0;
+}
+
+/* A process or thread ends: the exit status as wait() reports it. */
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(sched_process_exit, struct task_struct *p)
+{
+	u32 zero = 0;
+	struct settings *s = bpf_map_lookup_elem(&settings_map, &zero);
+	if (!s)
+		return 0;
+	if ((u32)(bpf_get_current_pid_tgid() >> 32) == s->own_tgid)
+		return 0;
+	struct writer w;
+	if (!writer_start(&w, s, PPME_PROCEXIT_1_E, PPME_PROCEXIT_1_E_NPARAMS))
+		return 0;
+	s64 code = BPF_CORE_READ(p, exit_code);
+	push_u64(&w, code);
+	push_u64(&w, (code >> 8) & 0xff);
+	*(u8 *)&w.aux->data[SAFE(w.pos)] = code & 0x7f;
+	set_len(&w, 1);
+	*(u8 *)&w.aux->data[SAFE(w.pos)] = (code & 0x80) != 0;
+	set_len(&w, 1);
+	push_u64(&w, 0); /* reaper_tid: not known here */
+	writer_submit(&w);
 	return 0;
 }

@@ -123,13 +123,59 @@ struct files_struct {
 	struct fdtable *fdt;
 };
 
+typedef struct {
+	uid_t val;
+} kuid_t;
+
+typedef struct {
+	gid_t val;
+} kgid_t;
+
+typedef struct {
+	u64 val;
+} kernel_cap_t;
+
+struct cred {
+	kuid_t uid;
+	kgid_t gid;
+	kuid_t euid;
+	kgid_t egid;
+	kernel_cap_t cap_inheritable;
+	kernel_cap_t cap_permitted;
+	kernel_cap_t cap_effective;
+};
+
+struct rlimit {
+	unsigned long rlim_cur;
+	unsigned long rlim_max;
+};
+
+struct signal_struct {
+	struct rlimit rlim[16];
+};
+
+struct mm_struct {
+	unsigned long total_vm;
+	unsigned long arg_start;
+	unsigned long arg_end;
+	unsigned long env_start;
+	unsigned long env_end;
+};
+
 struct task_struct {
 	pid_t pid;
 	pid_t tgid;
 	char comm[16];
+	int exit_code;
+	unsigned long maj_flt;
+	unsigned long min_flt;
+	kuid_t loginuid;
 	struct task_struct *real_parent;
 	struct task_struct *group_leader;
 	struct files_struct *files;
+	struct mm_struct *mm;
+	const struct cred *cred;
+	struct signal_struct *signal;
 };
 
 #pragma clang attribute pop

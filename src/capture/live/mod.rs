@@ -44,7 +44,13 @@ const FILLED: &[u16] = &[
     5,   // close
     7,   // read
     9,   // write
+    223, // clone
+    225, // fork
+    227, // vfork
+    293, // execve
     307, // openat
+    331, // execveat
+    335, // clone3
 ];
 
 /// How to capture.
@@ -108,7 +114,7 @@ pub struct LiveSource {
     stop: Arc<AtomicBool>,
     metadata: Metadata,
     object: Object,
-    _link: Link,
+    _links: Vec<Link>,
     _ring_maps: Vec<MapHandle>,
 }
 
@@ -254,12 +260,16 @@ impl LiveSource {
 
         // The state before the first event, then the probe.
         let metadata = procfs::scan();
-        let link = object
-            .progs_mut()
-            .find(|p| p.name() == "sys_exit")
-            .ok_or_else(|| live_err("attaching the probe", "no sys_exit program"))?
-            .attach()
-            .map_err(|e| live_err("attaching the probe to sys_exit", e))?;
+        let mut links = Vec::new();
+        for name in ["sched_process_exit", "sys_exit"] {
+            let link = object
+                .progs_mut()
+                .find(|p| p.name() == name)
+                .ok_or_else(|| live_err("attaching the probe", format!("no program {name}")))?
+                .attach()
+                .map_err(|e| live_err(&format!("attaching the probe to {name}"), e))?;
+            links.push(link);
+        }
 
         Ok(LiveSource {
             idle: (0..rings.len()).collect(),
@@ -272,7 +282,7 @@ impl LiveSource {
             stop: Arc::new(AtomicBool::new(false)),
             metadata,
             object,
-            _link: link,
+            _links: links,
             _ring_maps: ring_maps,
         })
     }
