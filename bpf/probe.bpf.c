@@ -23,7 +23,18 @@ struct settings {
 	u64 boot_time;  /* ns: bpf_ktime_get_boot_ns() + boot_time = ns since the epoch */
 	u32 own_tgid;   /* Peregrine's own process, not captured (0: capture it) */
 	u32 snaplen;    /* bytes of data buffers kept */
+	u32 only_tgid;  /* capture this process only (0: every process) */
+	u32 pad;
 };
+
+/* Whether the current process is to be captured. */
+static __always_inline bool wanted(struct settings *s)
+{
+	u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	if (tgid == s->own_tgid)
+		return false;
+	return s->only_tgid == 0 || tgid == s->only_tgid;
+}
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -530,6 +541,216 @@ static __always_inline void fill_execve(struct settings *s, struct pt_regs *regs
 	writer_submit(&w);
 }
 
+#define AF_UNIX 1
+#define AF_INET 2
+#define AF_INET6 10
+
+static __always_inline void push_u8(struct writer *w, u8 v)
+{
+	w->aux->data[SAFE(w->pos)] = v;
+	set_len(w, 1);
+}
+
+/* A socket address from user memory, in the schema's encoding: the family, then for IPv4
+ * and IPv6 the address and the port (host order), for unix sockets the path. */
+static __always_inline void push_sockaddr_user(struct writer *w, const void *addr, u32 len)
+{
+	u8 *d = &w->aux->data[SAFE(w->pos)];
+	u16 family = 0;
+	if (!addr || len < 2 || bpf_probe_read_user(&family, 2, addr) != 0) {
+		set_len(w, 0);
+		return;
+	}
+	if (family == AF_INET && len >= 8) {
+		u16 port = 0;
+		bpf_probe_read_user(&port, 2, addr + 2);
+		d[0] = AF_INET;
+		bpf_probe_read_user(&d[1], 4, addr + 4);
+		*(u16 *)&d[5] = __builtin_bswap16(port);
+		set_len(w, 7);
+	} else if (family == AF_INET6 && len >= 24) {
+		u16 port = 0;
+		bpf_probe_read_user(&port, 2, addr + 2);
+		d[0] = AF_INET6;
+		bpf_probe_read_user(&d[1], 16, addr + 8);
+		*(u16 *)&d[17] = __builtin_bswap16(port);
+		set_len(w, 19);
+	} else if (family == AF_UNIX) {
+		d[0] = AF_UNIX;
+		long n = bpf_probe_read_user_str(&w->aux->data[SAFE(w->pos + 1)], 108, addr + 2);
+		set_len(w, n > 0 ? 1 + n : 1);
+	} else {
+		d[0] = family;
+		set_len(w, 1);
+	}
+}
+
+/* The connection of socket `fd` as the schema's tuple: for connect the local end first, for
+ * accept the peer first. Empty for sockets of other families. */
+static __always_inline void push_socktuple(struct writer *w, s64 fd, bool peer_first)
+{
+	struct file *f = fd_file(fd);
+	struct socket *sock = f ? (struct socket *)BPF_CORE_READ(f, private_data) : NULL;
+	struct sock *sk = sock ? BPF_CORE_READ(sock, sk) : NULL;
+	if (!sk) {
+		set_len(w, 0);
+		return;
+	}
+	u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	u8 *d = &w->aux->data[SAFE(w->pos)];
+	u16 lport = BPF_CORE_READ(sk, __sk_common.skc_num);
+	u16 rport = __builtin_bswap16(BPF_CORE_READ(sk, __sk_common.skc_dport));
+	if (family == AF_INET) {
+		u32 laddr = BPF_CORE_READ(sk, __sk_common.skc_rcv_saddr);
+		u32 raddr = BPF_CORE_READ(sk, __sk_common.skc_daddr);
+		d[0] = AF_INET;
+		*(u32 *)&d[1] = peer_first ? raddr : laddr;
+		*(u16 *)&d[5] = peer_first ? rport : lport;
+		*(u32 *)&d[7] = peer_first ? laddr : raddr;
+		*(u16 *)&d[11] = peer_first ? lport : rport;
+		set_len(w, 13);
+	} else if (family == AF_INET6) {
+		d[0] = AF_INET6;
+		struct in6_addr l = BPF_CORE_READ(sk, __sk_common.skc_v6_rcv_saddr);
+		struct in6_addr r = BPF_CORE_READ(sk, __sk_common.skc_v6_daddr);
+		__builtin_memcpy(&d[1], peer_first ? &r : &l, 16);
+		*(u16 *)&d[17] = peer_first ? rport : lport;
+		__builtin_memcpy(&d[19], peer_first ? &l : &r, 16);
+		*(u16 *)&d[35] = peer_first ? lport : rport;
+		set_len(w, 37);
+	} else {
+		set_len(w, 0);
+	}
+}
+
+static __always_inline void fill_socket(struct settings *s, struct pt_regs *regs, long ret)
+{
+	struct writer w;
+	if (!writer_start(&w, s, PPME_SOCKET_SOCKET_X, PPME_SOCKET_SOCKET_X_NPARAMS))
+		return;
+	u32 type = BPF_CORE_READ(regs, si);
+	u32 flags = 0;
+	if (type & 04000) flags |= PPM_FILE_FLAGS_O_NONBLOCK;
+	if (type & 02000000) flags |= PPM_FILE_FLAGS_O_CLOEXEC;
+	push_u64(&w, ret);
+	push_u32(&w, (u32)BPF_CORE_READ(regs, di));
+	push_u32(&w, type);
+	push_u32(&w, (u32)BPF_CORE_READ(regs, dx));
+	push_u32(&w, flags);
+	writer_submit(&w);
+}
+
+static __always_inline void fill_bind(struct settings *s, struct pt_regs *regs, long ret)
+{
+	struct writer w;
+	if (!writer_start(&w, s, PPME_SOCKET_BIND_X, PPME_SOCKET_BIND_X_NPARAMS))
+		return;
+	push_u64(&w, ret);
+	push_sockaddr_user(&w, (void *)BPF_CORE_READ(regs, si), BPF_CORE_READ(regs, dx));
+	push_u64(&w, (s64)(int)BPF_CORE_READ(regs, di));
+	writer_submit(&w);
+}
+
+static __always_inline void fill_listen(struct settings *s, struct pt_regs *regs, long ret)
+{
+	struct writer w;
+	if (!writer_start(&w, s, PPME_SOCKET_LISTEN_X, PPME_SOCKET_LISTEN_X_NPARAMS))
+		return;
+	push_u64(&w, ret);
+	push_u64(&w, (s64)(int)BPF_CORE_READ(regs, di));
+	push_u32(&w, (u32)BPF_CORE_READ(regs, si));
+	writer_submit(&w);
+}
+
+static __always_inline void fill_connect(struct settings *s, struct pt_regs *regs, long ret)
+{
+	struct writer w;
+	if (!writer_start(&w, s, PPME_SOCKET_CONNECT_X, PPME_SOCKET_CONNECT_X_NPARAMS))
+		return;
+	s64 fd = (s64)(int)BPF_CORE_READ(regs, di);
+	push_u64(&w, ret);
+	/* The tuple once there is a connection (or one under way). */
+	if (ret == 0 || ret == -115 /* EINPROGRESS */)
+		push_socktuple(&w, fd, false);
+	else
+		set_len(&w, 0);
+	push_u64(&w, fd);
+	push_sockaddr_user(&w, (void *)BPF_CORE_READ(regs, si), BPF_CORE_READ(regs, dx));
+	writer_submit(&w);
+}
+
+static __always_inline void fill_accept(struct settings *s, struct pt_regs *regs, long ret,
+					bool four)
+{
+	struct writer w;
+	u16 type = four ? PPME_SOCKET_ACCEPT4_6_X : PPME_SOCKET_ACCEPT_5_X;
+	u32 np = four ? PPME_SOCKET_ACCEPT4_6_X_NPARAMS : PPME_SOCKET_ACCEPT_5_X_NPARAMS;
+	if (!writer_start(&w, s, type, np))
+		return;
+	push_u64(&w, ret);
+	if (ret >= 0)
+		push_socktuple(&w, ret, true);
+	else
+		set_len(&w, 0);
+	push_u8(&w, 0);		/* queuepct */
+	push_u32(&w, 0);	/* queuelen */
+	push_u32(&w, 0);	/* queuemax */
+	if (four)
+		push_u32(&w, (u32)BPF_CORE_READ(regs, r10));
+	writer_submit(&w);
+}
+
+/* unlink, unlinkat, rename, renameat, renameat2: paths relative to directory fds. */
+static __always_inline void fill_path_op(struct settings *s, struct pt_regs *regs, long ret,
+					 u16 type)
+{
+	struct writer w;
+	u32 np = type == PPME_SYSCALL_UNLINK_2_X	 ? PPME_SYSCALL_UNLINK_2_X_NPARAMS
+		 : type == PPME_SYSCALL_UNLINKAT_2_X ? PPME_SYSCALL_UNLINKAT_2_X_NPARAMS
+		 : type == PPME_SYSCALL_RENAME_X	 ? PPME_SYSCALL_RENAME_X_NPARAMS
+		 : type == PPME_SYSCALL_RENAMEAT_X	 ? PPME_SYSCALL_RENAMEAT_X_NPARAMS
+						 : PPME_SYSCALL_RENAMEAT2_X_NPARAMS;
+	if (!writer_start(&w, s, type, np))
+		return;
+	unsigned long a0 = BPF_CORE_READ(regs, di), a1 = BPF_CORE_READ(regs, si),
+		      a2 = BPF_CORE_READ(regs, dx), a3 = BPF_CORE_READ(regs, r10),
+		      a4 = BPF_CORE_READ(regs, r8);
+	push_u64(&w, ret);
+	switch (type) {
+	case PPME_SYSCALL_UNLINK_2_X:
+		push_user_str(&w, (const char *)a0);
+		break;
+	case PPME_SYSCALL_UNLINKAT_2_X:
+		push_u64(&w, (s64)(int)a0);
+		push_user_str(&w, (const char *)a1);
+		push_u32(&w, (u32)a2 & 0x200);
+		break;
+	case PPME_SYSCALL_RENAME_X:
+		push_user_str(&w, (const char *)a0);
+		push_user_str(&w, (const char *)a1);
+		break;
+	default: /* renameat, renameat2 */
+		push_u64(&w, (s64)(int)a0);
+		push_user_str(&w, (const char *)a1);
+		push_u64(&w, (s64)(int)a2);
+		push_user_str(&w, (const char *)a3);
+		if (type == PPME_SYSCALL_RENAMEAT2_X)
+			push_u32(&w, (u32)a4 & 7);
+		break;
+	}
+	writer_submit(&w);
+}
+
+static __always_inline void fill_setuid(struct settings *s, struct pt_regs *regs, long ret)
+{
+	struct writer w;
+	if (!writer_start(&w, s, PPME_SYSCALL_SETUID_X, PPME_SYSCALL_SETUID_X_NPARAMS))
+		return;
+	push_u64(&w, ret);
+	push_u32(&w, (u32)BPF_CORE_READ(regs, di));
+	writer_submit(&w);
+}
+
 SEC("tp_btf/sys_exit")
 int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 {
@@ -537,8 +758,7 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 	struct settings *s = bpf_map_lookup_elem(&settings_map, &zero);
 	if (!s)
 		return 0;
-	u64 pid_tgid = bpf_get_current_pid_tgid();
-	if ((u32)(pid_tgid >> 32) == s->own_tgid)
+	if (!wanted(s))
 		return 0;
 	u32 nr = (u32)BPF_CORE_READ(regs, orig_ax);
 	if (nr >= SYSCALL_TABLE_SIZE)
@@ -581,6 +801,34 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 	case PPME_SYSCALL_EXECVEAT_X:
 		fill_execve(s, regs, ret, true);
 		break;
+	case PPME_SOCKET_SOCKET_X:
+		fill_socket(s, regs, ret);
+		break;
+	case PPME_SOCKET_BIND_X:
+		fill_bind(s, regs, ret);
+		break;
+	case PPME_SOCKET_LISTEN_X:
+		fill_listen(s, regs, ret);
+		break;
+	case PPME_SOCKET_CONNECT_X:
+		fill_connect(s, regs, ret);
+		break;
+	case PPME_SOCKET_ACCEPT_5_X:
+		fill_accept(s, regs, ret, false);
+		break;
+	case PPME_SOCKET_ACCEPT4_6_X:
+		fill_accept(s, regs, ret, true);
+		break;
+	case PPME_SYSCALL_UNLINK_2_X:
+	case PPME_SYSCALL_UNLINKAT_2_X:
+	case PPME_SYSCALL_RENAME_X:
+	case PPME_SYSCALL_RENAMEAT_X:
+	case PPME_SYSCALL_RENAMEAT2_X:
+		fill_path_op(s, regs, ret, e->exit_event);
+		break;
+	case PPME_SYSCALL_SETUID_X:
+		fill_setuid(s, regs, ret);
+		break;
 	default:
 		fill_generic(s, regs, nr, e);
 		break;
@@ -596,7 +844,7 @@ int BPF_PROG(sched_process_exit, struct task_struct *p)
 	struct settings *s = bpf_map_lookup_elem(&settings_map, &zero);
 	if (!s)
 		return 0;
-	if ((u32)(bpf_get_current_pid_tgid() >> 32) == s->own_tgid)
+	if (!wanted(s))
 		return 0;
 	struct writer w;
 	if (!writer_start(&w, s, PPME_PROCEXIT_1_E, PPME_PROCEXIT_1_E_NPARAMS))

@@ -106,7 +106,32 @@ struct path {
 	struct dentry *dentry;
 };
 
+struct in6_addr {
+	u8 s6_addr[16];
+};
+
+/* Fields of the anonymous unions of the kernel's sock_common, declared flat: CO-RE finds
+ * them by name inside the anonymous members. */
+struct sock_common {
+	__be32 skc_daddr;
+	__be32 skc_rcv_saddr;
+	__be16 skc_dport;
+	u16 skc_num;
+	unsigned short skc_family;
+	struct in6_addr skc_v6_daddr;
+	struct in6_addr skc_v6_rcv_saddr;
+};
+
+struct sock {
+	struct sock_common __sk_common;
+};
+
+struct socket {
+	struct sock *sk;
+};
+
 struct file {
+	void *private_data;
 	struct path f_path;
 	struct inode *f_inode;
 	unsigned int f_flags;

@@ -96,6 +96,13 @@ impl InspectorBuilder {
         self
     }
 
+    /// Live capture: capture only process `pid` (all its threads; children it starts are
+    /// other processes).
+    pub fn only_process(mut self, pid: u32) -> Self {
+        self.live.only_process = Some(pid);
+        self
+    }
+
     /// Live capture: capture this process too (it is left out by default).
     pub fn capture_self(mut self, yes: bool) -> Self {
         self.live.capture_self = yes;

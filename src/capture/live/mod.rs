@@ -44,13 +44,25 @@ const FILLED: &[u16] = &[
     5,   // close
     7,   // read
     9,   // write
+    19,  // socket
+    21,  // bind
+    23,  // connect
+    25,  // listen
+    175, // rename
+    177, // renameat
+    199, // setuid
     223, // clone
     225, // fork
     227, // vfork
+    247, // accept
     293, // execve
+    301, // unlink
+    303, // unlinkat
     307, // openat
+    319, // renameat2
     331, // execveat
     335, // clone3
+    389, // accept4
 ];
 
 /// How to capture.
@@ -64,6 +76,8 @@ pub struct LiveConfig {
     pub capture_self: bool,
     /// Stop after this long.
     pub duration: Option<Duration>,
+    /// Capture this process (all its threads) only.
+    pub only_process: Option<u32>,
 }
 
 impl Default for LiveConfig {
@@ -73,6 +87,7 @@ impl Default for LiveConfig {
             snaplen: DEFAULT_SNAPLEN,
             capture_self: false,
             duration: None,
+            only_process: None,
         }
     }
 }
@@ -204,10 +219,12 @@ impl LiveSource {
         } else {
             std::process::id()
         };
-        let mut settings = Vec::with_capacity(16);
+        let mut settings = Vec::with_capacity(24);
         settings.extend_from_slice(&boot_time_offset().to_ne_bytes());
         settings.extend_from_slice(&own.to_ne_bytes());
         settings.extend_from_slice(&config.snaplen.to_ne_bytes());
+        settings.extend_from_slice(&config.only_process.unwrap_or(0).to_ne_bytes());
+        settings.extend_from_slice(&0u32.to_ne_bytes());
         map("settings_map")?
             .update(&0u32.to_ne_bytes(), &settings, MapFlags::ANY)
             .map_err(|e| live_err("writing the probe's settings", e))?;
