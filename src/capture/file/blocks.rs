@@ -456,13 +456,20 @@ fn terminate_list(mut v: Vec<u8>) -> Vec<u8> {
     v
 }
 
-/// Reads every thread of a process list block body (padding included).
+/// Reads every thread of a process list block body (padding included), refusing to hold
+/// more than `max` threads in `out`.
 pub(crate) fn read_proclist(
     c: &mut Cursor<'_>,
     version: u8,
     out: &mut Vec<ThreadRecord>,
+    max: usize,
 ) -> Result<()> {
     while c.remaining() >= 4 {
+        if out.len() >= max {
+            return Err(c.error(format!(
+                "more than {max} threads, the reader's limit (FileReader::with_max_threads)"
+            )));
+        }
         let start = c.pos();
         let sub_len = if version >= 9 {
             let l = c.u32("entry length")? as usize;

@@ -16,6 +16,10 @@ use crate::event::{EVENT_MAX, EventRef, HEADER_LEN, event_info};
 /// Default largest block the reader accepts (a process list of a big host is a few MiB; an
 /// event is at most 64 KiB unless it is a LARGE one).
 pub const DEFAULT_MAX_BLOCK: usize = 256 * 1024 * 1024;
+/// Default most threads the process lists of a capture may describe, all blocks together:
+/// libsinsp's thread-table size, past which the state would not keep them anyway. A
+/// process list claiming millions is refused instead of held in memory.
+pub const DEFAULT_MAX_THREADS: usize = 131_072;
 /// Largest non-LARGE event block body, as libscap reads it.
 const MAX_SMALL_EVENT_BLOCK: usize = 64 * 1024;
 /// Header of events in old (V1) blocks: no `nparams`.
@@ -43,6 +47,7 @@ pub struct FileReader {
     /// Converted V1 event (header widened to carry `nparams`).
     v1_scratch: Vec<u8>,
     max_block: usize,
+    max_threads: usize,
     compressed: bool,
     skip_state_only: bool,
     /// The last lent event, to lend it again with [`FileReader::current`].
@@ -88,7 +93,13 @@ impl FileReader {
 
     /// Reads a capture from any byte stream. Reads the section header and the metadata
     /// blocks up to the first event.
-    pub fn new(mut r: impl Read + Send + 'static) -> Result<Self> {
+    pub fn new(r: impl Read + Send + 'static) -> Result<Self> {
+        Self::with_max_threads(r, DEFAULT_MAX_THREADS)
+    }
+
+    /// As [`FileReader::new`], holding at most `max_threads` threads of process lists (an
+    /// error past that; [`DEFAULT_MAX_THREADS`] otherwise).
+    pub fn with_max_threads(mut r: impl Read + Send + 'static, max_threads: usize) -> Result<Self> {
         // Sniff the gzip magic from the first two bytes, then hand them back in front of the
         // rest. Plain streams are read straight into the reader's own buffer (no second
         // buffer, no extra copy); gzip ones through a buffered decoder.
@@ -120,6 +131,7 @@ impl FileReader {
             pending: 0,
             v1_scratch: Vec::new(),
             max_block: DEFAULT_MAX_BLOCK,
+            max_threads,
             compressed,
             skip_state_only: false,
             last: None,
@@ -323,7 +335,7 @@ impl FileReader {
             UL | UL_INT | UL_V2 => read_userlist(&mut c, ty == UL_V2, md)?,
             _ => {
                 if let Some(v) = proclist_version(ty) {
-                    read_proclist(&mut c, v, &mut md.threads)?;
+                    read_proclist(&mut c, v, &mut md.threads, self.max_threads)?;
                 }
                 // Unknown block types are skipped by their length.
             }
@@ -519,6 +531,12 @@ fn widen_v1(ev: &[u8], etype: u16, out: &mut Vec<u8>) -> Result<(), String> {
     if len > out.len() {
         return Err(format!(
             "old-format event length {} runs past its block",
+            len - 4
+        ));
+    }
+    if len < HEADER_LEN {
+        return Err(format!(
+            "old-format event length {} is shorter than its {V1_HEADER_LEN}-byte header",
             len - 4
         ));
     }
