@@ -626,8 +626,14 @@ impl Field {
     pub fn parse_prefix(text: &str) -> Result<(Field, usize)> {
         let b = text.as_bytes();
         let name_len = b.iter().position(|&c| !is_field_char(c)).unwrap_or(b.len());
+        // The unknown name to report: the name-like prefix, or else the first character
+        // (whole, even when it is not ASCII).
+        let shown = match name_len {
+            0 => text.chars().next().map_or(0, char::len_utf8),
+            n => n,
+        };
         let unknown = || Error::UnknownField {
-            name: text[..name_len.max(1).min(text.len())].into(),
+            name: text[..shown].into(),
         };
         let info = FIELDS
             .iter()

@@ -17,6 +17,9 @@ enum Piece {
     Field(Field, Option<usize>),
 }
 
+/// Widest field width a format may give (`%4096proc.name`).
+pub const MAX_WIDTH: usize = 4096;
+
 /// A compiled `-p` format.
 #[derive(Debug, Clone)]
 pub struct Format {
@@ -49,14 +52,20 @@ impl Format {
                 }
                 let digits = after.bytes().take_while(u8::is_ascii_digit).count();
                 let width = if digits > 0 {
-                    Some(
-                        after[..digits]
-                            .parse::<usize>()
-                            .map_err(|_| Error::BadFormat {
+                    // Each field is padded to its width on every event: a width beyond any
+                    // use would make one line take gigabytes.
+                    match after[..digits].parse::<usize>() {
+                        Ok(w) if w <= MAX_WIDTH => Some(w),
+                        _ => {
+                            return Err(Error::BadFormat {
                                 column: offset + i + 2,
-                                why: "field width too large".into(),
-                            })?,
-                    )
+                                why: format!(
+                                    "field width {} is more than the limit of {MAX_WIDTH}",
+                                    &after[..digits]
+                                ),
+                            });
+                        }
+                    }
                 } else {
                     None
                 };
