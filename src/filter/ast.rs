@@ -148,27 +148,47 @@ impl fmt::Display for FieldRef {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             FieldRef::Field { name, arg: None } => f.write_str(name),
+            // An argument that was quoted (it has a bracket, a quote or a space) is printed
+            // quoted, so that it reads back.
+            FieldRef::Field { name, arg: Some(a) }
+                if a.contains(['[', ']', '"', '\'', ' ', '\t', '\n', '\r', '\u{8}']) =>
+            {
+                write!(f, "{name}[")?;
+                write_quoted(f, a)?;
+                f.write_str("]")
+            }
             FieldRef::Field { name, arg: Some(a) } => write!(f, "{name}[{a}]"),
             FieldRef::Transform(t, inner) => write!(f, "{}({inner})", t.as_str()),
         }
     }
 }
 
+/// Prints an `and`/`or` operand: in parentheses where precedence needs them or where the
+/// source must have had them (an `and` under an `and` is flattened otherwise), so that the
+/// text nests no deeper than the filter it was parsed from.
+fn write_operand(f: &mut fmt::Formatter<'_>, e: &Expr, parent_is_or: bool) -> fmt::Result {
+    match e {
+        Expr::And(_) if parent_is_or => write!(f, "{e}"),
+        Expr::And(_) | Expr::Or(_) => write!(f, "({e})"),
+        _ => write!(f, "{e}"),
+    }
+}
+
 impl fmt::Display for Expr {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let join = |f: &mut fmt::Formatter<'_>, items: &[Expr], sep: &str| {
-            f.write_str("(")?;
             for (i, e) in items.iter().enumerate() {
                 if i > 0 {
                     write!(f, " {sep} ")?;
                 }
-                write!(f, "{e}")?;
+                write_operand(f, e, sep == "or")?;
             }
-            f.write_str(")")
+            Ok(())
         };
         match self {
             Expr::And(items) => join(f, items, "and"),
             Expr::Or(items) => join(f, items, "or"),
+            Expr::Not(e) if matches!(**e, Expr::And(_) | Expr::Or(_)) => write!(f, "not ({e})"),
             Expr::Not(e) => write!(f, "not {e}"),
             Expr::Ident(name) => f.write_str(name),
             Expr::Check { field, op, value } => {

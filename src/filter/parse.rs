@@ -27,8 +27,8 @@ struct Parser<'a> {
     depth: usize,
 }
 
-/// Deepest nesting of parentheses and `not`s accepted (keeps hostile input from exhausting
-/// the stack).
+/// Deepest nesting of parentheses, `not`s and transformers accepted (keeps hostile input
+/// from exhausting the stack).
 const MAX_DEPTH: usize = 256;
 
 fn is_space(c: u8) -> bool {
@@ -238,7 +238,13 @@ impl Parser<'_> {
     fn field_ref(&mut self) -> Result<FieldRef, ParseError> {
         self.skip_space();
         if let Some(t) = self.transformer() {
+            // Transformers nest too (`tolower(tolower(...))`), and count towards the bound.
+            self.depth += 1;
+            if self.depth > MAX_DEPTH {
+                return Err(self.error("the filter nests too deeply"));
+            }
             let inner = self.field_ref()?;
+            self.depth -= 1;
             self.skip_space();
             if self.peek() != Some(b')') {
                 return Err(self.error(&format!("expected ')' to close {}(", t.as_str())));
@@ -257,6 +263,17 @@ impl Parser<'_> {
             self.pos += 1;
         }
         let name = String::from_utf8_lossy(&self.s[start..self.pos]).into_owned();
+        if ["and", "or", "not"]
+            .iter()
+            .any(|k| name.eq_ignore_ascii_case(k))
+        {
+            // `not= x` would name a field `not`, which prints as a `not` and so cannot be
+            // read back.
+            return Err(ParseError {
+                column: start + 1,
+                why: format!("expected a field name, found the keyword '{name}'"),
+            });
+        }
         if name.ends_with('.') {
             return Err(ParseError {
                 column: self.pos,
