@@ -19,7 +19,19 @@ fn main() {
         .obj(out.join("probe.bpf.o"))
         .build()
         .expect("compiling bpf/probe.bpf.c (needs clang; scripts/install-deps installs it)");
-    for f in ["bpf/probe.bpf.c", "bpf/events.h", arch_dir] {
+    // The live benchmark's reference probes (benches/live/floor.bpf.c).
+    SkeletonBuilder::new()
+        .source("benches/live/floor.bpf.c")
+        .clang_args(["-I", arch_dir, "-O2", "-g", "-Wall"])
+        .obj(out.join("floor.bpf.o"))
+        .build()
+        .expect("compiling benches/live/floor.bpf.c");
+    for f in [
+        "bpf/probe.bpf.c",
+        "bpf/events.h",
+        arch_dir,
+        "benches/live/floor.bpf.c",
+    ] {
         println!("cargo:rerun-if-changed={f}");
     }
     println!("cargo:rerun-if-changed=build.rs");

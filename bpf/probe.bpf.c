@@ -4,6 +4,8 @@
  * exit into one event in the Falco layout, written into the ring buffer of the CPU it ran
  * on. Syscalls without a filler of their own yet go out as the generic syscall event.
  *
+ * The syscall's registers come as a BTF-typed pointer, read directly (no helper call).
+ *
  * Event layout (the scap layout the user-space side reads from files too): a 26-byte header
  * (ts u64, tid u64, len u32, type u16, nparams u32), one u16 length per parameter, then the
  * values.
@@ -316,8 +318,8 @@ static __always_inline void fill_open(struct settings *s, struct pt_regs *regs, 
 	u32 np = at ? PPME_SYSCALL_OPENAT_2_X_NPARAMS : PPME_SYSCALL_OPEN_X_NPARAMS;
 	if (!writer_start(&w, s, type, np))
 		return;
-	unsigned long a0 = BPF_CORE_READ(regs, di), a1 = BPF_CORE_READ(regs, si),
-		      a2 = BPF_CORE_READ(regs, dx), a3 = BPF_CORE_READ(regs, r10);
+	unsigned long a0 = regs->di, a1 = regs->si,
+		      a2 = regs->dx, a3 = regs->r10;
 	const char *path = (const char *)(at ? a1 : a0);
 	u32 flags = at ? a2 : a1;
 	u32 mode = at ? a3 : a2;
@@ -345,7 +347,7 @@ static __always_inline void fill_close(struct settings *s, struct pt_regs *regs,
 	if (!writer_start(&w, s, PPME_SYSCALL_CLOSE_X, PPME_SYSCALL_CLOSE_X_NPARAMS))
 		return;
 	push_u64(&w, ret);
-	push_u64(&w, (s64)(int)BPF_CORE_READ(regs, di));
+	push_u64(&w, (s64)(int)regs->di);
 	writer_submit(&w);
 }
 
@@ -355,9 +357,9 @@ static __always_inline void fill_rw(struct settings *s, struct pt_regs *regs, lo
 	struct writer w;
 	if (!writer_start(&w, s, type, np))
 		return;
-	s64 fd = (s64)(int)BPF_CORE_READ(regs, di);
-	const void *buf = (const void *)BPF_CORE_READ(regs, si);
-	u32 size = BPF_CORE_READ(regs, dx);
+	s64 fd = (s64)(int)regs->di;
+	const void *buf = (const void *)regs->si;
+	u32 size = regs->dx;
 	push_u64(&w, ret);
 	if (ret > 0)
 		push_user_buf(&w, buf, ret);
@@ -484,12 +486,12 @@ static __always_inline void fill_clone(struct settings *s, struct pt_regs *regs,
 	struct task_struct *t = (struct task_struct *)bpf_get_current_task();
 	u64 flags = 0;
 	if (type == PPME_SYSCALL_CLONE_20_X) {
-		flags = BPF_CORE_READ(regs, di);
+		flags = regs->di;
 	} else if (type == PPME_SYSCALL_VFORK_20_X) {
 		flags = 0x00000100 | 0x00004000;
 	} else if (type == PPME_SYSCALL_CLONE3_X) {
 		/* struct clone_args starts with the flags. */
-		bpf_probe_read_user(&flags, sizeof(flags), (void *)BPF_CORE_READ(regs, di));
+		bpf_probe_read_user(&flags, sizeof(flags), (void *)regs->di);
 	}
 	push_u64(&w, ret);
 	push_exe_args(&w, t);
@@ -534,7 +536,7 @@ static __always_inline void fill_execve(struct settings *s, struct pt_regs *regs
 	if (!at) {
 		/* The path asked for; after a successful exec the old memory is gone. */
 		if (ret < 0)
-			push_user_str(&w, (const char *)BPF_CORE_READ(regs, di));
+			push_user_str(&w, (const char *)regs->di);
 		else
 			push_empty(&w);
 	}
@@ -628,14 +630,14 @@ static __always_inline void fill_socket(struct settings *s, struct pt_regs *regs
 	struct writer w;
 	if (!writer_start(&w, s, PPME_SOCKET_SOCKET_X, PPME_SOCKET_SOCKET_X_NPARAMS))
 		return;
-	u32 type = BPF_CORE_READ(regs, si);
+	u32 type = regs->si;
 	u32 flags = 0;
 	if (type & 04000) flags |= PPM_FILE_FLAGS_O_NONBLOCK;
 	if (type & 02000000) flags |= PPM_FILE_FLAGS_O_CLOEXEC;
 	push_u64(&w, ret);
-	push_u32(&w, (u32)BPF_CORE_READ(regs, di));
+	push_u32(&w, (u32)regs->di);
 	push_u32(&w, type);
-	push_u32(&w, (u32)BPF_CORE_READ(regs, dx));
+	push_u32(&w, (u32)regs->dx);
 	push_u32(&w, flags);
 	writer_submit(&w);
 }
@@ -646,8 +648,8 @@ static __always_inline void fill_bind(struct settings *s, struct pt_regs *regs, 
 	if (!writer_start(&w, s, PPME_SOCKET_BIND_X, PPME_SOCKET_BIND_X_NPARAMS))
 		return;
 	push_u64(&w, ret);
-	push_sockaddr_user(&w, (void *)BPF_CORE_READ(regs, si), BPF_CORE_READ(regs, dx));
-	push_u64(&w, (s64)(int)BPF_CORE_READ(regs, di));
+	push_sockaddr_user(&w, (void *)regs->si, regs->dx);
+	push_u64(&w, (s64)(int)regs->di);
 	writer_submit(&w);
 }
 
@@ -657,8 +659,8 @@ static __always_inline void fill_listen(struct settings *s, struct pt_regs *regs
 	if (!writer_start(&w, s, PPME_SOCKET_LISTEN_X, PPME_SOCKET_LISTEN_X_NPARAMS))
 		return;
 	push_u64(&w, ret);
-	push_u64(&w, (s64)(int)BPF_CORE_READ(regs, di));
-	push_u32(&w, (u32)BPF_CORE_READ(regs, si));
+	push_u64(&w, (s64)(int)regs->di);
+	push_u32(&w, (u32)regs->si);
 	writer_submit(&w);
 }
 
@@ -667,7 +669,7 @@ static __always_inline void fill_connect(struct settings *s, struct pt_regs *reg
 	struct writer w;
 	if (!writer_start(&w, s, PPME_SOCKET_CONNECT_X, PPME_SOCKET_CONNECT_X_NPARAMS))
 		return;
-	s64 fd = (s64)(int)BPF_CORE_READ(regs, di);
+	s64 fd = (s64)(int)regs->di;
 	push_u64(&w, ret);
 	/* The tuple once there is a connection (or one under way). */
 	if (ret == 0 || ret == -115 /* EINPROGRESS */)
@@ -675,7 +677,7 @@ static __always_inline void fill_connect(struct settings *s, struct pt_regs *reg
 	else
 		set_len(&w, 0);
 	push_u64(&w, fd);
-	push_sockaddr_user(&w, (void *)BPF_CORE_READ(regs, si), BPF_CORE_READ(regs, dx));
+	push_sockaddr_user(&w, (void *)regs->si, regs->dx);
 	writer_submit(&w);
 }
 
@@ -696,7 +698,7 @@ static __always_inline void fill_accept(struct settings *s, struct pt_regs *regs
 	push_u32(&w, 0);	/* queuelen */
 	push_u32(&w, 0);	/* queuemax */
 	if (four)
-		push_u32(&w, (u32)BPF_CORE_READ(regs, r10));
+		push_u32(&w, (u32)regs->r10);
 	writer_submit(&w);
 }
 
@@ -712,9 +714,9 @@ static __always_inline void fill_path_op(struct settings *s, struct pt_regs *reg
 						 : PPME_SYSCALL_RENAMEAT2_X_NPARAMS;
 	if (!writer_start(&w, s, type, np))
 		return;
-	unsigned long a0 = BPF_CORE_READ(regs, di), a1 = BPF_CORE_READ(regs, si),
-		      a2 = BPF_CORE_READ(regs, dx), a3 = BPF_CORE_READ(regs, r10),
-		      a4 = BPF_CORE_READ(regs, r8);
+	unsigned long a0 = regs->di, a1 = regs->si,
+		      a2 = regs->dx, a3 = regs->r10,
+		      a4 = regs->r8;
 	push_u64(&w, ret);
 	switch (type) {
 	case PPME_SYSCALL_UNLINK_2_X:
@@ -747,7 +749,7 @@ static __always_inline void fill_setuid(struct settings *s, struct pt_regs *regs
 	if (!writer_start(&w, s, PPME_SYSCALL_SETUID_X, PPME_SYSCALL_SETUID_X_NPARAMS))
 		return;
 	push_u64(&w, ret);
-	push_u32(&w, (u32)BPF_CORE_READ(regs, di));
+	push_u32(&w, (u32)regs->di);
 	writer_submit(&w);
 }
 
@@ -760,7 +762,7 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 		return 0;
 	if (!wanted(s))
 		return 0;
-	u32 nr = (u32)BPF_CORE_READ(regs, orig_ax);
+	u32 nr = (u32)regs->orig_ax;
 	if (nr >= SYSCALL_TABLE_SIZE)
 		return 0;
 	struct syscall_entry *e = bpf_map_lookup_elem(&syscall_table, &nr);

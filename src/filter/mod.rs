@@ -24,16 +24,22 @@ pub fn parse(text: &str) -> std::result::Result<Expr, ParseError> {
     parse::parse(text)
 }
 
-/// A set of event types (by id).
+/// Number of syscall codes (`ppm_sc`) the schema names.
+const SC_MAX: usize = crate::event::table::PPM_SC_NAMES.len();
+
+/// A set of event types (by id), and of the syscalls (by `ppm_sc` code) whose generic
+/// events can match.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EventTypes {
     bits: Vec<u64>,
+    syscalls: Vec<u64>,
 }
 
 impl EventTypes {
     fn none() -> Self {
         EventTypes {
             bits: vec![0; (EVENT_MAX as usize).div_ceil(64)],
+            syscalls: vec![0; SC_MAX.div_ceil(64)],
         }
     }
 
@@ -42,7 +48,19 @@ impl EventTypes {
         for id in 0..EVENT_MAX {
             s.insert(id);
         }
+        for c in 0..SC_MAX {
+            s.syscalls[c / 64] |= 1 << (c % 64);
+        }
         s
+    }
+
+    /// Whether a generic syscall event for syscall `ppm_sc` (its code) can match.
+    pub fn contains_generic(&self, ppm_sc: u16) -> bool {
+        (self.contains(0) || self.contains(1))
+            && self
+                .syscalls
+                .get(ppm_sc as usize / 64)
+                .is_some_and(|w| w & (1 << (ppm_sc % 64)) != 0)
     }
 
     fn insert(&mut self, id: u16) {
@@ -77,10 +95,16 @@ impl EventTypes {
         for (a, b) in self.bits.iter_mut().zip(&o.bits) {
             *a |= b;
         }
+        for (a, b) in self.syscalls.iter_mut().zip(&o.syscalls) {
+            *a |= b;
+        }
     }
 
     fn intersect(&mut self, o: &EventTypes) {
         for (a, b) in self.bits.iter_mut().zip(&o.bits) {
+            *a &= b;
+        }
+        for (a, b) in self.syscalls.iter_mut().zip(&o.syscalls) {
             *a &= b;
         }
     }
@@ -88,6 +112,9 @@ impl EventTypes {
     fn complement(&mut self) {
         let all = EventTypes::all();
         for (a, b) in self.bits.iter_mut().zip(&all.bits) {
+            *a = !*a & b;
+        }
+        for (a, b) in self.syscalls.iter_mut().zip(&all.syscalls) {
             *a = !*a & b;
         }
     }
@@ -591,11 +618,15 @@ fn types_of(n: &Node) -> (EventTypes, bool) {
         } => {
             let mut s = ids.clone();
             // Generic events can carry any syscall (older probes sent many that now have
-            // events of their own that way).
-            if syscalls
-                .iter()
-                .any(|n| (1..1024).any(|c| ppm_sc_name(c) == Some(n)))
-            {
+            // events of their own that way): those named go in the set of generic syscalls.
+            let mut generic = false;
+            for c in 1..SC_MAX as u16 {
+                if ppm_sc_name(c).is_some_and(|n| syscalls.contains(n)) {
+                    s.syscalls[c as usize / 64] |= 1 << (c % 64);
+                    generic = true;
+                }
+            }
+            if generic {
                 s.insert(0);
                 s.insert(1);
             }
@@ -628,6 +659,21 @@ fn types_of(n: &Node) -> (EventTypes, bool) {
                 exact &= e;
             }
             (s, exact)
+        }
+        Node::Not(inner) if matches!(**inner, Node::Type { .. }) => {
+            let Node::Type {
+                ids,
+                syscalls,
+                negate,
+            } = &**inner
+            else {
+                unreachable!("matched above")
+            };
+            types_of(&Node::Type {
+                ids: ids.clone(),
+                syscalls: syscalls.clone(),
+                negate: !negate,
+            })
         }
         Node::Not(inner) => {
             let (mut t, exact) = types_of(inner);
@@ -913,5 +959,24 @@ mod tests {
         assert_eq!(ids("proc.name=cat").len(), EVENT_MAX as usize);
         let not_exit = ids("not evt.type=procexit");
         assert!(!not_exit.contains(&186) && not_exit.contains(&2));
+    }
+
+    #[test]
+    fn generic_syscalls_named_by_a_filter_are_the_only_generic_ones_it_matches() {
+        let sc = |name: &str| {
+            (1..SC_MAX as u16)
+                .find(|&c| ppm_sc_name(c) == Some(name))
+                .unwrap()
+        };
+        let f = Filter::compile("evt.type = getppid").unwrap();
+        assert!(f.event_types().contains_generic(sc("getppid")));
+        assert!(!f.event_types().contains_generic(sc("getpid")));
+        let f = Filter::compile("evt.type = open").unwrap();
+        assert!(!f.event_types().contains_generic(sc("getppid")));
+        let f = Filter::compile("not evt.type = getppid").unwrap();
+        assert!(!f.event_types().contains_generic(sc("getppid")));
+        assert!(f.event_types().contains_generic(sc("getpid")));
+        let f = Filter::compile("proc.name = x").unwrap();
+        assert!(f.event_types().contains_generic(sc("getppid")));
     }
 }

@@ -10,6 +10,8 @@
  * 6. forks a child that execs /bin/true with arguments, and waits for it.
  *
  * Usage: workload --loop N: waits for a line on stdin, then calls getppid() N times.
+ *        workload --rw N: likewise, then reads a byte from /dev/zero and writes it to
+ *        /dev/null, N times.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -45,6 +47,18 @@ int main(int argc, char **argv)
 		long n = atol(argv[2]);
 		for (long i = 0; i < n; i++)
 			getppid();
+		return 0;
+	}
+	if (argc == 3 && strcmp(argv[1], "--rw") == 0) {
+		char c;
+		int in = open("/dev/zero", O_RDONLY), out = open("/dev/null", O_WRONLY);
+		if (in < 0 || out < 0 || read(0, &c, 1) != 1)
+			return 2;
+		long n = atol(argv[2]);
+		for (long i = 0; i < n; i++) {
+			if (read(in, &c, 1) != 1 || write(out, &c, 1) != 1)
+				return 3;
+		}
 		return 0;
 	}
 	if (argc != 2) {

@@ -243,7 +243,14 @@ impl LiveSource {
             let keeps_state = event_info(s.exit)
                 .is_some_and(|i| i.flags.contains(EventFlags::MODIFIES_STATE))
                 && FILLED.contains(&s.exit);
-            let enabled = keeps_state || types.is_none_or(|t| t.contains(emits));
+            let wanted = |t: &EventTypes| {
+                if emits == GENERIC_X {
+                    t.contains_generic(s.ppm_sc)
+                } else {
+                    t.contains(emits)
+                }
+            };
+            let enabled = keeps_state || types.is_none_or(wanted);
             let mut v = [0u8; 8];
             v[0..2].copy_from_slice(&s.ppm_sc.to_ne_bytes());
             v[2..4].copy_from_slice(&s.exit.to_ne_bytes());

@@ -1,0 +1,54 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Reference probes for the live benchmark, on the same tracepoint as Peregrine's probe:
+ * `empty` does nothing (the cost of having a program attached at all), `floor` submits a
+ * fixed 26-byte event header per syscall exit into the ring buffer of its CPU, without
+ * wake-ups (the least any probe that reports every syscall can do).
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+
+char LICENSE[] SEC("license") = "GPL";
+
+struct ringbuf_map {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 4096 * 64);
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, 1);
+	__type(key, u32);
+	__array(values, struct ringbuf_map);
+} rings SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, u32);
+	__type(value, u64);
+} drops SEC(".maps");
+
+SEC("tp_btf/sys_exit")
+int BPF_PROG(empty, struct pt_regs *regs, long ret)
+{
+	return 0;
+}
+
+SEC("tp_btf/sys_exit")
+int BPF_PROG(floor, struct pt_regs *regs, long ret)
+{
+	u8 hdr[26] = {};
+	*(u64 *)&hdr[0] = bpf_ktime_get_boot_ns();
+	*(u64 *)&hdr[8] = bpf_get_current_pid_tgid();
+	u32 cpu = bpf_get_smp_processor_id();
+	void *ring = bpf_map_lookup_elem(&rings, &cpu);
+	if (!ring || bpf_ringbuf_output(ring, hdr, sizeof(hdr), BPF_RB_NO_WAKEUP) != 0) {
+		u32 zero = 0;
+		u64 *d = bpf_map_lookup_elem(&drops, &zero);
+		if (d)
+			(*d)++;
+	}
+	return 0;
+}
