@@ -753,6 +753,277 @@ static __always_inline void fill_setuid(struct settings *s, struct pt_regs *regs
 	writer_submit(&w);
 }
 
+/* An fd argument: the kernel takes an int. */
+static __always_inline s64 fd_arg(unsigned long v)
+{
+	return (s64)(int)v;
+}
+
+#define K_O_NONBLOCK 04000
+#define K_O_DIRECT 040000
+#define K_O_CLOEXEC 02000000
+
+/* The O_NONBLOCK and O_CLOEXEC bits the EFD_, SFD_, TFD_, IN_, SOCK_ and UFFD_ flags share
+ * with open, as PPM_O_* flags. */
+static __always_inline u32 nonblock_cloexec_to_ppm(s32 flags)
+{
+	u32 r = 0;
+	if (flags < 0)
+		return 0;
+	if (flags & K_O_NONBLOCK) r |= PPM_FILE_FLAGS_O_NONBLOCK;
+	if (flags & K_O_CLOEXEC) r |= PPM_FILE_FLAGS_O_CLOEXEC;
+	return r;
+}
+
+/* dup, dup2, dup3: res, oldfd (newfd, flags). */
+static __always_inline void fill_dup(struct settings *s, struct pt_regs *regs, long ret, u16 type)
+{
+	struct writer w;
+	u32 np = type == PPME_SYSCALL_DUP_1_X  ? PPME_SYSCALL_DUP_1_X_NPARAMS
+		 : type == PPME_SYSCALL_DUP2_X ? PPME_SYSCALL_DUP2_X_NPARAMS
+					       : PPME_SYSCALL_DUP3_X_NPARAMS;
+	if (!writer_start(&w, s, type, np))
+		return;
+	push_u64(&w, ret);
+	push_u64(&w, fd_arg(regs->di));
+	if (type != PPME_SYSCALL_DUP_1_X)
+		push_u64(&w, fd_arg(regs->si));
+	if (type == PPME_SYSCALL_DUP3_X)
+		push_u32(&w, (regs->dx & K_O_CLOEXEC) ? PPM_FILE_FLAGS_O_CLOEXEC : 0);
+	writer_submit(&w);
+}
+
+/* Kernel F_* commands as the schema's PPM_FCNTL_* values. */
+static __always_inline u8 fcntl_cmd_to_ppm(u32 cmd)
+{
+	switch (cmd) {
+	case 0: return PPM_FCNTL_COMMANDS_F_DUPFD;
+	case 1: return PPM_FCNTL_COMMANDS_F_GETFD;
+	case 2: return PPM_FCNTL_COMMANDS_F_SETFD;
+	case 3: return PPM_FCNTL_COMMANDS_F_GETFL;
+	case 4: return PPM_FCNTL_COMMANDS_F_SETFL;
+	case 5: return PPM_FCNTL_COMMANDS_F_GETLK;
+	case 6: return PPM_FCNTL_COMMANDS_F_SETLK;
+	case 7: return PPM_FCNTL_COMMANDS_F_SETLKW;
+	case 8: return PPM_FCNTL_COMMANDS_F_SETOWN;
+	case 9: return PPM_FCNTL_COMMANDS_F_GETOWN;
+	case 10: return PPM_FCNTL_COMMANDS_F_SETSIG;
+	case 11: return PPM_FCNTL_COMMANDS_F_GETSIG;
+	case 15: return PPM_FCNTL_COMMANDS_F_SETOWN_EX;
+	case 16: return PPM_FCNTL_COMMANDS_F_GETOWN_EX;
+	case 36: return PPM_FCNTL_COMMANDS_F_OFD_GETLK;
+	case 37: return PPM_FCNTL_COMMANDS_F_OFD_SETLK;
+	case 38: return PPM_FCNTL_COMMANDS_F_OFD_SETLKW;
+	case 1024: return PPM_FCNTL_COMMANDS_F_SETLEASE;
+	case 1025: return PPM_FCNTL_COMMANDS_F_GETLEASE;
+	case 1026: return PPM_FCNTL_COMMANDS_F_NOTIFY;
+	case 1029: return PPM_FCNTL_COMMANDS_F_CANCELLK;
+	case 1030: return PPM_FCNTL_COMMANDS_F_DUPFD_CLOEXEC;
+	case 1031: return PPM_FCNTL_COMMANDS_F_SETPIPE_SZ;
+	case 1032: return PPM_FCNTL_COMMANDS_F_GETPIPE_SZ;
+	default: return PPM_FCNTL_COMMANDS_UNKNOWN;
+	}
+}
+
+static __always_inline void fill_fcntl(struct settings *s, struct pt_regs *regs, long ret)
+{
+	struct writer w;
+	if (!writer_start(&w, s, PPME_SYSCALL_FCNTL_X, PPME_SYSCALL_FCNTL_X_NPARAMS))
+		return;
+	push_u64(&w, ret);
+	push_u64(&w, fd_arg(regs->di));
+	push_u8(&w, fcntl_cmd_to_ppm((u32)regs->si));
+	push_u64(&w, regs->dx);
+	writer_submit(&w);
+}
+
+/* The inode number of the file behind `fd`, 0 without one. */
+static __always_inline u64 fd_ino(s64 fd)
+{
+	struct file *f = fd_file(fd);
+	if (!f)
+		return 0;
+	return BPF_CORE_READ(f, f_inode, i_ino);
+}
+
+/* The two fds a pipe, pipe2 or socketpair stored at `p`, -1 each when unreadable. */
+static __always_inline void read_fd_pair(unsigned long p, s32 fds[2])
+{
+	if (bpf_probe_read_user(fds, 2 * sizeof(s32), (void *)p) != 0) {
+		fds[0] = -1;
+		fds[1] = -1;
+	}
+}
+
+/* pipe, pipe2: res, fd1, fd2, ino (flags). */
+static __always_inline void fill_pipe(struct settings *s, struct pt_regs *regs, long ret, bool two)
+{
+	struct writer w;
+	u16 type = two ? PPME_SYSCALL_PIPE2_X : PPME_SYSCALL_PIPE_X;
+	u32 np = two ? PPME_SYSCALL_PIPE2_X_NPARAMS : PPME_SYSCALL_PIPE_X_NPARAMS;
+	if (!writer_start(&w, s, type, np))
+		return;
+	s32 fds[2] = {-1, -1};
+	read_fd_pair(regs->di, fds);
+	push_u64(&w, ret);
+	push_u64(&w, fds[0]);
+	push_u64(&w, fds[1]);
+	push_u64(&w, ret == 0 ? fd_ino(fds[0]) : 0);
+	if (two) {
+		s32 f = (s32)regs->si;
+		u32 flags = nonblock_cloexec_to_ppm(f);
+		if (f > 0 && (f & K_O_DIRECT))
+			flags |= PPM_FILE_FLAGS_O_DIRECT;
+		push_u32(&w, flags);
+	}
+	writer_submit(&w);
+}
+
+/* socketpair: res, fd1, fd2, the kernel addresses of the first socket and of its peer (what
+ * matches the two ends up), domain, type, proto. */
+static __always_inline void fill_socketpair(struct settings *s, struct pt_regs *regs, long ret)
+{
+	struct writer w;
+	if (!writer_start(&w, s, PPME_SOCKET_SOCKETPAIR_X, PPME_SOCKET_SOCKETPAIR_X_NPARAMS))
+		return;
+	s32 fds[2] = {-1, -1};
+	u64 source = 0, peer = 0;
+	if (ret == 0) {
+		read_fd_pair(regs->r10, fds);
+		struct file *f = fd_file(fds[0]);
+		struct socket *sock = f ? (struct socket *)BPF_CORE_READ(f, private_data) : NULL;
+		struct sock *sk = sock ? BPF_CORE_READ(sock, sk) : NULL;
+		if (sk) {
+			source = (u64)sk;
+			peer = (u64)BPF_CORE_READ((struct unix_sock *)sk, peer);
+		}
+	}
+	push_u64(&w, ret);
+	push_u64(&w, fds[0]);
+	push_u64(&w, fds[1]);
+	push_u64(&w, source);
+	push_u64(&w, peer);
+	push_u32(&w, (u8)regs->di);	/* the schema's AF_* values are the kernel's */
+	push_u32(&w, (u32)regs->si);
+	push_u32(&w, (u32)regs->dx);
+	writer_submit(&w);
+}
+
+/* The fd-creating calls with small arguments: eventfd, eventfd2, signalfd, signalfd4,
+ * timerfd_create, inotify_init, inotify_init1, epoll_create, epoll_create1, userfaultfd. */
+static __always_inline void fill_simple_fd(struct settings *s, struct pt_regs *regs, long ret,
+					   u16 type)
+{
+	struct writer w;
+	u32 np;
+	switch (type) {
+	case PPME_SYSCALL_EVENTFD_X: np = PPME_SYSCALL_EVENTFD_X_NPARAMS; break;
+	case PPME_SYSCALL_EVENTFD2_X: np = PPME_SYSCALL_EVENTFD2_X_NPARAMS; break;
+	case PPME_SYSCALL_SIGNALFD_X: np = PPME_SYSCALL_SIGNALFD_X_NPARAMS; break;
+	case PPME_SYSCALL_SIGNALFD4_X: np = PPME_SYSCALL_SIGNALFD4_X_NPARAMS; break;
+	case PPME_SYSCALL_TIMERFD_CREATE_X: np = PPME_SYSCALL_TIMERFD_CREATE_X_NPARAMS; break;
+	case PPME_SYSCALL_INOTIFY_INIT_X: np = PPME_SYSCALL_INOTIFY_INIT_X_NPARAMS; break;
+	case PPME_SYSCALL_INOTIFY_INIT1_X: np = PPME_SYSCALL_INOTIFY_INIT1_X_NPARAMS; break;
+	case PPME_SYSCALL_EPOLL_CREATE_X: np = PPME_SYSCALL_EPOLL_CREATE_X_NPARAMS; break;
+	case PPME_SYSCALL_EPOLL_CREATE1_X: np = PPME_SYSCALL_EPOLL_CREATE1_X_NPARAMS; break;
+	default: np = PPME_SYSCALL_USERFAULTFD_X_NPARAMS; break;
+	}
+	if (!writer_start(&w, s, type, np))
+		return;
+	unsigned long a0 = regs->di, a1 = regs->si, a3 = regs->r10;
+	push_u64(&w, ret);
+	switch (type) {
+	case PPME_SYSCALL_EVENTFD_X:
+		push_u64(&w, (u32)a0);
+		push_u32(&w, 0);
+		break;
+	case PPME_SYSCALL_EVENTFD2_X:
+		push_u16(&w, nonblock_cloexec_to_ppm((s32)a1));
+		push_u64(&w, (u32)a0);
+		break;
+	case PPME_SYSCALL_SIGNALFD_X:
+		push_u64(&w, fd_arg(a0));
+		push_u32(&w, 0);	/* mask: not read, as Falco's probes */
+		push_u8(&w, 0);
+		break;
+	case PPME_SYSCALL_SIGNALFD4_X:
+		push_u16(&w, nonblock_cloexec_to_ppm((s32)a3));
+		push_u64(&w, fd_arg(a0));
+		push_u32(&w, 0);
+		break;
+	case PPME_SYSCALL_TIMERFD_CREATE_X:
+		push_u8(&w, (u8)a0);
+		push_u8(&w, nonblock_cloexec_to_ppm((s32)a1));
+		break;
+	case PPME_SYSCALL_INOTIFY_INIT_X:
+		push_u8(&w, 0);
+		break;
+	case PPME_SYSCALL_INOTIFY_INIT1_X:
+		push_u16(&w, nonblock_cloexec_to_ppm((s32)a0));
+		break;
+	case PPME_SYSCALL_EPOLL_CREATE_X:
+		push_u32(&w, (u32)a0);
+		break;
+	case PPME_SYSCALL_EPOLL_CREATE1_X:
+		push_u32(&w, (a0 & K_O_CLOEXEC) ? PPM_EPOLL_CREATE1_FLAGS_EPOLL_CLOEXEC : 0);
+		break;
+	default: /* userfaultfd */
+		push_u32(&w, nonblock_cloexec_to_ppm((s32)a0));
+		break;
+	}
+	writer_submit(&w);
+}
+
+static __always_inline void fill_memfd_create(struct settings *s, struct pt_regs *regs, long ret)
+{
+	struct writer w;
+	if (!writer_start(&w, s, PPME_SYSCALL_MEMFD_CREATE_X, PPME_SYSCALL_MEMFD_CREATE_X_NPARAMS))
+		return;
+	push_u64(&w, ret);
+	push_user_str(&w, (const char *)regs->di);
+	/* The schema's MFD_* values are the kernel's. */
+	push_u32(&w, (u32)regs->si & (PPM_MEMFD_CREATE_FLAGS_MFD_CLOEXEC |
+				      PPM_MEMFD_CREATE_FLAGS_MFD_ALLOW_SEALING |
+				      PPM_MEMFD_CREATE_FLAGS_MFD_HUGETLB));
+	writer_submit(&w);
+}
+
+/* Kernel IORING_SETUP_* flags as the schema's (which has IORING_SQ_NEED_WAKEUP among them). */
+static __always_inline u32 io_uring_setup_flags_to_ppm(u32 f)
+{
+	u32 r = 0;
+	if (f & 1) r |= PPM_IO_URING_SETUP_FLAGS_IORING_SETUP_IOPOLL;
+	if (f & 2) r |= PPM_IO_URING_SETUP_FLAGS_IORING_SETUP_SQPOLL;
+	if (f & 4) r |= PPM_IO_URING_SETUP_FLAGS_IORING_SETUP_SQ_AFF;
+	if (f & 8) r |= PPM_IO_URING_SETUP_FLAGS_IORING_SETUP_CQSIZE;
+	if (f & 16) r |= PPM_IO_URING_SETUP_FLAGS_IORING_SETUP_CLAMP;
+	if (f & 32) r |= PPM_IO_URING_SETUP_FLAGS_IORING_SETUP_ATTACH_RW;
+	if (f & 64) r |= PPM_IO_URING_SETUP_FLAGS_IORING_SETUP_R_DISABLED;
+	return r;
+}
+
+/* io_uring_setup: res, entries, then struct io_uring_params as the kernel left it (uapi:
+ * sq_entries, cq_entries, flags, sq_thread_cpu, sq_thread_idle, features). */
+static __always_inline void fill_io_uring_setup(struct settings *s, struct pt_regs *regs, long ret)
+{
+	struct writer w;
+	if (!writer_start(&w, s, PPME_SYSCALL_IO_URING_SETUP_X,
+			  PPME_SYSCALL_IO_URING_SETUP_X_NPARAMS))
+		return;
+	u32 p[6] = {};
+	if (bpf_probe_read_user(p, sizeof(p), (void *)regs->si) != 0)
+		__builtin_memset(p, 0, sizeof(p));
+	push_u64(&w, ret);
+	push_u32(&w, (u32)regs->di);
+	push_u32(&w, p[0]);
+	push_u32(&w, p[1]);
+	push_u32(&w, io_uring_setup_flags_to_ppm(p[2]));
+	push_u32(&w, p[3]);
+	push_u32(&w, p[4]);
+	push_u32(&w, p[5]);	/* the schema's IORING_FEAT_* values are the kernel's */
+	writer_submit(&w);
+}
+
 SEC("tp_btf/sys_exit")
 int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 {
@@ -830,6 +1101,41 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 		break;
 	case PPME_SYSCALL_SETUID_X:
 		fill_setuid(s, regs, ret);
+		break;
+	case PPME_SYSCALL_DUP_1_X:
+	case PPME_SYSCALL_DUP2_X:
+	case PPME_SYSCALL_DUP3_X:
+		fill_dup(s, regs, ret, e->exit_event);
+		break;
+	case PPME_SYSCALL_FCNTL_X:
+		fill_fcntl(s, regs, ret);
+		break;
+	case PPME_SYSCALL_PIPE_X:
+		fill_pipe(s, regs, ret, false);
+		break;
+	case PPME_SYSCALL_PIPE2_X:
+		fill_pipe(s, regs, ret, true);
+		break;
+	case PPME_SOCKET_SOCKETPAIR_X:
+		fill_socketpair(s, regs, ret);
+		break;
+	case PPME_SYSCALL_EVENTFD_X:
+	case PPME_SYSCALL_EVENTFD2_X:
+	case PPME_SYSCALL_SIGNALFD_X:
+	case PPME_SYSCALL_SIGNALFD4_X:
+	case PPME_SYSCALL_TIMERFD_CREATE_X:
+	case PPME_SYSCALL_INOTIFY_INIT_X:
+	case PPME_SYSCALL_INOTIFY_INIT1_X:
+	case PPME_SYSCALL_EPOLL_CREATE_X:
+	case PPME_SYSCALL_EPOLL_CREATE1_X:
+	case PPME_SYSCALL_USERFAULTFD_X:
+		fill_simple_fd(s, regs, ret, e->exit_event);
+		break;
+	case PPME_SYSCALL_MEMFD_CREATE_X:
+		fill_memfd_create(s, regs, ret);
+		break;
+	case PPME_SYSCALL_IO_URING_SETUP_X:
+		fill_io_uring_setup(s, regs, ret);
 		break;
 	default:
 		fill_generic(s, regs, nr, e);

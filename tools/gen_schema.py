@@ -217,7 +217,13 @@ def main():
     h.append("#define PPM_EVENT_MAX %d" % len(events))
     h.append("")
     for table in ("file_flags", "openat2_flags", "unlinkat_flags", "renameat2_flags",
-                  "clone_flags", "execve_flags"):
+                  "clone_flags", "execve_flags", "fcntl_commands", "epoll_create1_flags",
+                  "memfd_create_flags", "io_uring_setup_flags", "io_uring_setup_feats",
+                  "socket_families", "prctl_options", "mount_flags", "umount_flags",
+                  "linkat_flags", "fchownat_flags", "chmod_mode", "creat_flags",
+                  "ptrace_requests", "prot_flags", "mmap_flags", "shutdown_how",
+                  "sockopt_levels", "sockopt_options", "finit_module_flags",
+                  "delete_module_flags", "bpf_commands"):
         for e in flags[table]:
             h.append("#define PPM_%s_%s %d" % (table.upper(), e["name"], e["value"]))
     h.append("")

@@ -130,6 +130,10 @@ struct socket {
 	struct sock *sk;
 };
 
+struct unix_sock {
+	struct sock *peer;
+};
+
 struct file {
 	void *private_data;
 	struct path f_path;

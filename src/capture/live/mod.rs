@@ -48,6 +48,13 @@ const FILLED: &[u16] = &[
     21,  // bind
     23,  // connect
     25,  // listen
+    43,  // socketpair
+    61,  // pipe
+    63,  // eventfd
+    127, // signalfd
+    137, // timerfd_create
+    139, // inotify_init
+    151, // fcntl
     175, // rename
     177, // renameat
     199, // setuid
@@ -60,9 +67,21 @@ const FILLED: &[u16] = &[
     303, // unlinkat
     307, // openat
     319, // renameat2
+    321, // userfaultfd
     331, // execveat
     335, // clone3
+    339, // io_uring_setup
+    363, // dup2
+    365, // dup3
+    367, // dup
+    375, // epoll_create
+    377, // epoll_create1
     389, // accept4
+    393, // pipe2
+    395, // inotify_init1
+    397, // eventfd2
+    399, // signalfd4
+    405, // memfd_create
 ];
 
 /// How to capture.

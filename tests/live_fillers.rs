@@ -1,0 +1,370 @@
+//! The probe's fillers, run for real: the workload tests/live/fillers.c makes one family of
+//! syscalls per mode, and each test checks the events the probe reports for them (type,
+//! arguments as Peregrine renders them) and that Peregrine's state follows (the fd table
+//! after dup or pipe, the cwd after chdir, the ids after setresuid, ...).
+//!
+//! They need root and a kernel with BTF; without them they print `SKIPPED:`. They run one at
+//! a time: each loads its own probe.
+
+mod common;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use common::*;
+use peregrine::Inspector;
+
+static SERIAL: Mutex<()> = Mutex::new(());
+
+/// The workload's name, which is its process name.
+const WORKLOAD: &str = "pg-fillers";
+
+fn live_ready() -> bool {
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } != 0 {
+        skip("live capture tests need root");
+        return false;
+    }
+    if !Path::new("/sys/kernel/btf/vmlinux").exists() {
+        skip("live capture tests need a kernel with BTF");
+        return false;
+    }
+    true
+}
+
+/// Compiles tests/live/fillers.c (once).
+fn workload() -> PathBuf {
+    static BUILT: Mutex<Option<PathBuf>> = Mutex::new(None);
+    let mut built = BUILT.lock().unwrap();
+    if let Some(p) = built.as_ref() {
+        return p.clone();
+    }
+    let out = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(WORKLOAD);
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/live/fillers.c");
+    let st = Command::new("cc")
+        .args(["-O1", "-Wall", "-o"])
+        .arg(&out)
+        .arg(&src)
+        .status()
+        .expect("a C compiler (scripts/install-deps installs gcc)");
+    assert!(st.success(), "compiling the workload failed");
+    *built = Some(out.clone());
+    out
+}
+
+/// Fields kept for every event.
+const FIELDS: &[&str] = &[
+    "evt.type",
+    "evt.res",
+    "evt.args",
+    "evt.rawarg.res",
+    "thread.tid",
+    "proc.pid",
+    "proc.name",
+    "proc.cwd",
+    "proc.sid",
+    "proc.vpgid",
+    "user.uid",
+    "group.gid",
+    "fd.name",
+    "fd.type",
+    "fd.num",
+    "fs.path.name",
+    "fs.path.source",
+    "fs.path.target",
+];
+
+/// Parameter names whose `evt.arg.*` and `evt.rawarg.*` are kept (when the event has them).
+const PARAMS: &str = "fd oldfd newfd flags cmd arg fd1 fd2 ino source peer domain type proto \
+    initval mask clockid size name entries sq_entries cq_entries features";
+
+/// One captured event: the fields above, by name.
+#[derive(Debug, Clone)]
+struct Rec(HashMap<String, String>);
+
+impl Rec {
+    fn f(&self, name: &str) -> &str {
+        self.0.get(name).map_or("", |s| s.as_str())
+    }
+    fn ty(&self) -> &str {
+        self.f("evt.type")
+    }
+    /// `evt.arg.NAME`, as Peregrine renders it.
+    fn arg(&self, name: &str) -> &str {
+        self.f(&format!("evt.arg.{name}"))
+    }
+    /// `evt.rawarg.NAME`.
+    fn raw(&self, name: &str) -> &str {
+        self.f(&format!("evt.rawarg.{name}"))
+    }
+    fn raw_i64(&self, name: &str) -> i64 {
+        let v = self.raw(name);
+        v.parse()
+            .unwrap_or_else(|_| panic!("{} {name}={v:?} is not a number", self.ty()))
+    }
+}
+
+/// Runs the workload in `mode` under a live capture; returns the workload's events, in
+/// order, from its execve on.
+fn run(mode: &str) -> Vec<Rec> {
+    let bin = workload();
+    let dir = tempdir(mode);
+    let mut ins = Inspector::builder()
+        .live()
+        .filter(&format!("proc.name = {WORKLOAD}"))
+        .unwrap()
+        .build()
+        .expect("starting live capture");
+    let stop = ins.stop_flag().unwrap();
+    let mut child = Command::new(&bin).arg(mode).arg(&dir).spawn().unwrap();
+    let root = i64::from(child.id());
+    // The capture ends half a second after the workload has exited (events of other CPUs
+    // may still come in), or after 30 seconds.
+    let waiter = std::thread::spawn({
+        let stop = stop.clone();
+        move || {
+            let t0 = Instant::now();
+            let status = loop {
+                if let Some(st) = child.try_wait().unwrap() {
+                    break Some(st);
+                }
+                if t0.elapsed() > Duration::from_secs(30) {
+                    let _ = child.kill();
+                    break None;
+                }
+                std::thread::sleep(Duration::from_millis(10));
+            };
+            std::thread::sleep(Duration::from_millis(500));
+            stop.store(true, std::sync::atomic::Ordering::Relaxed);
+            status
+        }
+    });
+    let mut recs = Vec::new();
+    let mut exited = false;
+    while let Some(ev) = ins.next().unwrap() {
+        let f = |n: &str| ev.field(n).unwrap_or_default();
+        if f("proc.name") == WORKLOAD {
+            let mut m = HashMap::new();
+            for n in FIELDS {
+                m.insert(n.to_string(), f(n));
+            }
+            for p in PARAMS.split_whitespace() {
+                for pre in ["evt.arg.", "evt.rawarg."] {
+                    let n = format!("{pre}{p}");
+                    let v = f(&n);
+                    if !v.is_empty() {
+                        m.insert(n, v);
+                    }
+                }
+            }
+            let rec = Rec(m);
+            if rec.f("proc.pid").parse::<i64>() == Ok(root) && rec.ty() == "procexit" {
+                exited = true;
+            }
+            recs.push(rec);
+        }
+    }
+    let status = waiter
+        .join()
+        .unwrap()
+        .expect("the workload did not finish in 30 s");
+    let stats = ins.stats().unwrap().unwrap();
+    assert_eq!(stats.drops(), 0, "events were dropped: {stats:?}");
+    assert!(exited, "the workload's exit was not seen");
+    assert!(status.success(), "the workload failed: {status}");
+    let start = recs
+        .iter()
+        .position(|r| r.ty() == "execve")
+        .expect("the workload's execve");
+    recs.split_off(start)
+}
+
+/// Expected arguments: name and value (raw when a number, else as rendered).
+type Args<'a> = &'a [(&'a str, &'a str)];
+
+/// Walks the events in order.
+struct Cursor<'a> {
+    recs: &'a [Rec],
+    at: usize,
+}
+
+impl<'a> Cursor<'a> {
+    fn new(recs: &'a [Rec]) -> Self {
+        Cursor { recs, at: 0 }
+    }
+    /// The next event of type `ty` matching `pred`, after the last one found.
+    fn next_where(&mut self, ty: &str, pred: impl Fn(&Rec) -> bool) -> &'a Rec {
+        let from = self.at;
+        match self.recs[from..]
+            .iter()
+            .position(|r| r.ty() == ty && pred(r))
+        {
+            Some(i) => {
+                self.at = from + i + 1;
+                &self.recs[from + i]
+            }
+            None => {
+                let tail: Vec<String> = self.recs[from..]
+                    .iter()
+                    .take(40)
+                    .map(|r| format!("{} {} | {}", r.ty(), r.f("evt.args"), r.f("fd.name")))
+                    .collect();
+                panic!("no {ty} after event {from}; then:\n{}", tail.join("\n"))
+            }
+        }
+    }
+    fn next(&mut self, ty: &str) -> &'a Rec {
+        self.next_where(ty, |_| true)
+    }
+}
+
+#[test]
+fn fd_creating_syscalls_keep_the_fd_table() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    if !live_ready() {
+        return;
+    }
+    let recs = run("fds");
+    let dir = tempdir_path("fds");
+    let file = format!("{}/file.txt", dir.display());
+    let mut c = Cursor::new(&recs);
+
+    let open = c.next_where("openat", |r| r.f("fd.name") == file);
+    let fd = open.raw_i64("fd");
+
+    // dup: the new fd is the file.
+    let dup = c.next("dup");
+    assert_eq!(dup.raw_i64("oldfd"), fd);
+    let d = dup.raw_i64("res");
+    assert!(d > fd);
+    assert_eq!(dup.f("fd.name"), file);
+    let w = c.next("write");
+    assert_eq!((w.raw_i64("fd"), w.f("fd.name")), (d, file.as_str()));
+
+    // dup2 to 100, dup3 to 101 with O_CLOEXEC.
+    let dup2 = c.next("dup2");
+    assert_eq!(
+        (
+            dup2.raw_i64("res"),
+            dup2.raw_i64("oldfd"),
+            dup2.raw_i64("newfd")
+        ),
+        (100, fd, 100)
+    );
+    let w = c.next("write");
+    assert_eq!((w.raw_i64("fd"), w.f("fd.name")), (100, file.as_str()));
+    let dup3 = c.next("dup3");
+    assert_eq!(
+        (
+            dup3.raw_i64("res"),
+            dup3.raw_i64("oldfd"),
+            dup3.raw_i64("newfd")
+        ),
+        (101, fd, 101)
+    );
+    assert_eq!(dup3.arg("flags"), "O_CLOEXEC");
+    let w = c.next("write");
+    assert_eq!((w.raw_i64("fd"), w.f("fd.name")), (101, file.as_str()));
+
+    // fcntl(F_DUPFD_CLOEXEC, 200).
+    let fcntl = c.next("fcntl");
+    assert_eq!((fcntl.raw_i64("res"), fcntl.raw_i64("fd")), (200, fd));
+    assert_eq!(fcntl.arg("cmd"), "F_DUPFD_CLOEXEC");
+    assert_eq!(fcntl.raw_i64("arg"), 200);
+    assert_eq!(fcntl.f("fd.name"), file);
+    c.next_where("write", |r| r.raw("fd") == "200");
+
+    // pipe, pipe2, socketpair: both ends in the table, of the right type.
+    let pipe = c.next("pipe");
+    assert_eq!(pipe.f("evt.res"), "SUCCESS");
+    let (r0, w0) = (pipe.raw_i64("fd1"), pipe.raw_i64("fd2"));
+    assert!(pipe.raw_i64("ino") > 0);
+    let w = c.next("write");
+    assert_eq!((w.raw_i64("fd"), w.f("fd.type")), (w0, "pipe"));
+    let pipe2 = c.next("pipe2");
+    assert_eq!(pipe2.arg("flags"), "O_NONBLOCK|O_CLOEXEC");
+    assert_ne!(pipe2.raw_i64("ino"), pipe.raw_i64("ino"));
+    let w = c.next("write");
+    assert_eq!(
+        (w.raw_i64("fd"), w.f("fd.type")),
+        (pipe2.raw_i64("fd2"), "pipe")
+    );
+    let sp = c.next("socketpair");
+    assert_eq!(sp.arg("domain"), "AF_LOCAL|AF_UNIX");
+    assert_eq!((sp.raw("type"), sp.raw("proto")), ("1", "0"));
+    assert_ne!(sp.raw("source"), "0");
+    assert_ne!(sp.raw("peer"), "0");
+    let w = c.next("write");
+    assert_eq!(
+        (w.raw_i64("fd"), w.f("fd.type")),
+        (sp.raw_i64("fd1"), "unix")
+    );
+    let cl = c.next_where("close", |r| r.raw_i64("fd") == r0);
+    assert_eq!(cl.arg("fd"), "<p>");
+
+    // The small fd-creating calls: each fd is in the table with its type until closed.
+    let small: &[(&str, Args, &str)] = &[
+        ("eventfd", &[("initval", "5"), ("flags", "0")], "<e>"),
+        (
+            "eventfd2",
+            &[("initval", "7"), ("flags", "O_NONBLOCK|O_CLOEXEC")],
+            "<e>",
+        ),
+        ("signalfd", &[("fd", "-1")], "<s>"),
+        ("signalfd4", &[("fd", "-1"), ("flags", "O_CLOEXEC")], "<s>"),
+        ("timerfd_create", &[("clockid", "1")], "<t>"),
+        ("inotify_init", &[("flags", "0")], "<i>"),
+        ("inotify_init1", &[("flags", "O_CLOEXEC")], "<i>"),
+        ("epoll_create", &[("size", "16")], "<l>"),
+        ("epoll_create1", &[("flags", "EPOLL_CLOEXEC")], "<l>"),
+        (
+            "memfd_create",
+            &[("name", "pg-memfd"), ("flags", "MFD_CLOEXEC")],
+            "<m>memfd:pg-memfd",
+        ),
+        ("userfaultfd", &[("flags", "O_NONBLOCK|O_CLOEXEC")], "<u>"),
+        ("io_uring_setup", &[("entries", "4")], "<r>"),
+    ];
+    for (ty, args, kind) in small {
+        let e = c.next(ty);
+        for (name, want) in *args {
+            let got = if *name == "fd" || want.parse::<i64>().is_ok() {
+                e.raw(name)
+            } else {
+                e.arg(name)
+            };
+            assert_eq!(got, *want, "{ty} {name}: {}", e.f("evt.args"));
+        }
+        let res = if *ty == "memfd_create" {
+            e.raw_i64("fd")
+        } else {
+            e.raw_i64("res")
+        };
+        assert!(res >= 0, "{ty} failed: {}", e.f("evt.args"));
+        // The fd's type (and name) as the close finds them in the table.
+        let cl = c.next_where("close", |r| r.raw_i64("fd") == res);
+        assert_eq!(cl.arg("fd"), *kind, "close after {ty}");
+    }
+    // timerfd_create's flags are a plain number in the schema: O_NONBLOCK as PPM_O_NONBLOCK.
+    let t = recs.iter().find(|r| r.ty() == "timerfd_create").unwrap();
+    assert_eq!(t.raw("flags"), "64");
+    let u = recs.iter().find(|r| r.ty() == "io_uring_setup").unwrap();
+    assert_eq!((u.raw("sq_entries"), u.raw("cq_entries")), ("4", "8"));
+    assert!(u.arg("features").contains("IORING_FEAT_SINGLE_MMAP"));
+}
+
+/// The scratch directory of a mode, fresh.
+fn tempdir(name: &str) -> PathBuf {
+    let d = tempdir_path(name);
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn tempdir_path(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("fillers-{name}-{}", std::process::id()))
+}
