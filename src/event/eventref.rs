@@ -65,9 +65,9 @@ impl std::error::Error for EventError {}
 /// The validated layout of an event, without its bytes.
 #[derive(Clone, Copy)]
 pub(crate) struct EventShape {
-    ends: [u32; MAX_EVENT_PARAMS],
     values_start: u32,
     nparams: u8,
+    wide: bool,
     len: u32,
 }
 
@@ -77,9 +77,9 @@ impl EventShape {
     pub(crate) fn attach<'a>(&self, buf: &'a [u8]) -> Option<EventRef<'a>> {
         Some(EventRef {
             bytes: buf.get(..self.len as usize)?,
-            ends: self.ends,
             values_start: self.values_start,
             nparams: self.nparams,
+            wide: self.wide,
         })
     }
 }
@@ -89,11 +89,11 @@ impl EventShape {
 #[derive(Clone, Copy)]
 pub struct EventRef<'a> {
     bytes: &'a [u8],
-    /// End offset of each parameter's value; parameter `i` spans `ends[i-1]..ends[i]`
-    /// (`ends[-1]` being the start of the values).
-    ends: [u32; MAX_EVENT_PARAMS],
+    /// Offset of the first parameter's value (after the length array).
     values_start: u32,
     nparams: u8,
+    /// Parameter lengths are u32 (large-payload events), not u16.
+    wide: bool,
 }
 
 #[inline]
@@ -144,9 +144,8 @@ impl<'a> EventRef<'a> {
         if values_start > bytes.len() {
             return Err(EventError::LengthsOverflow { nparams, len });
         }
-        let mut ends = [0u32; MAX_EVENT_PARAMS];
         let mut end = values_start as u64;
-        for (i, slot) in ends.iter_mut().enumerate().take(nparams as usize) {
+        for i in 0..nparams as usize {
             let at = HEADER_LEN + i * width;
             let plen = if width == 2 {
                 u16_at(bytes, at) as u32
@@ -161,13 +160,12 @@ impl<'a> EventRef<'a> {
                     len,
                 });
             }
-            *slot = end as u32;
         }
         Ok(EventRef {
             bytes,
-            ends,
             values_start: values_start as u32,
             nparams: nparams as u8,
+            wide: width == 4,
         })
     }
 
@@ -175,9 +173,9 @@ impl<'a> EventRef<'a> {
     /// twice.
     pub(crate) fn shape(&self) -> EventShape {
         EventShape {
-            ends: self.ends,
             values_start: self.values_start,
             nparams: self.nparams,
+            wide: self.wide,
             len: self.bytes.len() as u32,
         }
     }
@@ -242,18 +240,27 @@ impl<'a> EventRef<'a> {
         Direction::of(self.event_type())
     }
 
-    /// The raw bytes of parameter `i`.
+    /// The length of parameter `i` as the event's length array gives it.
+    #[inline]
+    fn param_len(&self, i: usize) -> usize {
+        if self.wide {
+            u32_at(self.bytes, HEADER_LEN + i * 4) as usize
+        } else {
+            u16_at(self.bytes, HEADER_LEN + i * 2) as usize
+        }
+    }
+
+    /// The raw bytes of parameter `i`. (The event holds lengths, not offsets: the start is
+    /// the sum of the lengths before, at most 31 additions, which keeps the view small.)
     #[inline]
     pub fn param_bytes(&self, i: usize) -> Option<&'a [u8]> {
         if i >= self.nparams as usize {
             return None;
         }
-        let start = if i == 0 {
-            self.values_start
-        } else {
-            self.ends[i - 1]
-        };
-        Some(&self.bytes[start as usize..self.ends[i] as usize])
+        let start = self.values_start as usize + (0..i).map(|j| self.param_len(j)).sum::<usize>();
+        // Validation checked every end against the length; `get` keeps this panic-free
+        // regardless.
+        self.bytes.get(start..start + self.param_len(i))
     }
 
     /// Parameter `i` with its schema, if the event has it.
@@ -271,7 +278,15 @@ impl<'a> EventRef<'a> {
 
     /// Every parameter the event carries that its schema describes, in order.
     pub fn params(&self) -> impl Iterator<Item = Param<'a>> + '_ {
-        (0..self.nparams()).filter_map(move |i| self.param(i))
+        let infos = self.info().map_or(&[][..], |i| i.params);
+        let mut at = self.values_start as usize;
+        (0..self.nparams()).map_while(move |i| {
+            let len = self.param_len(i);
+            let bytes = self.bytes.get(at..at + len)?;
+            at += len;
+            let info = infos.get(i)?;
+            Some(Param { info, bytes })
+        })
     }
 }
 
