@@ -4,16 +4,19 @@
 //!
 //! Processes come and go during the scan; anything that vanishes is skipped.
 
+use std::collections::HashMap;
 use std::fs;
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
 use crate::capture::file::blocks::fd_type;
 use crate::capture::file::{FdDetail, FdListRecord, FdRecord, Metadata, ThreadRecord, UserRecord};
+use crate::state::sock::l4;
 
-/// Reads every thread with its fds, and the users.
+/// Reads every thread with its fds (sockets with their addresses), and the users.
 pub fn scan() -> Metadata {
     let mut md = Metadata::default();
+    let sockets = sockets();
     let Ok(procs) = fs::read_dir("/proc") else {
         return md;
     };
@@ -25,7 +28,7 @@ pub fn scan() -> Metadata {
         let Some(main) = thread(&dir, pid, pid) else {
             continue;
         };
-        let fds = fd_list(&dir, pid);
+        let fds = fd_list(&dir, pid, &sockets);
         let Ok(tasks) = fs::read_dir(dir.join("task")) else {
             continue;
         };
@@ -174,9 +177,9 @@ fn thread(dir: &Path, tid: u64, pid: u64) -> Option<ThreadRecord> {
     })
 }
 
-/// The fds of process `pid`: files, directories and other named fds by their link target.
-/// Sockets are listed by type only for now.
-fn fd_list(dir: &Path, pid: u64) -> FdListRecord {
+/// The fds of process `pid`: files, directories and other named fds by their link target,
+/// sockets with what `sockets` knows of their inode.
+fn fd_list(dir: &Path, pid: u64, sockets: &HashMap<u64, FdDetail>) -> FdListRecord {
     let mut list = FdListRecord {
         tid: pid,
         fds: Vec::new(),
@@ -211,7 +214,20 @@ fn fd_list(dir: &Path, pid: u64) -> FdListRecord {
                 fd_type: fd_type::FIFO,
                 name: Vec::new(),
             }
-        } else if target.starts_with(b"socket:") {
+        } else if let Some(inode) = target
+            .strip_prefix(b"socket:[")
+            .and_then(|t| t.strip_suffix(b"]"))
+            .and_then(|t| std::str::from_utf8(t).ok()?.parse::<u64>().ok())
+        {
+            // Sockets of families /proc/net does not list (netlink, packet, ...) stay out.
+            let Some(d) = sockets.get(&inode) else {
+                continue;
+            };
+            list.fds.push(FdRecord {
+                fd,
+                ino: inode,
+                detail: d.clone(),
+            });
             continue;
         } else {
             let ty = if target.starts_with(b"anon_inode:[eventpoll]") {
@@ -256,4 +272,151 @@ fn users() -> Vec<UserRecord> {
             })
         })
         .collect()
+}
+
+/// The sockets of /proc/net by inode: TCP and UDP over IPv4 and IPv6, and unix sockets.
+fn sockets() -> HashMap<u64, FdDetail> {
+    let mut out = HashMap::new();
+    for (file, proto) in [
+        ("/proc/net/tcp", l4::TCP),
+        ("/proc/net/udp", l4::UDP),
+        ("/proc/net/tcp6", l4::TCP),
+        ("/proc/net/udp6", l4::UDP),
+    ] {
+        let text = String::from_utf8(read(Path::new(file))).unwrap_or_default();
+        for line in text.lines().skip(1) {
+            if let Some((inode, d)) = inet_socket(line, proto) {
+                out.insert(inode, d);
+            }
+        }
+    }
+    let text = String::from_utf8(read(Path::new("/proc/net/unix"))).unwrap_or_default();
+    for line in text.lines().skip(1) {
+        // Num RefCount Protocol Flags Type St Inode [Path]
+        let f: Vec<&str> = line.split_whitespace().collect();
+        let (Some(num), Some(inode)) = (f.first(), f.get(6)) else {
+            continue;
+        };
+        let (Ok(source), Ok(inode)) = (
+            u64::from_str_radix(num.trim_end_matches(':'), 16),
+            inode.parse::<u64>(),
+        ) else {
+            continue;
+        };
+        let name = f.get(7).map(|p| p.as_bytes().to_vec()).unwrap_or_default();
+        out.insert(
+            inode,
+            FdDetail::UnixSock {
+                source,
+                dest: 0,
+                name,
+            },
+        );
+    }
+    out
+}
+
+/// An address of /proc/net/{tcp,udp}{,6}: hexadecimal 32-bit words as the kernel holds
+/// them (so each word's bytes are in memory order), a colon, the port in hexadecimal.
+fn inet_addr<const N: usize>(s: &str) -> Option<([u8; N], u16)> {
+    let (addr, port) = s.split_once(':')?;
+    if addr.len() != N * 2 {
+        return None;
+    }
+    let mut out = [0u8; N];
+    for (i, chunk) in out.chunks_mut(4).enumerate() {
+        let word = u32::from_str_radix(addr.get(i * 8..i * 8 + 8)?, 16).ok()?;
+        chunk.copy_from_slice(&word.to_le_bytes());
+    }
+    Some((out, u16::from_str_radix(port, 16).ok()?))
+}
+
+/// One line of /proc/net/{tcp,udp}{,6}: a listening (or, for UDP, unconnected) socket as a
+/// server socket, any other as a connection from the local end to the remote one.
+fn inet_socket(line: &str, proto: u8) -> Option<(u64, FdDetail)> {
+    let f: Vec<&str> = line.split_whitespace().collect();
+    let (local, remote, state, inode) = (f.get(1)?, f.get(2)?, f.get(3)?, f.get(9)?);
+    let inode = inode.parse::<u64>().ok()?;
+    const LISTEN: &str = "0A";
+    let v6 = local.len() > 13;
+    let d = if v6 {
+        let (sip, sport) = inet_addr::<16>(local)?;
+        let (dip, dport) = inet_addr::<16>(remote)?;
+        if *state == LISTEN || (proto == l4::UDP && dport == 0) {
+            FdDetail::Ipv6ServSock {
+                ip: sip,
+                port: sport,
+                l4proto: proto,
+            }
+        } else {
+            FdDetail::Ipv6Sock {
+                sip,
+                dip,
+                sport,
+                dport,
+                l4proto: proto,
+            }
+        }
+    } else {
+        let (sip, sport) = inet_addr::<4>(local)?;
+        let (dip, dport) = inet_addr::<4>(remote)?;
+        if *state == LISTEN || (proto == l4::UDP && dport == 0) {
+            FdDetail::Ipv4ServSock {
+                ip: sip,
+                port: sport,
+                l4proto: proto,
+            }
+        } else {
+            FdDetail::Ipv4Sock {
+                sip,
+                dip,
+                sport,
+                dport,
+                l4proto: proto,
+            }
+        }
+    };
+    Some((inode, d))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn proc_net_lines_become_socket_records() {
+        let listen = "   0: 0100007F:0277 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 23456 1 0000000000000000 100 0 0 10 0";
+        assert_eq!(
+            inet_socket(listen, l4::TCP),
+            Some((
+                23456,
+                FdDetail::Ipv4ServSock {
+                    ip: [127, 0, 0, 1],
+                    port: 631,
+                    l4proto: l4::TCP
+                }
+            ))
+        );
+        let conn = "   1: 0F02000A:D4C2 22D8B85D:01BB 01 00000000:00000000 00:00000000 00000000  1000        0 777 1";
+        assert_eq!(
+            inet_socket(conn, l4::TCP),
+            Some((
+                777,
+                FdDetail::Ipv4Sock {
+                    sip: [10, 0, 2, 15],
+                    dip: [93, 184, 216, 34],
+                    sport: 54466,
+                    dport: 443,
+                    l4proto: l4::TCP
+                }
+            ))
+        );
+        let v6 = "   0: 00000000000000000000000001000000:0016 00000000000000000000000000000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 999 1";
+        let Some((999, FdDetail::Ipv6ServSock { ip, port: 22, .. })) = inet_socket(v6, l4::TCP)
+        else {
+            panic!("not a v6 listener");
+        };
+        assert_eq!(ip, std::net::Ipv6Addr::LOCALHOST.octets());
+        assert_eq!(inet_socket("garbage", l4::TCP), None);
+    }
 }
