@@ -1024,6 +1024,111 @@ static __always_inline void fill_io_uring_setup(struct settings *s, struct pt_re
 	writer_submit(&w);
 }
 
+/* The calls that change the process's cwd, root, session, group, ids, capabilities,
+ * namespaces or name: chdir, fchdir, chroot, setsid, setpgid, setgid, setresuid,
+ * setresgid, setreuid, setregid, capset, setns, unshare. */
+static __always_inline void fill_proc_op(struct settings *s, struct pt_regs *regs, long ret,
+					 u16 type)
+{
+	struct writer w;
+	u32 np;
+	switch (type) {
+	case PPME_SYSCALL_CHDIR_X: np = PPME_SYSCALL_CHDIR_X_NPARAMS; break;
+	case PPME_SYSCALL_FCHDIR_X: np = PPME_SYSCALL_FCHDIR_X_NPARAMS; break;
+	case PPME_SYSCALL_CHROOT_X: np = PPME_SYSCALL_CHROOT_X_NPARAMS; break;
+	case PPME_SYSCALL_SETSID_X: np = PPME_SYSCALL_SETSID_X_NPARAMS; break;
+	case PPME_SYSCALL_SETPGID_X: np = PPME_SYSCALL_SETPGID_X_NPARAMS; break;
+	case PPME_SYSCALL_SETGID_X: np = PPME_SYSCALL_SETGID_X_NPARAMS; break;
+	case PPME_SYSCALL_SETRESUID_X: np = PPME_SYSCALL_SETRESUID_X_NPARAMS; break;
+	case PPME_SYSCALL_SETRESGID_X: np = PPME_SYSCALL_SETRESGID_X_NPARAMS; break;
+	case PPME_SYSCALL_SETREUID_X: np = PPME_SYSCALL_SETREUID_X_NPARAMS; break;
+	case PPME_SYSCALL_SETREGID_X: np = PPME_SYSCALL_SETREGID_X_NPARAMS; break;
+	case PPME_SYSCALL_CAPSET_X: np = PPME_SYSCALL_CAPSET_X_NPARAMS; break;
+	case PPME_SYSCALL_SETNS_X: np = PPME_SYSCALL_SETNS_X_NPARAMS; break;
+	default: np = PPME_SYSCALL_UNSHARE_X_NPARAMS; break;
+	}
+	if (!writer_start(&w, s, type, np))
+		return;
+	unsigned long a0 = regs->di, a1 = regs->si, a2 = regs->dx;
+	push_u64(&w, ret);
+	switch (type) {
+	case PPME_SYSCALL_CHDIR_X:
+	case PPME_SYSCALL_CHROOT_X:
+		push_user_str(&w, (const char *)a0);
+		break;
+	case PPME_SYSCALL_FCHDIR_X:
+		push_u64(&w, fd_arg(a0));
+		break;
+	case PPME_SYSCALL_SETSID_X:
+		break;
+	case PPME_SYSCALL_SETPGID_X:
+		push_u64(&w, (s64)(int)a0);
+		push_u64(&w, (s64)(int)a1);
+		break;
+	case PPME_SYSCALL_SETGID_X:
+		push_u32(&w, (u32)a0);
+		break;
+	case PPME_SYSCALL_SETRESUID_X:
+	case PPME_SYSCALL_SETRESGID_X:
+		push_u32(&w, (u32)a0);
+		push_u32(&w, (u32)a1);
+		push_u32(&w, (u32)a2);
+		break;
+	case PPME_SYSCALL_SETREUID_X:
+	case PPME_SYSCALL_SETREGID_X:
+		push_u32(&w, (u32)a0);
+		push_u32(&w, (u32)a1);
+		break;
+	case PPME_SYSCALL_CAPSET_X: {
+		/* The sets as they are after the call (the schema's bits are the kernel's). */
+		struct task_struct *t = (struct task_struct *)bpf_get_current_task();
+		push_u64(&w, BPF_CORE_READ(t, cred, cap_inheritable.val));
+		push_u64(&w, BPF_CORE_READ(t, cred, cap_permitted.val));
+		push_u64(&w, BPF_CORE_READ(t, cred, cap_effective.val));
+		break;
+	}
+	case PPME_SYSCALL_SETNS_X:
+		push_u64(&w, fd_arg(a0));
+		push_u32(&w, clone_flags_to_ppm((u32)a1));
+		break;
+	default: /* unshare */
+		push_u32(&w, clone_flags_to_ppm((u32)a0));
+		break;
+	}
+	writer_submit(&w);
+}
+
+#define K_PR_SET_NAME 15
+#define K_PR_GET_NAME 16
+#define K_PR_GET_CHILD_SUBREAPER 37
+
+/* prctl: res, option (the schema's PR_* values are the kernel's), the name for
+ * PR_SET_NAME/PR_GET_NAME, else arg2 as a number (read through the pointer for
+ * PR_GET_CHILD_SUBREAPER). */
+static __always_inline void fill_prctl(struct settings *s, struct pt_regs *regs, long ret)
+{
+	struct writer w;
+	if (!writer_start(&w, s, PPME_SYSCALL_PRCTL_X, PPME_SYSCALL_PRCTL_X_NPARAMS))
+		return;
+	u32 option = (u32)regs->di;
+	unsigned long arg2 = regs->si;
+	push_u64(&w, ret);
+	push_u32(&w, option);
+	if (option == K_PR_SET_NAME || option == K_PR_GET_NAME) {
+		push_user_str(&w, (const char *)arg2);
+		push_u64(&w, 0);
+	} else if (option == K_PR_GET_CHILD_SUBREAPER) {
+		s32 v = 0;
+		bpf_probe_read_user(&v, sizeof(v), (void *)arg2);
+		push_empty(&w);
+		push_u64(&w, (s64)v);
+	} else {
+		push_empty(&w);
+		push_u64(&w, arg2);
+	}
+	writer_submit(&w);
+}
+
 SEC("tp_btf/sys_exit")
 int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 {
@@ -1136,6 +1241,24 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 		break;
 	case PPME_SYSCALL_IO_URING_SETUP_X:
 		fill_io_uring_setup(s, regs, ret);
+		break;
+	case PPME_SYSCALL_CHDIR_X:
+	case PPME_SYSCALL_FCHDIR_X:
+	case PPME_SYSCALL_CHROOT_X:
+	case PPME_SYSCALL_SETSID_X:
+	case PPME_SYSCALL_SETPGID_X:
+	case PPME_SYSCALL_SETGID_X:
+	case PPME_SYSCALL_SETRESUID_X:
+	case PPME_SYSCALL_SETRESGID_X:
+	case PPME_SYSCALL_SETREUID_X:
+	case PPME_SYSCALL_SETREGID_X:
+	case PPME_SYSCALL_CAPSET_X:
+	case PPME_SYSCALL_SETNS_X:
+	case PPME_SYSCALL_UNSHARE_X:
+		fill_proc_op(s, regs, ret, e->exit_event);
+		break;
+	case PPME_SYSCALL_PRCTL_X:
+		fill_prctl(s, regs, ret);
 		break;
 	default:
 		fill_generic(s, regs, nr, e);

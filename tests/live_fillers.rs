@@ -79,7 +79,9 @@ const FIELDS: &[&str] = &[
 
 /// Parameter names whose `evt.arg.*` and `evt.rawarg.*` are kept (when the event has them).
 const PARAMS: &str = "fd oldfd newfd flags cmd arg fd1 fd2 ino source peer domain type proto \
-    initval mask clockid size name entries sq_entries cq_entries features";
+    initval mask clockid size name entries sq_entries cq_entries features path pid pgid gid \
+    rgid egid sgid ruid euid suid cap_inheritable cap_permitted cap_effective option arg2_str \
+    arg2_int nstype";
 
 /// One captured event: the fields above, by name.
 #[derive(Debug, Clone)]
@@ -354,6 +356,135 @@ fn fd_creating_syscalls_keep_the_fd_table() {
     let u = recs.iter().find(|r| r.ty() == "io_uring_setup").unwrap();
     assert_eq!((u.raw("sq_entries"), u.raw("cq_entries")), ("4", "8"));
     assert!(u.arg("features").contains("IORING_FEAT_SINGLE_MMAP"));
+}
+
+#[test]
+fn process_state_calls_move_cwd_session_ids_and_namespaces() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    if !live_ready() {
+        return;
+    }
+    let recs = run("proc");
+    let dir = tempdir_path("proc").display().to_string();
+    let main_pid: i64 = recs[0].f("proc.pid").parse().unwrap();
+    let mut c = Cursor::new(&recs);
+
+    // chdir: relative opens resolve against the new cwd.
+    let chdir = c.next("chdir");
+    assert_eq!(
+        (chdir.f("evt.res"), chdir.arg("path")),
+        ("SUCCESS", dir.as_str())
+    );
+    let a = c.next("openat");
+    assert_eq!(a.f("fd.name"), format!("{dir}/a.txt"));
+    assert_eq!(a.f("proc.cwd"), format!("{dir}/"));
+    // fchdir into sub (opened relative to the new cwd), then b.txt is in sub.
+    let sub = c.next_where("openat", |r| r.f("fd.name") == format!("{dir}/sub"));
+    let fchdir = c.next("fchdir");
+    assert_eq!(fchdir.raw_i64("fd"), sub.raw_i64("fd"));
+    assert_eq!(fchdir.arg("fd"), format!("<d>{dir}/sub"));
+    let b = c.next("openat");
+    // The parser takes fchdir's directory from the fd of its enter event, which the probe
+    // does not send: the cwd stays (see docs/LIVE.md).
+    assert!(b.f("fd.name").ends_with("/b.txt"), "{}", b.f("fd.name"));
+
+    // setsid: the process leads a new session.
+    let setsid = c.next("setsid");
+    assert_eq!(setsid.raw_i64("res"), main_pid);
+    let m = c.next("getppid");
+    assert_eq!(m.f("proc.sid"), main_pid.to_string());
+    // setpgid(0, 0) in a child: the child leads a new group.
+    let setpgid = c.next("setpgid");
+    let child: i64 = setpgid.f("thread.tid").parse().unwrap();
+    assert_ne!(child, main_pid);
+    assert_eq!(
+        (
+            setpgid.f("evt.res"),
+            setpgid.raw("pid"),
+            setpgid.raw("pgid")
+        ),
+        ("SUCCESS", "0", "0")
+    );
+    // (No field shows the process group: proc.vpgid is execve's, which the probe sends as 0.)
+
+    // The ids: each marker shows the effective ids in force.
+    // setgid, setresgid and setresuid are among the oldest events: the parser takes their
+    // ids from their enter events, which the probe does not send, so only the arguments
+    // are checked for them (see docs/LIVE.md).
+    let setgid = c.next("setgid");
+    assert_eq!((setgid.f("evt.res"), setgid.raw("gid")), ("SUCCESS", "0"));
+    let setresgid = c.next("setresgid");
+    assert_eq!(
+        (setresgid.f("evt.res"), setresgid.raw("egid")),
+        ("SUCCESS", "1234")
+    );
+    let setregid = c.next("setregid");
+    assert_eq!(
+        (setregid.f("evt.res"), setregid.raw("egid")),
+        ("SUCCESS", "4321")
+    );
+    assert_eq!(c.next("getppid").f("group.gid"), "4321");
+    let setreuid = c.next("setreuid");
+    assert_eq!(
+        (setreuid.f("evt.res"), setreuid.raw("euid")),
+        ("SUCCESS", "4321")
+    );
+    assert_eq!(c.next("getppid").f("user.uid"), "4321");
+    let setresuid = c.next("setresuid");
+    assert_eq!(
+        (setresuid.f("evt.res"), setresuid.raw("euid")),
+        ("SUCCESS", "0")
+    );
+
+    // capset: CAP_NET_RAW (bit 13) out of the effective set, then back.
+    const NET_RAW: u64 = 1 << 13;
+    let hex = |r: &Rec, n: &str| r.raw(n).parse::<u64>().unwrap();
+    let cs = c.next("capset");
+    assert_eq!(cs.f("evt.res"), "SUCCESS");
+    assert_eq!(hex(cs, "cap_effective") & NET_RAW, 0);
+    assert_eq!(hex(cs, "cap_permitted") & NET_RAW, NET_RAW);
+    let cs = c.next("capset");
+    assert_eq!(hex(cs, "cap_effective") & NET_RAW, NET_RAW);
+
+    // prctl: the name as a string, other arguments as numbers.
+    let p = c.next("prctl");
+    assert_eq!(
+        (p.arg("option"), p.arg("arg2_str")),
+        ("PR_SET_NAME", "pg-fillers")
+    );
+    let p = c.next("prctl");
+    assert_eq!(
+        (p.arg("option"), p.arg("arg2_str")),
+        ("PR_GET_NAME", "pg-fillers")
+    );
+    let p = c.next("prctl");
+    assert_eq!(
+        (p.arg("option"), p.raw("arg2_int")),
+        ("PR_SET_CHILD_SUBREAPER", "1")
+    );
+    let p = c.next("prctl");
+    assert_eq!(
+        (p.arg("option"), p.raw("arg2_int")),
+        ("PR_GET_CHILD_SUBREAPER", "1")
+    );
+
+    // Namespaces and the root.
+    let u = c.next("unshare");
+    assert_eq!(
+        (u.f("evt.res"), u.arg("flags")),
+        ("SUCCESS", "CLONE_NEWUTS")
+    );
+    let ns = c.next("setns");
+    assert_eq!(
+        (ns.f("evt.res"), ns.arg("nstype")),
+        ("SUCCESS", "CLONE_NEWUTS")
+    );
+    assert_eq!(ns.arg("fd"), "<f>/proc/self/ns/uts");
+    let chroot = c.next("chroot");
+    assert_eq!(
+        (chroot.f("evt.res"), chroot.arg("path")),
+        ("SUCCESS", dir.as_str())
+    );
 }
 
 /// The scratch directory of a mode, fresh.

@@ -8,6 +8,13 @@
  *        (writing into each); eventfd, eventfd2, signalfd, signalfd4, timerfd_create,
  *        inotify_init, inotify_init1, epoll_create, epoll_create1, memfd_create, userfaultfd,
  *        io_uring_setup, each fd closed right away.
+ * proc:  chdir DIR, open a.txt; mkdir sub, fchdir into it, open b.txt; setsid; a child
+ *        that calls setpgid(0, 0); setgid(0), setresgid(-1, 1234, -1), setregid(-1, 4321),
+ *        setreuid(-1, 4321), setresuid(-1, 0, -1), each followed by getppid() (a marker
+ *        whose event shows the ids in force); capset dropping CAP_NET_RAW from the
+ *        effective set, then restoring it; prctl PR_SET_NAME (same name), PR_GET_NAME,
+ *        PR_SET_CHILD_SUBREAPER 1, PR_GET_CHILD_SUBREAPER; unshare(CLONE_NEWUTS), setns
+ *        back into the original UTS namespace; chroot DIR.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -16,10 +23,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
+#include <sys/wait.h>
 #include <unistd.h>
+#include <linux/capability.h>
+#include <sched.h>
 
 static void put(int fd, const char *s)
 {
@@ -95,6 +107,86 @@ static int fds(const char *dir)
 	return 0;
 }
 
+static void marker(void)
+{
+	syscall(SYS_getppid);
+}
+
+static int proc(const char *dir)
+{
+	int ns = open("/proc/self/ns/uts", O_RDONLY);
+	if (ns < 0 || chdir(dir) != 0)
+		return 3;
+	int fd = open("a.txt", O_CREAT | O_WRONLY, 0600);
+	if (fd < 0)
+		return 4;
+	close(fd);
+	if (mkdir("sub", 0700) != 0)
+		return 5;
+	int d = open("sub", O_RDONLY | O_DIRECTORY);
+	if (d < 0 || fchdir(d) != 0)
+		return 6;
+	close(d);
+	fd = open("b.txt", O_CREAT | O_WRONLY, 0600);
+	if (fd < 0)
+		return 7;
+	close(fd);
+
+	if (setsid() != getpid())
+		return 8;
+	marker();
+	pid_t child = fork();
+	if (child == 0) {
+		if (setpgid(0, 0) != 0)
+			_exit(1);
+		marker();
+		_exit(0);
+	}
+	int status = 0;
+	if (child < 0 || waitpid(child, &status, 0) != child || status != 0)
+		return 9;
+
+	if (setgid(0) != 0)
+		return 10;
+	marker();
+	if (setresgid(-1, 1234, -1) != 0)
+		return 11;
+	marker();
+	if (setregid(-1, 4321) != 0)
+		return 12;
+	marker();
+	if (setreuid(-1, 4321) != 0)
+		return 13;
+	marker();
+	/* The real uid is still 0: back to euid 0, which brings the effective capabilities
+	 * back too. */
+	if (setresuid(-1, 0, -1) != 0)
+		return 14;
+	marker();
+
+	struct __user_cap_header_struct h = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
+	struct __user_cap_data_struct caps[2], dropped[2];
+	if (syscall(SYS_capget, &h, caps) != 0)
+		return 15;
+	memcpy(dropped, caps, sizeof(caps));
+	dropped[0].effective &= ~(1u << CAP_NET_RAW);
+	if (syscall(SYS_capset, &h, dropped) != 0 || syscall(SYS_capset, &h, caps) != 0)
+		return 16;
+
+	char name[16] = {0};
+	int reaper = 0;
+	if (prctl(PR_SET_NAME, "pg-fillers") != 0 || prctl(PR_GET_NAME, name) != 0 ||
+	    prctl(PR_SET_CHILD_SUBREAPER, 1) != 0 || prctl(PR_GET_CHILD_SUBREAPER, &reaper) != 0)
+		return 17;
+
+	if (unshare(CLONE_NEWUTS) != 0 || setns(ns, CLONE_NEWUTS) != 0)
+		return 18;
+	close(ns);
+	if (chroot(dir) != 0)
+		return 19;
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 3) {
@@ -103,6 +195,8 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "fds") == 0)
 		return fds(argv[2]);
+	if (strcmp(argv[1], "proc") == 0)
+		return proc(argv[2]);
 	fprintf(stderr, "unknown mode %s\n", argv[1]);
 	return 2;
 }

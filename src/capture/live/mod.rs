@@ -51,18 +51,28 @@ const FILLED: &[u16] = &[
     43,  // socketpair
     61,  // pipe
     63,  // eventfd
+    95,  // chdir
+    97,  // fchdir
     127, // signalfd
     137, // timerfd_create
     139, // inotify_init
     151, // fcntl
     175, // rename
     177, // renameat
+    193, // setresuid
+    195, // setresgid
     199, // setuid
+    201, // setgid
     223, // clone
     225, // fork
     227, // vfork
+    241, // setns
     247, // accept
+    267, // chroot
+    275, // setsid
+    285, // unshare
     293, // execve
+    295, // setpgid
     301, // unlink
     303, // unlinkat
     307, // openat
@@ -71,6 +81,7 @@ const FILLED: &[u16] = &[
     331, // execveat
     335, // clone3
     339, // io_uring_setup
+    353, // capset
     363, // dup2
     365, // dup3
     367, // dup
@@ -81,7 +92,10 @@ const FILLED: &[u16] = &[
     395, // inotify_init1
     397, // eventfd2
     399, // signalfd4
+    401, // prctl
     405, // memfd_create
+    427, // setreuid
+    429, // setregid
 ];
 
 /// How to capture.
