@@ -1129,6 +1129,307 @@ static __always_inline void fill_prctl(struct settings *s, struct pt_regs *regs,
 	writer_submit(&w);
 }
 
+/* kill, tkill, tgkill: res, the target(s), the signal (the schema's numbers are the
+ * kernel's). */
+static __always_inline void fill_kill(struct settings *s, struct pt_regs *regs, long ret, u16 type)
+{
+	struct writer w;
+	u32 np = type == PPME_SYSCALL_KILL_X	? PPME_SYSCALL_KILL_X_NPARAMS
+		 : type == PPME_SYSCALL_TKILL_X ? PPME_SYSCALL_TKILL_X_NPARAMS
+						: PPME_SYSCALL_TGKILL_X_NPARAMS;
+	if (!writer_start(&w, s, type, np))
+		return;
+	push_u64(&w, ret);
+	push_u64(&w, (s64)(int)regs->di);
+	if (type == PPME_SYSCALL_TGKILL_X) {
+		push_u64(&w, (s64)(int)regs->si);
+		push_u8(&w, (u8)regs->dx);
+	} else {
+		push_u8(&w, (u8)regs->si);
+	}
+	writer_submit(&w);
+}
+
+/* Kernel PTRACE_* requests as the schema's PPM_PTRACE_* values. */
+static __always_inline u16 ptrace_request_to_ppm(u32 req)
+{
+	switch (req) {
+	case 0: return PPM_PTRACE_REQUESTS_PTRACE_TRACEME;
+	case 1: return PPM_PTRACE_REQUESTS_PTRACE_PEEKTEXT;
+	case 2: return PPM_PTRACE_REQUESTS_PTRACE_PEEKDATA;
+	case 3: return PPM_PTRACE_REQUESTS_PTRACE_PEEKUSR;
+	case 4: return PPM_PTRACE_REQUESTS_PTRACE_POKETEXT;
+	case 5: return PPM_PTRACE_REQUESTS_PTRACE_POKEDATA;
+	case 6: return PPM_PTRACE_REQUESTS_PTRACE_POKEUSR;
+	case 7: return PPM_PTRACE_REQUESTS_PTRACE_CONT;
+	case 8: return PPM_PTRACE_REQUESTS_PTRACE_KILL;
+	case 9: return PPM_PTRACE_REQUESTS_PTRACE_SINGLESTEP;
+	case 12: return PPM_PTRACE_REQUESTS_PTRACE_GETREGS;
+	case 13: return PPM_PTRACE_REQUESTS_PTRACE_SETREGS;
+	case 14: return PPM_PTRACE_REQUESTS_PTRACE_GETFPREGS;
+	case 15: return PPM_PTRACE_REQUESTS_PTRACE_SETFPREGS;
+	case 16: return PPM_PTRACE_REQUESTS_PTRACE_ATTACH;
+	case 17: return PPM_PTRACE_REQUESTS_PTRACE_DETACH;
+	case 18: return PPM_PTRACE_REQUESTS_PTRACE_GETFPXREGS;
+	case 19: return PPM_PTRACE_REQUESTS_PTRACE_SETFPXREGS;
+	case 21: return PPM_PTRACE_REQUESTS_PTRACE_OLDSETOPTIONS;
+	case 24: return PPM_PTRACE_REQUESTS_PTRACE_SYSCALL;
+	case 25: return PPM_PTRACE_REQUESTS_PTRACE_GET_THREAD_AREA;
+	case 26: return PPM_PTRACE_REQUESTS_PTRACE_SET_THREAD_AREA;
+	case 30: return PPM_PTRACE_REQUESTS_PTRACE_ARCH_PRCTL;
+	case 31: return PPM_PTRACE_REQUESTS_PTRACE_SYSEMU;
+	case 32: return PPM_PTRACE_REQUESTS_PTRACE_SYSEMU_SINGLESTEP;
+	case 33: return PPM_PTRACE_REQUESTS_PTRACE_SINGLEBLOCK;
+	case 0x4200: return PPM_PTRACE_REQUESTS_PTRACE_SETOPTIONS;
+	case 0x4201: return PPM_PTRACE_REQUESTS_PTRACE_GETEVENTMSG;
+	case 0x4202: return PPM_PTRACE_REQUESTS_PTRACE_GETSIGINFO;
+	case 0x4203: return PPM_PTRACE_REQUESTS_PTRACE_SETSIGINFO;
+	case 0x4204: return PPM_PTRACE_REQUESTS_PTRACE_GETREGSET;
+	case 0x4205: return PPM_PTRACE_REQUESTS_PTRACE_SETREGSET;
+	case 0x4206: return PPM_PTRACE_REQUESTS_PTRACE_SEIZE;
+	case 0x4207: return PPM_PTRACE_REQUESTS_PTRACE_INTERRUPT;
+	case 0x4208: return PPM_PTRACE_REQUESTS_PTRACE_LISTEN;
+	case 0x4209: return PPM_PTRACE_REQUESTS_PTRACE_PEEKSIGINFO;
+	case 0x420a: return PPM_PTRACE_REQUESTS_PTRACE_GETSIGMASK;
+	case 0x420b: return PPM_PTRACE_REQUESTS_PTRACE_SETSIGMASK;
+	default: return PPM_PTRACE_REQUESTS_PTRACE_UNKNOWN;
+	}
+}
+
+/* The schema's ptrace_dynamic_param: a one-byte index, then a u64 (index 0) or a signal
+ * (index 1). */
+#define PTRACE_IDX_UINT64 0
+#define PTRACE_IDX_SIGTYPE 1
+
+static __always_inline void push_ptrace_u64(struct writer *w, u64 v)
+{
+	u8 *d = &w->aux->data[SAFE(w->pos)];
+	d[0] = PTRACE_IDX_UINT64;
+	__builtin_memcpy(&d[1], &v, 8);
+	set_len(w, 9);
+}
+
+/* ptrace: res, addr, data (what a PEEK read, the signal of CONT/SINGLESTEP/DETACH/SYSCALL,
+ * else the argument; 0 on failure), request, pid. */
+static __always_inline void fill_ptrace(struct settings *s, struct pt_regs *regs, long ret)
+{
+	struct writer w;
+	if (!writer_start(&w, s, PPME_SYSCALL_PTRACE_X, PPME_SYSCALL_PTRACE_X_NPARAMS))
+		return;
+	u16 req = ptrace_request_to_ppm((u32)regs->di);
+	unsigned long addr = regs->dx, data = regs->r10;
+	push_u64(&w, ret);
+	push_ptrace_u64(&w, ret < 0 ? 0 : addr);
+	if (ret < 0) {
+		push_ptrace_u64(&w, 0);
+	} else if (req == PPM_PTRACE_REQUESTS_PTRACE_PEEKTEXT ||
+		   req == PPM_PTRACE_REQUESTS_PTRACE_PEEKDATA ||
+		   req == PPM_PTRACE_REQUESTS_PTRACE_PEEKUSR) {
+		u64 v = 0;
+		bpf_probe_read_user(&v, sizeof(v), (void *)data);
+		push_ptrace_u64(&w, v);
+	} else if (req == PPM_PTRACE_REQUESTS_PTRACE_CONT ||
+		   req == PPM_PTRACE_REQUESTS_PTRACE_SINGLESTEP ||
+		   req == PPM_PTRACE_REQUESTS_PTRACE_DETACH ||
+		   req == PPM_PTRACE_REQUESTS_PTRACE_SYSCALL) {
+		u8 *d = &w.aux->data[SAFE(w.pos)];
+		d[0] = PTRACE_IDX_SIGTYPE;
+		d[1] = (u8)data;
+		set_len(&w, 2);
+	} else {
+		push_ptrace_u64(&w, data);
+	}
+	push_u16(&w, req);
+	push_u64(&w, (s64)(int)regs->si);
+	writer_submit(&w);
+}
+
+#define K_AT_SYMLINK_NOFOLLOW 0x100
+#define K_AT_EMPTY_PATH 0x1000
+#define MS_MGC_MSK 0xffff0000u
+#define MS_MGC_VAL 0xc0ed0000u
+
+/* The filesystem calls that name paths: mount, umount2, mkdir, mkdirat, rmdir, link,
+ * linkat, symlink, symlinkat, chmod, fchmod, fchmodat, chown, lchown, fchown, fchownat.
+ * The schema's mount, umount, linkat and chmod flag values are the kernel's. */
+static __always_inline void fill_fs_op(struct settings *s, struct pt_regs *regs, long ret, u16 type)
+{
+	struct writer w;
+	u32 np;
+	switch (type) {
+	case PPME_SYSCALL_MOUNT_X: np = PPME_SYSCALL_MOUNT_X_NPARAMS; break;
+	case PPME_SYSCALL_UMOUNT2_X: np = PPME_SYSCALL_UMOUNT2_X_NPARAMS; break;
+	case PPME_SYSCALL_MKDIR_2_X: np = PPME_SYSCALL_MKDIR_2_X_NPARAMS; break;
+	case PPME_SYSCALL_MKDIRAT_X: np = PPME_SYSCALL_MKDIRAT_X_NPARAMS; break;
+	case PPME_SYSCALL_RMDIR_2_X: np = PPME_SYSCALL_RMDIR_2_X_NPARAMS; break;
+	case PPME_SYSCALL_LINK_2_X: np = PPME_SYSCALL_LINK_2_X_NPARAMS; break;
+	case PPME_SYSCALL_LINKAT_2_X: np = PPME_SYSCALL_LINKAT_2_X_NPARAMS; break;
+	case PPME_SYSCALL_SYMLINK_X: np = PPME_SYSCALL_SYMLINK_X_NPARAMS; break;
+	case PPME_SYSCALL_SYMLINKAT_X: np = PPME_SYSCALL_SYMLINKAT_X_NPARAMS; break;
+	case PPME_SYSCALL_CHMOD_X: np = PPME_SYSCALL_CHMOD_X_NPARAMS; break;
+	case PPME_SYSCALL_FCHMOD_X: np = PPME_SYSCALL_FCHMOD_X_NPARAMS; break;
+	case PPME_SYSCALL_FCHMODAT_X: np = PPME_SYSCALL_FCHMODAT_X_NPARAMS; break;
+	case PPME_SYSCALL_CHOWN_X: np = PPME_SYSCALL_CHOWN_X_NPARAMS; break;
+	case PPME_SYSCALL_LCHOWN_X: np = PPME_SYSCALL_LCHOWN_X_NPARAMS; break;
+	case PPME_SYSCALL_FCHOWN_X: np = PPME_SYSCALL_FCHOWN_X_NPARAMS; break;
+	default: np = PPME_SYSCALL_FCHOWNAT_X_NPARAMS; break;
+	}
+	if (!writer_start(&w, s, type, np))
+		return;
+	unsigned long a0 = regs->di, a1 = regs->si, a2 = regs->dx, a3 = regs->r10,
+		      a4 = regs->r8;
+	push_u64(&w, ret);
+	switch (type) {
+	case PPME_SYSCALL_MOUNT_X: {
+		push_user_str(&w, (const char *)a0);
+		push_user_str(&w, (const char *)a1);
+		push_user_str(&w, (const char *)a2);
+		u32 flags = (u32)a3;
+		/* The magic number old callers put in the top half is no flag. */
+		if ((flags & MS_MGC_MSK) == MS_MGC_VAL)
+			flags &= ~MS_MGC_MSK;
+		push_u32(&w, flags);
+		break;
+	}
+	case PPME_SYSCALL_UMOUNT2_X:
+		push_user_str(&w, (const char *)a0);
+		push_u32(&w, (u32)a1 & 0xf);
+		break;
+	case PPME_SYSCALL_MKDIR_2_X:
+		push_user_str(&w, (const char *)a0);
+		push_u32(&w, (u32)a1);
+		break;
+	case PPME_SYSCALL_MKDIRAT_X:
+		push_u64(&w, fd_arg(a0));
+		push_user_str(&w, (const char *)a1);
+		push_u32(&w, (u32)a2);
+		break;
+	case PPME_SYSCALL_RMDIR_2_X:
+		push_user_str(&w, (const char *)a0);
+		break;
+	case PPME_SYSCALL_LINK_2_X:
+	case PPME_SYSCALL_SYMLINK_X:
+		push_user_str(&w, (const char *)a0);
+		push_user_str(&w, (const char *)a1);
+		break;
+	case PPME_SYSCALL_LINKAT_2_X:
+		push_u64(&w, fd_arg(a0));
+		push_user_str(&w, (const char *)a1);
+		push_u64(&w, fd_arg(a2));
+		push_user_str(&w, (const char *)a3);
+		push_u32(&w, (u32)a4 & (PPM_LINKAT_FLAGS_AT_SYMLINK_FOLLOW |
+					PPM_LINKAT_FLAGS_AT_EMPTY_PATH));
+		break;
+	case PPME_SYSCALL_SYMLINKAT_X:
+		push_user_str(&w, (const char *)a0);
+		push_u64(&w, fd_arg(a1));
+		push_user_str(&w, (const char *)a2);
+		break;
+	case PPME_SYSCALL_CHMOD_X:
+		push_user_str(&w, (const char *)a0);
+		push_u32(&w, (u32)a1 & 07777);
+		break;
+	case PPME_SYSCALL_FCHMOD_X:
+		push_u64(&w, fd_arg(a0));
+		push_u32(&w, (u32)a1 & 07777);
+		break;
+	case PPME_SYSCALL_FCHMODAT_X:
+		push_u64(&w, fd_arg(a0));
+		push_user_str(&w, (const char *)a1);
+		push_u32(&w, (u32)a2 & 07777);
+		break;
+	case PPME_SYSCALL_CHOWN_X:
+	case PPME_SYSCALL_LCHOWN_X:
+		push_user_str(&w, (const char *)a0);
+		push_u32(&w, (u32)a1);
+		push_u32(&w, (u32)a2);
+		break;
+	case PPME_SYSCALL_FCHOWN_X:
+		push_u64(&w, fd_arg(a0));
+		push_u32(&w, (u32)a1);
+		push_u32(&w, (u32)a2);
+		break;
+	default: { /* fchownat */
+		push_u64(&w, fd_arg(a0));
+		push_user_str(&w, (const char *)a1);
+		push_u32(&w, (u32)a2);
+		push_u32(&w, (u32)a3);
+		u32 f = 0;
+		if (a4 & K_AT_SYMLINK_NOFOLLOW) f |= PPM_FCHOWNAT_FLAGS_AT_SYMLINK_NOFOLLOW;
+		if (a4 & K_AT_EMPTY_PATH) f |= PPM_FCHOWNAT_FLAGS_AT_EMPTY_PATH;
+		push_u32(&w, f);
+		break;
+	}
+	}
+	writer_submit(&w);
+}
+
+/* creat: fd, name, mode, dev, ino, creat_flags (overlay layers: not known, 0). */
+static __always_inline void fill_creat(struct settings *s, struct pt_regs *regs, long ret)
+{
+	struct writer w;
+	if (!writer_start(&w, s, PPME_SYSCALL_CREAT_X, PPME_SYSCALL_CREAT_X_NPARAMS))
+		return;
+	u32 dev;
+	u64 ino;
+	bool created;
+	file_ids(ret, &dev, &ino, &created);
+	push_u64(&w, ret);
+	push_user_str(&w, (const char *)regs->di);
+	push_u32(&w, (u32)regs->si & 07777);
+	push_u32(&w, dev);
+	push_u64(&w, ino);
+	push_u16(&w, 0);
+	writer_submit(&w);
+}
+
+/* Kernel RESOLVE_* flags as the schema's. */
+static __always_inline u32 resolve_to_ppm(u64 f)
+{
+	u32 r = 0;
+	if (f & 0x01) r |= PPM_OPENAT2_FLAGS_RESOLVE_NO_XDEV;
+	if (f & 0x02) r |= PPM_OPENAT2_FLAGS_RESOLVE_NO_MAGICLINKS;
+	if (f & 0x04) r |= PPM_OPENAT2_FLAGS_RESOLVE_NO_SYMLINKS;
+	if (f & 0x08) r |= PPM_OPENAT2_FLAGS_RESOLVE_BENEATH;
+	if (f & 0x10) r |= PPM_OPENAT2_FLAGS_RESOLVE_IN_ROOT;
+	if (f & 0x20) r |= PPM_OPENAT2_FLAGS_RESOLVE_CACHED;
+	return r;
+}
+
+/* struct open_how (uapi): flags, mode, resolve, each a u64. */
+struct open_how_k {
+	u64 flags;
+	u64 mode;
+	u64 resolve;
+};
+
+/* openat2: fd, dirfd, name, flags, mode, resolve, dev, ino. */
+static __always_inline void fill_openat2(struct settings *s, struct pt_regs *regs, long ret)
+{
+	struct writer w;
+	if (!writer_start(&w, s, PPME_SYSCALL_OPENAT2_X, PPME_SYSCALL_OPENAT2_X_NPARAMS))
+		return;
+	struct open_how_k how = {};
+	if (bpf_probe_read_user(&how, sizeof(how), (void *)regs->dx) != 0)
+		__builtin_memset(&how, 0, sizeof(how));
+	u32 dev;
+	u64 ino;
+	bool created;
+	file_ids(ret, &dev, &ino, &created);
+	u32 flags = open_flags_to_ppm((u32)how.flags);
+	if (created)
+		flags |= PPM_FILE_FLAGS_O_F_CREATED;
+	push_u64(&w, ret);
+	push_u64(&w, fd_arg(regs->di));
+	push_user_str(&w, (const char *)regs->si);
+	push_u32(&w, flags);
+	push_u32(&w, open_mode((u32)how.flags, (u32)how.mode));
+	push_u32(&w, resolve_to_ppm(how.resolve));
+	push_u32(&w, dev);
+	push_u64(&w, ino);
+	writer_submit(&w);
+}
+
 SEC("tp_btf/sys_exit")
 int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 {
@@ -1259,6 +1560,38 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 		break;
 	case PPME_SYSCALL_PRCTL_X:
 		fill_prctl(s, regs, ret);
+		break;
+	case PPME_SYSCALL_KILL_X:
+	case PPME_SYSCALL_TKILL_X:
+	case PPME_SYSCALL_TGKILL_X:
+		fill_kill(s, regs, ret, e->exit_event);
+		break;
+	case PPME_SYSCALL_PTRACE_X:
+		fill_ptrace(s, regs, ret);
+		break;
+	case PPME_SYSCALL_MOUNT_X:
+	case PPME_SYSCALL_UMOUNT2_X:
+	case PPME_SYSCALL_MKDIR_2_X:
+	case PPME_SYSCALL_MKDIRAT_X:
+	case PPME_SYSCALL_RMDIR_2_X:
+	case PPME_SYSCALL_LINK_2_X:
+	case PPME_SYSCALL_LINKAT_2_X:
+	case PPME_SYSCALL_SYMLINK_X:
+	case PPME_SYSCALL_SYMLINKAT_X:
+	case PPME_SYSCALL_CHMOD_X:
+	case PPME_SYSCALL_FCHMOD_X:
+	case PPME_SYSCALL_FCHMODAT_X:
+	case PPME_SYSCALL_CHOWN_X:
+	case PPME_SYSCALL_LCHOWN_X:
+	case PPME_SYSCALL_FCHOWN_X:
+	case PPME_SYSCALL_FCHOWNAT_X:
+		fill_fs_op(s, regs, ret, e->exit_event);
+		break;
+	case PPME_SYSCALL_CREAT_X:
+		fill_creat(s, regs, ret);
+		break;
+	case PPME_SYSCALL_OPENAT2_X:
+		fill_openat2(s, regs, ret);
 		break;
 	default:
 		fill_generic(s, regs, nr, e);

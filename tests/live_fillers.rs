@@ -81,7 +81,8 @@ const FIELDS: &[&str] = &[
 const PARAMS: &str = "fd oldfd newfd flags cmd arg fd1 fd2 ino source peer domain type proto \
     initval mask clockid size name entries sq_entries cq_entries features path pid pgid gid \
     rgid egid sgid ruid euid suid cap_inheritable cap_permitted cap_effective option arg2_str \
-    arg2_int nstype";
+    arg2_int nstype mode dirfd olddir oldpath newdir newpath target linkpath linkdirfd filename \
+    uid pathname resolve dev dir sig tid request addr data creat_flags";
 
 /// One captured event: the fields above, by name.
 #[derive(Debug, Clone)]
@@ -485,6 +486,138 @@ fn process_state_calls_move_cwd_session_ids_and_namespaces() {
         (chroot.f("evt.res"), chroot.arg("path")),
         ("SUCCESS", dir.as_str())
     );
+}
+
+#[test]
+fn file_signal_and_ptrace_calls_have_their_arguments() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    if !live_ready() {
+        return;
+    }
+    let recs = run("files");
+    let dir = tempdir_path("files").display().to_string();
+    let main_pid: i64 = recs[0].f("proc.pid").parse().unwrap();
+    let at = |n: &str| format!("{dir}/{n}");
+    let mut c = Cursor::new(&recs);
+    let dfd = c
+        .next_where("openat", |r| r.f("fd.name") == dir)
+        .raw_i64("fd");
+
+    // creat and openat2 add their fds; the data goes through them.
+    let creat = c.next("creat");
+    assert_eq!(
+        (creat.arg("name"), creat.raw("mode")),
+        (at("c.txt").as_str(), "416")
+    );
+    assert_eq!(creat.f("fd.name"), at("c.txt"));
+    assert!(creat.raw_i64("ino") > 0);
+    let fd = creat.raw_i64("fd");
+    let w = c.next("write");
+    assert_eq!(
+        (w.raw_i64("fd"), w.f("fd.name")),
+        (fd, at("c.txt").as_str())
+    );
+    let o2 = c.next("openat2");
+    assert_eq!(o2.f("fd.name"), at("c.txt"));
+    assert_eq!(
+        (o2.arg("flags"), o2.arg("resolve")),
+        ("O_RDONLY", "RESOLVE_NO_SYMLINKS")
+    );
+    assert_eq!(o2.raw("ino"), creat.raw("ino"));
+    let r = c.next("read");
+    assert_eq!(r.f("fd.name"), at("c.txt"));
+
+    // Directories, links: paths as given, and resolved against dirfds.
+    let m = c.next("mkdir");
+    assert_eq!((m.arg("path"), m.raw("mode")), (at("d1").as_str(), "493"));
+    let m = c.next("mkdirat");
+    assert_eq!((m.raw_i64("dirfd"), m.raw("path")), (dfd, "d2"));
+    assert_eq!(m.f("fs.path.name"), at("d2"));
+    assert_eq!(c.next("rmdir").arg("path"), at("d1"));
+    let l = c.next("link");
+    assert_eq!(
+        (l.arg("oldpath"), l.arg("newpath")),
+        (at("c.txt").as_str(), at("l1").as_str())
+    );
+    let l = c.next("linkat");
+    assert_eq!((l.raw("olddir"), l.raw_i64("newdir")), ("-100", dfd));
+    // (fs.path.* follow libsinsp: the link is the source, the file linked to the target.)
+    assert_eq!(l.f("fs.path.target"), at("c.txt"));
+    let sl = c.next("symlink");
+    assert_eq!(
+        (sl.arg("target"), sl.arg("linkpath")),
+        ("c.txt", at("s1").as_str())
+    );
+    let sl = c.next("symlinkat");
+    assert_eq!((sl.raw_i64("linkdirfd"), sl.raw("linkpath")), (dfd, "s2"));
+
+    // Modes and owners.
+    let ch = c.next("chmod");
+    assert_eq!(
+        (ch.arg("filename"), ch.arg("mode")),
+        (at("c.txt").as_str(), "S_IWUSR|S_IRUSR")
+    );
+    let ch = c.next("fchmod");
+    assert_eq!((ch.raw_i64("fd"), ch.raw("mode")), (fd, "420"));
+    let ch = c.next("fchmodat");
+    assert_eq!((ch.raw("filename"), ch.raw("mode")), ("c.txt", "2541"));
+    assert!(ch.arg("mode").contains("S_ISUID"));
+    let co = c.next("chown");
+    assert_eq!((co.raw("uid"), co.raw("gid")), ("1000", "1000"));
+    let co = c.next("fchown");
+    assert_eq!((co.raw_i64("fd"), co.raw("uid")), (fd, "0"));
+    let co = c.next("fchownat");
+    assert_eq!(
+        (co.raw("pathname"), co.arg("flags")),
+        ("s2", "AT_SYMLINK_NOFOLLOW")
+    );
+    let co = c.next("lchown");
+    assert_eq!((co.arg("path"), co.raw("uid")), (at("s1").as_str(), "2"));
+
+    // mount and umount2 (in a private mount namespace).
+    let mo = c.next("mount");
+    assert_eq!((mo.arg("dir"), mo.arg("flags")), ("/", "REC|PRIVATE"));
+    let mo = c.next("mount");
+    assert_eq!(
+        (
+            mo.arg("dev"),
+            mo.arg("dir"),
+            mo.arg("type"),
+            mo.arg("flags")
+        ),
+        ("pg-tmpfs", at("d2").as_str(), "tmpfs", "NOSUID|NODEV")
+    );
+    let um = c.next("umount2");
+    assert_eq!(
+        (um.arg("name"), um.arg("flags")),
+        (at("d2").as_str(), "DETACH")
+    );
+
+    // Signals to itself.
+    let k = c.next("kill");
+    assert_eq!((k.raw_i64("pid"), k.arg("sig")), (main_pid, "SIGUSR1"));
+    let k = c.next("tkill");
+    assert_eq!((k.raw_i64("tid"), k.arg("sig")), (main_pid, "SIGUSR1"));
+    let k = c.next("tgkill");
+    assert_eq!(
+        (k.raw_i64("pid"), k.raw_i64("tid"), k.arg("sig")),
+        (main_pid, main_pid, "SIGUSR1")
+    );
+
+    // ptrace: the child asks to be traced; the parent peeks a word and continues it.
+    let tm = c.next("ptrace");
+    assert_eq!(tm.arg("request"), "PTRACE_TRACEME");
+    let child: i64 = tm.f("thread.tid").parse().unwrap();
+    let peek = c.next_where("ptrace", |r| r.arg("request") == "PTRACE_PEEKDATA");
+    assert_eq!(peek.raw_i64("pid"), child);
+    assert_eq!(peek.f("evt.res"), "SUCCESS");
+    assert!(
+        peek.arg("data").eq_ignore_ascii_case("5ca1ab1e"),
+        "{}",
+        peek.arg("data")
+    );
+    let cont = c.next_where("ptrace", |r| r.arg("request") == "PTRACE_CONT");
+    assert_eq!(cont.raw_i64("pid"), child);
 }
 
 /// The scratch directory of a mode, fresh.

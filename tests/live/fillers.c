@@ -15,6 +15,12 @@
  *        effective set, then restoring it; prctl PR_SET_NAME (same name), PR_GET_NAME,
  *        PR_SET_CHILD_SUBREAPER 1, PR_GET_CHILD_SUBREAPER; unshare(CLONE_NEWUTS), setns
  *        back into the original UTS namespace; chroot DIR.
+ * files: creat DIR/c.txt and write to it; openat2 it with RESOLVE_NO_SYMLINKS and read;
+ *        mkdir d1, mkdirat d2, rmdir d1; link l1, linkat l2, symlink s1, symlinkat s2;
+ *        chmod, fchmod, fchmodat; chown, fchown, fchownat (AT_SYMLINK_NOFOLLOW), lchown; in
+ *        a private mount namespace, mount a tmpfs on d2 and umount2 it (MNT_DETACH); kill,
+ *        tkill, tgkill of itself with SIGUSR1 (ignored); a child that asks to be traced and
+ *        stops, PTRACE_PEEKDATA of a word (0x5ca1ab1e) and PTRACE_CONT with signal 0.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -23,7 +29,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/openat2.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/ptrace.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -187,6 +196,68 @@ static int proc(const char *dir)
 	return 0;
 }
 
+static unsigned long peek_me = 0x5ca1ab1e;
+
+static int files(const char *dir)
+{
+	char c[4096], d1[4096], l1[4096], s1[4096], d2[4096];
+	snprintf(c, sizeof(c), "%s/c.txt", dir);
+	snprintf(d1, sizeof(d1), "%s/d1", dir);
+	snprintf(d2, sizeof(d2), "%s/d2", dir);
+	snprintf(l1, sizeof(l1), "%s/l1", dir);
+	snprintf(s1, sizeof(s1), "%s/s1", dir);
+	int dfd = open(dir, O_RDONLY | O_DIRECTORY);
+	int fd = creat(c, 0640);
+	if (dfd < 0 || fd < 0)
+		return 3;
+	put(fd, "creat.");
+	struct open_how how = {.flags = O_RDONLY, .resolve = RESOLVE_NO_SYMLINKS};
+	int rfd = syscall(SYS_openat2, AT_FDCWD, c, &how, sizeof(how));
+	char buf[8];
+	if (rfd < 0 || read(rfd, buf, sizeof(buf)) < 0)
+		return 4;
+	close(rfd);
+	if (mkdir(d1, 0755) != 0 || mkdirat(dfd, "d2", 0700) != 0 || rmdir(d1) != 0)
+		return 5;
+	if (link(c, l1) != 0 || linkat(AT_FDCWD, c, dfd, "l2", 0) != 0 ||
+	    symlink("c.txt", s1) != 0 || symlinkat("c.txt", dfd, "s2") != 0)
+		return 6;
+	if (chmod(c, 0600) != 0 || fchmod(fd, 0644) != 0 || fchmodat(dfd, "c.txt", 04755, 0) != 0)
+		return 7;
+	if (chown(c, 1000, 1000) != 0 || fchown(fd, 0, 0) != 0 ||
+	    fchownat(dfd, "s2", 1, 1, AT_SYMLINK_NOFOLLOW) != 0 || lchown(s1, 2, 2) != 0)
+		return 8;
+	close(fd);
+
+	if (unshare(CLONE_NEWNS) != 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0)
+		return 9;
+	if (mount("pg-tmpfs", d2, "tmpfs", MS_NOSUID | MS_NODEV, "size=1m") != 0 ||
+	    umount2(d2, MNT_DETACH) != 0)
+		return 10;
+
+	signal(SIGUSR1, SIG_IGN);
+	if (kill(getpid(), SIGUSR1) != 0 || syscall(SYS_tkill, gettid(), SIGUSR1) != 0 ||
+	    syscall(SYS_tgkill, getpid(), gettid(), SIGUSR1) != 0)
+		return 11;
+
+	pid_t child = fork();
+	if (child == 0) {
+		ptrace(PTRACE_TRACEME, 0, NULL, NULL);
+		raise(SIGSTOP);
+		_exit(0);
+	}
+	int status = 0;
+	if (child < 0 || waitpid(child, &status, 0) != child || !WIFSTOPPED(status))
+		return 12;
+	errno = 0;
+	long word = ptrace(PTRACE_PEEKDATA, child, &peek_me, NULL);
+	if (errno != 0 || word != (long)peek_me || ptrace(PTRACE_CONT, child, NULL, NULL) != 0)
+		return 13;
+	if (waitpid(child, &status, 0) != child || !WIFEXITED(status))
+		return 14;
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 3) {
@@ -197,6 +268,8 @@ int main(int argc, char **argv)
 		return fds(argv[2]);
 	if (strcmp(argv[1], "proc") == 0)
 		return proc(argv[2]);
+	if (strcmp(argv[1], "files") == 0)
+		return files(argv[2]);
 	fprintf(stderr, "unknown mode %s\n", argv[1]);
 	return 2;
 }

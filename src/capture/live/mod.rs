@@ -49,16 +49,23 @@ const FILLED: &[u16] = &[
     23,  // connect
     25,  // listen
     43,  // socketpair
+    59,  // creat
     61,  // pipe
     63,  // eventfd
     95,  // chdir
     97,  // fchdir
     127, // signalfd
+    129, // kill
+    131, // tkill
+    133, // tgkill
     137, // timerfd_create
     139, // inotify_init
     151, // fcntl
+    169, // ptrace
     175, // rename
     177, // renameat
+    179, // symlink
+    181, // symlinkat
     193, // setresuid
     195, // setresgid
     199, // setuid
@@ -68,16 +75,26 @@ const FILLED: &[u16] = &[
     227, // vfork
     241, // setns
     247, // accept
+    257, // mount
     267, // chroot
     275, // setsid
+    277, // mkdir
+    279, // rmdir
     285, // unshare
     293, // execve
     295, // setpgid
     301, // unlink
     303, // unlinkat
+    305, // mkdirat
     307, // openat
+    309, // link
+    311, // linkat
+    313, // fchmodat
+    315, // chmod
+    317, // fchmod
     319, // renameat2
     321, // userfaultfd
+    327, // openat2
     331, // execveat
     335, // clone3
     339, // io_uring_setup
@@ -87,7 +104,12 @@ const FILLED: &[u16] = &[
     367, // dup
     375, // epoll_create
     377, // epoll_create1
+    379, // chown
+    381, // lchown
+    383, // fchown
+    385, // fchownat
     389, // accept4
+    391, // umount2
     393, // pipe2
     395, // inotify_init1
     397, // eventfd2
