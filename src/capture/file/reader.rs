@@ -52,6 +52,68 @@ pub struct FileReader {
     skip_state_only: bool,
     /// The last lent event, to lend it again with [`FileReader::current`].
     last: Option<LastEvent>,
+    /// Where each uid and gid is in the metadata's user and group lists.
+    user_index: IdIndex,
+    group_index: IdIndex,
+}
+
+/// Where each id (uid or gid) sits in a metadata list, so that user and group events update
+/// the list in constant time: a capture can carry hundreds of thousands of them, and a scan
+/// of the list per event would take minutes. The lists are tables keyed by id; rebuilding
+/// the index keeps the last entry of each id.
+#[derive(Default)]
+struct IdIndex {
+    at: hashbrown::HashMap<u32, usize>,
+    /// False when the list may have changed without the index (a user list block was read,
+    /// the metadata was taken).
+    synced: bool,
+}
+
+impl IdIndex {
+    fn sync<T>(&mut self, list: &mut Vec<T>, id: impl Fn(&T) -> u32) {
+        if self.synced {
+            return;
+        }
+        self.at.clear();
+        for (i, x) in list.iter().enumerate() {
+            self.at.insert(id(x), i);
+        }
+        if self.at.len() != list.len() {
+            let mut i = 0;
+            list.retain(|x| {
+                i += 1;
+                self.at[&id(x)] == i - 1
+            });
+            self.at.clear();
+            for (i, x) in list.iter().enumerate() {
+                self.at.insert(id(x), i);
+            }
+        }
+        self.synced = true;
+    }
+
+    /// Puts `x` in place of the entry with its id, or at the end.
+    fn upsert<T>(&mut self, list: &mut Vec<T>, x: T, id: impl Fn(&T) -> u32) {
+        self.sync(list, &id);
+        match self.at.get(&id(&x)) {
+            Some(&i) => list[i] = x,
+            None => {
+                self.at.insert(id(&x), list.len());
+                list.push(x);
+            }
+        }
+    }
+
+    /// Removes the entry with id `key`, if any (the last entry takes its place).
+    fn remove<T>(&mut self, list: &mut Vec<T>, key: u32, id: impl Fn(&T) -> u32) {
+        self.sync(list, &id);
+        if let Some(i) = self.at.remove(&key) {
+            list.swap_remove(i);
+            if let Some(moved) = list.get(i) {
+                self.at.insert(id(moved), i);
+            }
+        }
+    }
 }
 
 /// Where the last lent event is and what validating it found.
@@ -135,6 +197,8 @@ impl FileReader {
             compressed,
             skip_state_only: false,
             last: None,
+            user_index: IdIndex::default(),
+            group_index: IdIndex::default(),
         };
         reader.read_preamble()?;
         Ok(reader)
@@ -168,6 +232,8 @@ impl FileReader {
 
     /// Takes the metadata out of the reader, leaving it empty.
     pub fn take_metadata(&mut self) -> Metadata {
+        self.user_index.synced = false;
+        self.group_index.synced = false;
         std::mem::take(&mut self.metadata)
     }
 
@@ -332,7 +398,11 @@ impl FileReader {
                 md.fd_lists.push(l);
             }
             IL | IL_INT | IL_V2 => read_iflist(&mut c, ty == IL_V2, md)?,
-            UL | UL_INT | UL_V2 => read_userlist(&mut c, ty == UL_V2, md)?,
+            UL | UL_INT | UL_V2 => {
+                read_userlist(&mut c, ty == UL_V2, md)?;
+                self.user_index.synced = false;
+                self.group_index.synced = false;
+            }
             _ => {
                 if let Some(v) = proclist_version(ty) {
                     read_proclist(&mut c, v, &mut md.threads, self.max_threads)?;
@@ -481,34 +551,28 @@ impl FileReader {
             _ => 0,
         };
         let md = &mut self.metadata;
+        let uid = |u: &blocks::UserRecord| u.uid;
+        let gid = |g: &blocks::GroupRecord| g.gid;
         match ev.event_type() {
             USER_ADDED_E => {
-                let uid = num("uid");
-                md.users.retain(|u| u.uid != uid);
-                md.users.push(blocks::UserRecord {
-                    uid,
+                let user = blocks::UserRecord {
+                    uid: num("uid"),
                     gid: num("gid"),
                     name: text("name"),
                     homedir: text("home"),
                     shell: text("shell"),
-                });
+                };
+                self.user_index.upsert(&mut md.users, user, uid);
             }
-            USER_DELETED_E => {
-                let uid = num("uid");
-                md.users.retain(|u| u.uid != uid);
-            }
+            USER_DELETED_E => self.user_index.remove(&mut md.users, num("uid"), uid),
             GROUP_ADDED_E => {
-                let gid = num("gid");
-                md.groups.retain(|g| g.gid != gid);
-                md.groups.push(blocks::GroupRecord {
-                    gid,
+                let group = blocks::GroupRecord {
+                    gid: num("gid"),
                     name: text("name"),
-                });
+                };
+                self.group_index.upsert(&mut md.groups, group, gid);
             }
-            GROUP_DELETED_E => {
-                let gid = num("gid");
-                md.groups.retain(|g| g.gid != gid);
-            }
+            GROUP_DELETED_E => self.group_index.remove(&mut md.groups, num("gid"), gid),
             _ => {}
         }
         Ok(())
