@@ -4,6 +4,9 @@
 //! Peregrine capturing everything through `Inspector::next()`; and, with a filter that
 //! excludes the loop's syscall, Peregrine against the empty program. All in one run.
 //!
+//! Then redis-benchmark (SET and GET) against a local redis-server: no tracing, the floor
+//! probe, and Peregrine capturing everything.
+//!
 //! `cargo build --release && cargo bench --bench live`
 
 mod common;
@@ -166,6 +169,94 @@ fn with_peregrine<T>(filter: &str, f: impl FnOnce() -> T) -> (T, u64, u64) {
     (out, n, drops)
 }
 
+/// requests/s of `redis-benchmark -t set,get` against the server on `port` (SET and GET
+/// averaged).
+fn redis_rate(port: u16) -> f64 {
+    let out = Command::new("redis-benchmark")
+        .args([
+            "-p",
+            &port.to_string(),
+            "-t",
+            "set,get",
+            "-n",
+            "200000",
+            "-q",
+        ])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    let rates: Vec<f64> = text
+        .split(['\r', '\n'])
+        .filter_map(|l| {
+            let rest = l.split_once(": ")?.1;
+            rest.split_whitespace().next()?.parse().ok()
+        })
+        .collect();
+    assert_eq!(rates.len(), 2, "unexpected redis-benchmark output: {text}");
+    rates.iter().sum::<f64>() / 2.0
+}
+
+fn redis() {
+    if Command::new("redis-server")
+        .arg("--version")
+        .output()
+        .is_err()
+        || Command::new("redis-benchmark")
+            .arg("--version")
+            .output()
+            .is_err()
+    {
+        println!(
+            "redis-server/redis-benchmark not installed (scripts/install-deps): no redis figures"
+        );
+        return;
+    }
+    let port = 6399;
+    let mut server = Command::new("redis-server")
+        .args([
+            "--port",
+            &port.to_string(),
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ])
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let up = (0..50).any(|_| {
+        std::thread::sleep(Duration::from_millis(100));
+        Command::new("redis-cli")
+            .args(["-p", &port.to_string(), "ping"])
+            .output()
+            .is_ok_and(|o| o.stdout.starts_with(b"PONG"))
+    });
+    assert!(up, "redis-server did not start");
+    let best = |f: &dyn Fn() -> f64| (0..3).map(|_| f()).fold(0.0, f64::max);
+    let none = best(&|| redis_rate(port));
+    let floor = best(&|| with_reference("floor", || redis_rate(port)).0);
+    let ours = best(&|| with_peregrine("", || redis_rate(port)).0);
+    let _ = server.kill();
+    let _ = server.wait();
+    let cost = |r: f64| 1.0 - r / none;
+    println!("redis-benchmark SET/GET, 200000 requests each, best of 3:");
+    println!("  no tracing:              {:>8.0} requests/s", none);
+    println!(
+        "  floor probe + consumer:  {:>8.0} requests/s (slowdown {:.1}%)",
+        floor,
+        cost(floor) * 100.0
+    );
+    println!(
+        "  peregrine, everything:   {:>8.0} requests/s (slowdown {:.1}%)",
+        ours,
+        cost(ours) * 100.0
+    );
+    println!(
+        "  peregrine's slowdown / the floor's: {:.2}",
+        cost(ours) / cost(floor).max(1e-9)
+    );
+}
+
 fn main() {
     // SAFETY: geteuid has no preconditions.
     if unsafe { libc::geteuid() } != 0 {
@@ -223,4 +314,5 @@ fn main() {
             filtered.0 / empty.0
         );
     }
+    redis();
 }
