@@ -587,9 +587,12 @@ static __always_inline void push_sockaddr_user(struct writer *w, const void *add
 	}
 }
 
-/* The connection of socket `fd` as the schema's tuple: for connect the local end first, for
- * accept the peer first. Empty for sockets of other families. */
-static __always_inline void push_socktuple(struct writer *w, s64 fd, bool peer_first)
+/* The connection of socket `fd` as the schema's tuple: for connect and sends the local end
+ * first, for accept and receives the peer first. A socket without a peer (unconnected UDP)
+ * takes the peer from the user address `uaddr` (sendto's destination, recvfrom's source)
+ * when there is one. Empty for sockets of other families. */
+static __always_inline void push_socktuple_addr(struct writer *w, s64 fd, bool peer_first,
+						const void *uaddr)
 {
 	struct file *f = fd_file(fd);
 	struct socket *sock = f ? (struct socket *)BPF_CORE_READ(f, private_data) : NULL;
@@ -605,6 +608,15 @@ static __always_inline void push_socktuple(struct writer *w, s64 fd, bool peer_f
 	if (family == AF_INET) {
 		u32 laddr = BPF_CORE_READ(sk, __sk_common.skc_rcv_saddr);
 		u32 raddr = BPF_CORE_READ(sk, __sk_common.skc_daddr);
+		if (raddr == 0 && rport == 0 && uaddr) {
+			u16 fam = 0, port = 0;
+			bpf_probe_read_user(&fam, 2, uaddr);
+			if (fam == AF_INET) {
+				bpf_probe_read_user(&port, 2, uaddr + 2);
+				bpf_probe_read_user(&raddr, 4, uaddr + 4);
+				rport = __builtin_bswap16(port);
+			}
+		}
 		d[0] = AF_INET;
 		*(u32 *)&d[1] = peer_first ? raddr : laddr;
 		*(u16 *)&d[5] = peer_first ? rport : lport;
@@ -615,6 +627,15 @@ static __always_inline void push_socktuple(struct writer *w, s64 fd, bool peer_f
 		d[0] = AF_INET6;
 		struct in6_addr l = BPF_CORE_READ(sk, __sk_common.skc_v6_rcv_saddr);
 		struct in6_addr r = BPF_CORE_READ(sk, __sk_common.skc_v6_daddr);
+		if (rport == 0 && uaddr) {
+			u16 fam = 0, port = 0;
+			bpf_probe_read_user(&fam, 2, uaddr);
+			if (fam == AF_INET6) {
+				bpf_probe_read_user(&port, 2, uaddr + 2);
+				bpf_probe_read_user(&r, 16, uaddr + 8);
+				rport = __builtin_bswap16(port);
+			}
+		}
 		__builtin_memcpy(&d[1], peer_first ? &r : &l, 16);
 		*(u16 *)&d[17] = peer_first ? rport : lport;
 		__builtin_memcpy(&d[19], peer_first ? &l : &r, 16);
@@ -623,6 +644,11 @@ static __always_inline void push_socktuple(struct writer *w, s64 fd, bool peer_f
 	} else {
 		set_len(w, 0);
 	}
+}
+
+static __always_inline void push_socktuple(struct writer *w, s64 fd, bool peer_first)
+{
+	push_socktuple_addr(w, fd, peer_first, NULL);
 }
 
 static __always_inline void fill_socket(struct settings *s, struct pt_regs *regs, long ret)
@@ -1430,6 +1456,459 @@ static __always_inline void fill_openat2(struct settings *s, struct pt_regs *reg
 	writer_submit(&w);
 }
 
+#define MAX_IOVS 8
+
+/* struct iovec and struct user_msghdr / mmsghdr as laid out on 64-bit architectures. */
+struct iovec_k {
+	u64 base;
+	u64 len;
+};
+
+struct msghdr_k {
+	u64 name;
+	u32 namelen;
+	u32 pad;
+	u64 iov;
+	u64 iovlen;
+	u64 control;
+	u64 controllen;
+	u32 flags;
+	u32 pad2;
+};
+
+/* Up to `len` bytes (cut at the snaplen) of the data of the first MAX_IOVS buffers of an
+ * iovec array, one after the other. */
+static __always_inline void push_iovec_data(struct writer *w, unsigned long iovp, u64 iovcnt,
+					    long len)
+{
+	u32 total = 0;
+	if (iovp && len > 0) {
+		u32 want = w->settings->snaplen;
+		if ((u64)len < want)
+			want = len;
+		want &= MAX_SNAPLEN;
+		for (int i = 0; i < MAX_IOVS; i++) {
+			if (i >= iovcnt || total >= want)
+				break;
+			struct iovec_k v = {};
+			if (bpf_probe_read_user(&v, sizeof(v), (void *)(iovp + i * sizeof(v))) != 0)
+				break;
+			u32 n = want - total;
+			if (v.len < n)
+				n = v.len;
+			n &= MAX_SNAPLEN;
+			if (n == 0)
+				continue;
+			if (bpf_probe_read_user(&w->aux->data[SAFE(w->pos + total)], n,
+						(void *)v.base) != 0)
+				break;
+			total += n;
+		}
+	}
+	set_len(w, (u16)(total & MAX_SNAPLEN));
+}
+
+/* pread64, pwrite64: res, data, fd, size, pos. */
+static __always_inline void fill_prw(struct settings *s, struct pt_regs *regs, long ret, u16 type)
+{
+	struct writer w;
+	u32 np = type == PPME_SYSCALL_PREAD_X ? PPME_SYSCALL_PREAD_X_NPARAMS
+					      : PPME_SYSCALL_PWRITE_X_NPARAMS;
+	if (!writer_start(&w, s, type, np))
+		return;
+	push_u64(&w, ret);
+	if (ret > 0)
+		push_user_buf(&w, (const void *)regs->si, ret);
+	else
+		push_empty(&w);
+	push_u64(&w, fd_arg(regs->di));
+	push_u32(&w, (u32)regs->dx);
+	push_u64(&w, regs->r10);
+	writer_submit(&w);
+}
+
+/* readv, writev, preadv, pwritev: the data the call moved, from the iovecs. */
+static __always_inline void fill_rwv(struct settings *s, struct pt_regs *regs, long ret, u16 type)
+{
+	struct writer w;
+	u32 np;
+	switch (type) {
+	case PPME_SYSCALL_READV_X: np = PPME_SYSCALL_READV_X_NPARAMS; break;
+	case PPME_SYSCALL_WRITEV_X: np = PPME_SYSCALL_WRITEV_X_NPARAMS; break;
+	case PPME_SYSCALL_PREADV_X: np = PPME_SYSCALL_PREADV_X_NPARAMS; break;
+	default: np = PPME_SYSCALL_PWRITEV_X_NPARAMS; break;
+	}
+	if (!writer_start(&w, s, type, np))
+		return;
+	unsigned long iov = regs->si, cnt = regs->dx;
+	bool reads = type == PPME_SYSCALL_READV_X || type == PPME_SYSCALL_PREADV_X;
+	/* The size the caller offered: the sum of the iovec lengths. */
+	u64 size = 0;
+	for (int i = 0; i < MAX_IOVS; i++) {
+		struct iovec_k v = {};
+		if (i >= cnt || bpf_probe_read_user(&v, sizeof(v), (void *)(iov + i * sizeof(v))) != 0)
+			break;
+		size += v.len;
+	}
+	push_u64(&w, ret);
+	if (reads)
+		push_u32(&w, ret > 0 ? (u32)ret : 0);
+	push_iovec_data(&w, iov, cnt, ret);
+	push_u64(&w, fd_arg(regs->di));
+	if (!reads)
+		push_u32(&w, (u32)size);
+	if (type == PPME_SYSCALL_PREADV_X || type == PPME_SYSCALL_PWRITEV_X)
+		push_u64(&w, regs->r10);
+	writer_submit(&w);
+}
+
+/* sendfile: res, the offset after the call (0 without one), out_fd, in_fd, size. */
+static __always_inline void fill_sendfile(struct settings *s, struct pt_regs *regs, long ret)
+{
+	struct writer w;
+	if (!writer_start(&w, s, PPME_SYSCALL_SENDFILE_X, PPME_SYSCALL_SENDFILE_X_NPARAMS))
+		return;
+	u64 off = 0;
+	if (regs->dx)
+		bpf_probe_read_user(&off, sizeof(off), (void *)regs->dx);
+	push_u64(&w, ret);
+	push_u64(&w, off);
+	push_u64(&w, fd_arg(regs->di));
+	push_u64(&w, fd_arg(regs->si));
+	push_u64(&w, regs->r10);
+	writer_submit(&w);
+}
+
+/* sendto, recvfrom: the data and the connection (with the address given, for
+ * unconnected sockets). */
+static __always_inline void fill_sendto_recvfrom(struct settings *s, struct pt_regs *regs,
+						 long ret, bool send)
+{
+	struct writer w;
+	u16 type = send ? PPME_SOCKET_SENDTO_X : PPME_SOCKET_RECVFROM_X;
+	u32 np = send ? PPME_SOCKET_SENDTO_X_NPARAMS : PPME_SOCKET_RECVFROM_X_NPARAMS;
+	if (!writer_start(&w, s, type, np))
+		return;
+	s64 fd = fd_arg(regs->di);
+	const void *addr = (const void *)regs->r8;
+	push_u64(&w, ret);
+	if (ret > 0)
+		push_user_buf(&w, (const void *)regs->si, ret);
+	else
+		push_empty(&w);
+	if (send) {
+		push_u64(&w, fd);
+		push_u32(&w, (u32)regs->dx);
+		if (ret >= 0)
+			push_socktuple_addr(&w, fd, false, addr);
+		else
+			push_empty(&w);
+	} else {
+		if (ret >= 0)
+			push_socktuple_addr(&w, fd, true, addr);
+		else
+			push_empty(&w);
+		push_u64(&w, fd);
+		push_u32(&w, (u32)regs->dx);
+	}
+	writer_submit(&w);
+}
+
+/* sendmsg, recvmsg, sendmmsg, recvmmsg: for the m variants, the first message only. */
+static __always_inline void fill_msg(struct settings *s, struct pt_regs *regs, long ret, u16 type)
+{
+	struct writer w;
+	u32 np;
+	switch (type) {
+	case PPME_SOCKET_SENDMSG_X: np = PPME_SOCKET_SENDMSG_X_NPARAMS; break;
+	case PPME_SOCKET_RECVMSG_X: np = PPME_SOCKET_RECVMSG_X_NPARAMS; break;
+	case PPME_SOCKET_SENDMMSG_X: np = PPME_SOCKET_SENDMMSG_X_NPARAMS; break;
+	default: np = PPME_SOCKET_RECVMMSG_X_NPARAMS; break;
+	}
+	if (!writer_start(&w, s, type, np))
+		return;
+	s64 fd = fd_arg(regs->di);
+	bool multi = type == PPME_SOCKET_SENDMMSG_X || type == PPME_SOCKET_RECVMMSG_X;
+	bool send = type == PPME_SOCKET_SENDMSG_X || type == PPME_SOCKET_SENDMMSG_X;
+	struct msghdr_k m = {};
+	bool have = ret >= 0 && bpf_probe_read_user(&m, sizeof(m), (void *)regs->si) == 0;
+	/* The bytes moved: the result, or the first message's msg_len (after the msghdr). */
+	long moved = ret;
+	if (multi) {
+		u32 len = 0;
+		if (have && ret > 0)
+			bpf_probe_read_user(&len, sizeof(len), (void *)(regs->si + sizeof(m)));
+		moved = have && ret > 0 ? len : 0;
+	}
+	/* The size offered: the sum of the iovec lengths. */
+	u64 size = 0;
+	if (have) {
+		for (int i = 0; i < MAX_IOVS; i++) {
+			struct iovec_k v = {};
+			if (i >= m.iovlen ||
+			    bpf_probe_read_user(&v, sizeof(v), (void *)(m.iov + i * sizeof(v))) != 0)
+				break;
+			size += v.len;
+		}
+	}
+	push_u64(&w, ret);
+	switch (type) {
+	case PPME_SOCKET_SENDMSG_X:
+		push_iovec_data(&w, have ? m.iov : 0, m.iovlen, moved);
+		push_u64(&w, fd);
+		push_u32(&w, (u32)size);
+		break;
+	case PPME_SOCKET_RECVMSG_X:
+		push_u32(&w, moved > 0 ? (u32)moved : 0);
+		push_iovec_data(&w, have ? m.iov : 0, m.iovlen, moved);
+		break;
+	default: /* sendmmsg, recvmmsg */
+		push_u64(&w, fd);
+		push_u32(&w, send ? (u32)size : (moved > 0 ? (u32)moved : 0));
+		push_iovec_data(&w, have ? m.iov : 0, m.iovlen, moved);
+		break;
+	}
+	if (have)
+		push_socktuple_addr(&w, fd, !send, (const void *)m.name);
+	else
+		push_empty(&w);
+	if (!send) {
+		/* msgcontrol: the ancillary data received. */
+		u32 n = 0;
+		if (have && m.control && m.controllen > 0) {
+			n = m.controllen > w.settings->snaplen ? w.settings->snaplen : (u32)m.controllen;
+			n &= MAX_SNAPLEN;
+			if (bpf_probe_read_user(&w.aux->data[SAFE(w.pos)], n, (void *)m.control) != 0)
+				n = 0;
+		}
+		set_len(&w, (u16)n);
+	}
+	if (type == PPME_SOCKET_RECVMSG_X)
+		push_u64(&w, fd);
+	writer_submit(&w);
+}
+
+static __always_inline void fill_shutdown(struct settings *s, struct pt_regs *regs, long ret)
+{
+	struct writer w;
+	if (!writer_start(&w, s, PPME_SOCKET_SHUTDOWN_X, PPME_SOCKET_SHUTDOWN_X_NPARAMS))
+		return;
+	u32 how = (u32)regs->si;
+	push_u64(&w, ret);
+	push_u64(&w, fd_arg(regs->di));
+	/* SHUT_RD, SHUT_WR, SHUT_RDWR are the kernel's values; anything else is unknown. */
+	push_u8(&w, how <= 2 ? (u8)how : (u8)PPM_SHUTDOWN_HOW_SHUT_UNKNOWN);
+	writer_submit(&w);
+}
+
+#define K_SOL_SOCKET 1
+#define K_SOL_TCP 6
+
+/* Kernel SO_* options (SOL_SOCKET) as the schema's: the same up to SO_ATTACH_BPF, others
+ * renumbered. */
+static __always_inline u8 sockopt_to_ppm(u32 level, u32 opt)
+{
+	if (level != K_SOL_SOCKET)
+		return PPM_SOCKOPT_OPTIONS_UNKNOWN;
+	if (opt >= 1 && opt <= 50)
+		return opt;
+	switch (opt) {
+	case 55: return PPM_SOCKOPT_OPTIONS_SO_MEMINFO;
+	case 57: return PPM_SOCKOPT_OPTIONS_SO_COOKIE;
+	case 59: return PPM_SOCKOPT_OPTIONS_SO_PEERGROUPS;
+	case 63: return PPM_SOCKOPT_OPTIONS_SO_TIMESTAMP;
+	case 64: return PPM_SOCKOPT_OPTIONS_SO_TIMESTAMPNS;
+	case 65: return PPM_SOCKOPT_OPTIONS_SO_TIMESTAMPING;
+	case 66: return PPM_SOCKOPT_OPTIONS_SO_RCVTIMEO;
+	case 67: return PPM_SOCKOPT_OPTIONS_SO_SNDTIMEO;
+	default: return PPM_SOCKOPT_OPTIONS_UNKNOWN;
+	}
+}
+
+/* The schema's sockopt_dynamic_param: a one-byte index, then the value. */
+#define SOCKOPT_IDX_UNKNOWN 0
+#define SOCKOPT_IDX_ERRNO 1
+#define SOCKOPT_IDX_UINT32 2
+#define SOCKOPT_IDX_UINT64 3
+#define SOCKOPT_IDX_TIMEVAL 4
+
+static __always_inline void push_sockopt_val(struct writer *w, u32 level, u8 ppm_opt,
+					     const void *val, u32 len)
+{
+	u8 *d = &w->aux->data[SAFE(w->pos)];
+	if (level == K_SOL_SOCKET && ppm_opt == PPM_SOCKOPT_OPTIONS_SO_ERROR) {
+		s32 v = 0;
+		bpf_probe_read_user(&v, sizeof(v), val);
+		s64 e = -(s64)v;
+		d[0] = SOCKOPT_IDX_ERRNO;
+		__builtin_memcpy(&d[1], &e, 8);
+		set_len(w, 9);
+	} else if (level == K_SOL_SOCKET && (ppm_opt == PPM_SOCKOPT_OPTIONS_SO_RCVTIMEO ||
+					     ppm_opt == PPM_SOCKOPT_OPTIONS_SO_SNDTIMEO)) {
+		s64 tv[2] = {};
+		bpf_probe_read_user(tv, sizeof(tv), val);
+		u64 ns = tv[0] * 1000000000ull + tv[1] * 1000ull;
+		d[0] = SOCKOPT_IDX_TIMEVAL;
+		__builtin_memcpy(&d[1], &ns, 8);
+		set_len(w, 9);
+	} else if (level == K_SOL_SOCKET && ppm_opt == PPM_SOCKOPT_OPTIONS_SO_COOKIE) {
+		u64 v = 0;
+		bpf_probe_read_user(&v, sizeof(v), val);
+		d[0] = SOCKOPT_IDX_UINT64;
+		__builtin_memcpy(&d[1], &v, 8);
+		set_len(w, 9);
+	} else if (level == K_SOL_SOCKET && ppm_opt != PPM_SOCKOPT_OPTIONS_UNKNOWN &&
+		   ppm_opt != PPM_SOCKOPT_OPTIONS_SO_LINGER &&
+		   ppm_opt != PPM_SOCKOPT_OPTIONS_SO_PEERCRED &&
+		   ppm_opt != PPM_SOCKOPT_OPTIONS_SO_PEERNAME &&
+		   ppm_opt != PPM_SOCKOPT_OPTIONS_SO_ATTACH_FILTER &&
+		   ppm_opt != PPM_SOCKOPT_OPTIONS_SO_ATTACH_BPF &&
+		   ppm_opt != PPM_SOCKOPT_OPTIONS_SO_PEERGROUPS &&
+		   ppm_opt != PPM_SOCKOPT_OPTIONS_SO_MEMINFO) {
+		u32 v = 0;
+		bpf_probe_read_user(&v, sizeof(v), val);
+		d[0] = SOCKOPT_IDX_UINT32;
+		__builtin_memcpy(&d[1], &v, 4);
+		set_len(w, 5);
+	} else {
+		/* Raw bytes, cut at the snaplen. */
+		d[0] = SOCKOPT_IDX_UNKNOWN;
+		u32 n = len > w->settings->snaplen ? w->settings->snaplen : len;
+		n &= MAX_SNAPLEN;
+		if (!val || bpf_probe_read_user(&w->aux->data[SAFE(w->pos + 1)], n, val) != 0)
+			n = 0;
+		set_len(w, (u16)(1 + n));
+	}
+}
+
+/* getsockopt, setsockopt: res, fd, level, optname, the value, optlen. */
+static __always_inline void fill_sockopt(struct settings *s, struct pt_regs *regs, long ret,
+					 bool get)
+{
+	struct writer w;
+	u16 type = get ? PPME_SOCKET_GETSOCKOPT_X : PPME_SOCKET_SETSOCKOPT_X;
+	u32 np = get ? PPME_SOCKET_GETSOCKOPT_X_NPARAMS : PPME_SOCKET_SETSOCKOPT_X_NPARAMS;
+	if (!writer_start(&w, s, type, np))
+		return;
+	u32 level = (u32)regs->si, opt = (u32)regs->dx;
+	u32 len = 0;
+	if (get)
+		bpf_probe_read_user(&len, sizeof(len), (void *)regs->r8);
+	else
+		len = (u32)regs->r8;
+	u8 ppm_opt = sockopt_to_ppm(level, opt);
+	push_u64(&w, ret);
+	push_u64(&w, fd_arg(regs->di));
+	push_u8(&w, level == K_SOL_SOCKET ? PPM_SOCKOPT_LEVELS_SOL_SOCKET
+		    : level == K_SOL_TCP  ? PPM_SOCKOPT_LEVELS_SOL_TCP
+					  : PPM_SOCKOPT_LEVELS_UNKNOWN);
+	push_u8(&w, ppm_opt);
+	push_sockopt_val(&w, level, ppm_opt, (const void *)regs->r10, len);
+	push_u32(&w, len);
+	writer_submit(&w);
+}
+
+/* Kernel PROT_* and MAP_* (x86_64) as the schema's. */
+static __always_inline u32 prot_to_ppm(u64 p)
+{
+	u32 r = p & 0xf; /* READ, WRITE, EXEC, SEM: the same bits */
+	if (p & 0x01000000) r |= PPM_PROT_FLAGS_PROT_GROWSDOWN;
+	if (p & 0x02000000) r |= PPM_PROT_FLAGS_PROT_GROWSUP;
+	return r;
+}
+
+static __always_inline u32 mmap_flags_to_ppm(u64 f)
+{
+	u32 r = 0;
+	if (f & 0x01) r |= PPM_MMAP_FLAGS_MAP_SHARED;
+	if (f & 0x02) r |= PPM_MMAP_FLAGS_MAP_PRIVATE;
+	if (f & 0x10) r |= PPM_MMAP_FLAGS_MAP_FIXED;
+	if (f & 0x20) r |= PPM_MMAP_FLAGS_MAP_ANONYMOUS;
+	if (f & 0x40) r |= PPM_MMAP_FLAGS_MAP_32BIT;
+	if (f & 0x100) r |= PPM_MMAP_FLAGS_MAP_GROWSDOWN;
+	if (f & 0x800) r |= PPM_MMAP_FLAGS_MAP_DENYWRITE;
+	if (f & 0x1000) r |= PPM_MMAP_FLAGS_MAP_EXECUTABLE;
+	if (f & 0x2000) r |= PPM_MMAP_FLAGS_MAP_LOCKED;
+	if (f & 0x4000) r |= PPM_MMAP_FLAGS_MAP_NORESERVE;
+	if (f & 0x8000) r |= PPM_MMAP_FLAGS_MAP_POPULATE;
+	if (f & 0x10000) r |= PPM_MMAP_FLAGS_MAP_NONBLOCK;
+	return r;
+}
+
+/* mmap: res, the memory sizes after the call (kB; rss and swap not read yet), addr,
+ * length, prot, flags, fd, offset. mprotect: res, addr, length, prot. */
+static __always_inline void fill_mmap(struct settings *s, struct pt_regs *regs, long ret, bool map)
+{
+	struct writer w;
+	u16 type = map ? PPME_SYSCALL_MMAP_X : PPME_SYSCALL_MPROTECT_X;
+	u32 np = map ? PPME_SYSCALL_MMAP_X_NPARAMS : PPME_SYSCALL_MPROTECT_X_NPARAMS;
+	if (!writer_start(&w, s, type, np))
+		return;
+	push_u64(&w, ret);
+	if (map) {
+		struct task_struct *t = (struct task_struct *)bpf_get_current_task();
+		push_u32(&w, (u32)(BPF_CORE_READ(t, mm, total_vm) * 4));
+		push_u32(&w, 0);
+		push_u32(&w, 0);
+	}
+	push_u64(&w, regs->di);
+	push_u64(&w, regs->si);
+	push_u32(&w, prot_to_ppm(regs->dx));
+	if (map) {
+		push_u32(&w, mmap_flags_to_ppm(regs->r10));
+		push_u64(&w, fd_arg(regs->r8));
+		push_u64(&w, regs->r9);
+	}
+	writer_submit(&w);
+}
+
+/* ioctl, bpf, init_module, finit_module, delete_module. */
+static __always_inline void fill_misc(struct settings *s, struct pt_regs *regs, long ret, u16 type)
+{
+	struct writer w;
+	u32 np;
+	switch (type) {
+	case PPME_SYSCALL_IOCTL_3_X: np = PPME_SYSCALL_IOCTL_3_X_NPARAMS; break;
+	case PPME_SYSCALL_BPF_2_X: np = PPME_SYSCALL_BPF_2_X_NPARAMS; break;
+	case PPME_SYSCALL_INIT_MODULE_X: np = PPME_SYSCALL_INIT_MODULE_X_NPARAMS; break;
+	case PPME_SYSCALL_FINIT_MODULE_X: np = PPME_SYSCALL_FINIT_MODULE_X_NPARAMS; break;
+	default: np = PPME_SYSCALL_DELETE_MODULE_X_NPARAMS; break;
+	}
+	if (!writer_start(&w, s, type, np))
+		return;
+	unsigned long a0 = regs->di, a1 = regs->si, a2 = regs->dx;
+	push_u64(&w, ret);
+	switch (type) {
+	case PPME_SYSCALL_IOCTL_3_X:
+		push_u64(&w, fd_arg(a0));
+		push_u64(&w, a1);
+		push_u64(&w, a2);
+		break;
+	case PPME_SYSCALL_BPF_2_X:
+		push_u32(&w, (u32)a0);	/* the schema's commands are the kernel's */
+		break;
+	case PPME_SYSCALL_INIT_MODULE_X:
+		push_user_buf(&w, (const void *)a0, a1);
+		push_u64(&w, a1);
+		push_user_str(&w, (const char *)a2);
+		break;
+	case PPME_SYSCALL_FINIT_MODULE_X:
+		push_u64(&w, fd_arg(a0));
+		push_user_str(&w, (const char *)a1);
+		push_u32(&w, (u32)a2 & 7);	/* MODULE_INIT_*: the kernel's values */
+		break;
+	default: { /* delete_module */
+		push_user_str(&w, (const char *)a0);
+		u32 f = 0;
+		if (a1 & K_O_NONBLOCK) f |= PPM_DELETE_MODULE_FLAGS_O_NONBLOCK;
+		if (a1 & 01000 /* O_TRUNC */) f |= PPM_DELETE_MODULE_FLAGS_O_TRUNC;
+		push_u32(&w, f);
+		break;
+	}
+	}
+	writer_submit(&w);
+}
+
 SEC("tp_btf/sys_exit")
 int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 {
@@ -1592,6 +2071,53 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 		break;
 	case PPME_SYSCALL_OPENAT2_X:
 		fill_openat2(s, regs, ret);
+		break;
+	case PPME_SYSCALL_PREAD_X:
+	case PPME_SYSCALL_PWRITE_X:
+		fill_prw(s, regs, ret, e->exit_event);
+		break;
+	case PPME_SYSCALL_READV_X:
+	case PPME_SYSCALL_WRITEV_X:
+	case PPME_SYSCALL_PREADV_X:
+	case PPME_SYSCALL_PWRITEV_X:
+		fill_rwv(s, regs, ret, e->exit_event);
+		break;
+	case PPME_SYSCALL_SENDFILE_X:
+		fill_sendfile(s, regs, ret);
+		break;
+	case PPME_SOCKET_SENDTO_X:
+		fill_sendto_recvfrom(s, regs, ret, true);
+		break;
+	case PPME_SOCKET_RECVFROM_X:
+		fill_sendto_recvfrom(s, regs, ret, false);
+		break;
+	case PPME_SOCKET_SENDMSG_X:
+	case PPME_SOCKET_RECVMSG_X:
+	case PPME_SOCKET_SENDMMSG_X:
+	case PPME_SOCKET_RECVMMSG_X:
+		fill_msg(s, regs, ret, e->exit_event);
+		break;
+	case PPME_SOCKET_SHUTDOWN_X:
+		fill_shutdown(s, regs, ret);
+		break;
+	case PPME_SOCKET_GETSOCKOPT_X:
+		fill_sockopt(s, regs, ret, true);
+		break;
+	case PPME_SOCKET_SETSOCKOPT_X:
+		fill_sockopt(s, regs, ret, false);
+		break;
+	case PPME_SYSCALL_MMAP_X:
+		fill_mmap(s, regs, ret, true);
+		break;
+	case PPME_SYSCALL_MPROTECT_X:
+		fill_mmap(s, regs, ret, false);
+		break;
+	case PPME_SYSCALL_IOCTL_3_X:
+	case PPME_SYSCALL_BPF_2_X:
+	case PPME_SYSCALL_INIT_MODULE_X:
+	case PPME_SYSCALL_FINIT_MODULE_X:
+	case PPME_SYSCALL_DELETE_MODULE_X:
+		fill_misc(s, regs, ret, e->exit_event);
 		break;
 	default:
 		fill_generic(s, regs, nr, e);

@@ -82,7 +82,8 @@ const PARAMS: &str = "fd oldfd newfd flags cmd arg fd1 fd2 ino source peer domai
     initval mask clockid size name entries sq_entries cq_entries features path pid pgid gid \
     rgid egid sgid ruid euid suid cap_inheritable cap_permitted cap_effective option arg2_str \
     arg2_int nstype mode dirfd olddir oldpath newdir newpath target linkpath linkdirfd filename \
-    uid pathname resolve dev dir sig tid request addr data creat_flags";
+    uid pathname resolve dev dir sig tid request addr data creat_flags pos offset out_fd in_fd \
+    tuple msgcontrol how level optname val optlen length prot argument img uargs";
 
 /// One captured event: the fields above, by name.
 #[derive(Debug, Clone)]
@@ -188,6 +189,11 @@ fn run(mode: &str) -> Vec<Rec> {
 /// Expected arguments: name and value (raw when a number, else as rendered).
 type Args<'a> = &'a [(&'a str, &'a str)];
 
+// Checks of an event's fd use `evt.arg.fd` (the fd parameter looked up in the fd table):
+// `fd.name` of the older exit events (read, write, pread, sendto, ...) comes from their enter
+// event, which the probe does not send, so it is the previous fd-using event's (see
+// docs/LIVE.md).
+
 /// Walks the events in order.
 struct Cursor<'a> {
     recs: &'a [Rec],
@@ -233,6 +239,8 @@ fn fd_creating_syscalls_keep_the_fd_table() {
     let recs = run("fds");
     let dir = tempdir_path("fds");
     let file = format!("{}/file.txt", dir.display());
+    // The fd as evt.arg.fd shows it: its type and its name in the fd table.
+    let ffile = format!("<f>{file}");
     let mut c = Cursor::new(&recs);
 
     let open = c.next_where("openat", |r| r.f("fd.name") == file);
@@ -245,7 +253,7 @@ fn fd_creating_syscalls_keep_the_fd_table() {
     assert!(d > fd);
     assert_eq!(dup.f("fd.name"), file);
     let w = c.next("write");
-    assert_eq!((w.raw_i64("fd"), w.f("fd.name")), (d, file.as_str()));
+    assert_eq!((w.raw_i64("fd"), w.arg("fd")), (d, ffile.as_str()));
 
     // dup2 to 100, dup3 to 101 with O_CLOEXEC.
     let dup2 = c.next("dup2");
@@ -258,7 +266,7 @@ fn fd_creating_syscalls_keep_the_fd_table() {
         (100, fd, 100)
     );
     let w = c.next("write");
-    assert_eq!((w.raw_i64("fd"), w.f("fd.name")), (100, file.as_str()));
+    assert_eq!((w.raw_i64("fd"), w.arg("fd")), (100, ffile.as_str()));
     let dup3 = c.next("dup3");
     assert_eq!(
         (
@@ -270,14 +278,14 @@ fn fd_creating_syscalls_keep_the_fd_table() {
     );
     assert_eq!(dup3.arg("flags"), "O_CLOEXEC");
     let w = c.next("write");
-    assert_eq!((w.raw_i64("fd"), w.f("fd.name")), (101, file.as_str()));
+    assert_eq!((w.raw_i64("fd"), w.arg("fd")), (101, ffile.as_str()));
 
     // fcntl(F_DUPFD_CLOEXEC, 200).
     let fcntl = c.next("fcntl");
     assert_eq!((fcntl.raw_i64("res"), fcntl.raw_i64("fd")), (200, fd));
     assert_eq!(fcntl.arg("cmd"), "F_DUPFD_CLOEXEC");
     assert_eq!(fcntl.raw_i64("arg"), 200);
-    assert_eq!(fcntl.f("fd.name"), file);
+    assert_eq!(fcntl.arg("fd"), ffile);
     c.next_where("write", |r| r.raw("fd") == "200");
 
     // pipe, pipe2, socketpair: both ends in the table, of the right type.
@@ -286,14 +294,14 @@ fn fd_creating_syscalls_keep_the_fd_table() {
     let (r0, w0) = (pipe.raw_i64("fd1"), pipe.raw_i64("fd2"));
     assert!(pipe.raw_i64("ino") > 0);
     let w = c.next("write");
-    assert_eq!((w.raw_i64("fd"), w.f("fd.type")), (w0, "pipe"));
+    assert_eq!((w.raw_i64("fd"), w.arg("fd")), (w0, "<p>"));
     let pipe2 = c.next("pipe2");
     assert_eq!(pipe2.arg("flags"), "O_NONBLOCK|O_CLOEXEC");
     assert_ne!(pipe2.raw_i64("ino"), pipe.raw_i64("ino"));
     let w = c.next("write");
     assert_eq!(
-        (w.raw_i64("fd"), w.f("fd.type")),
-        (pipe2.raw_i64("fd2"), "pipe")
+        (w.raw_i64("fd"), w.arg("fd")),
+        (pipe2.raw_i64("fd2"), "<p>")
     );
     let sp = c.next("socketpair");
     assert_eq!(sp.arg("domain"), "AF_LOCAL|AF_UNIX");
@@ -301,10 +309,7 @@ fn fd_creating_syscalls_keep_the_fd_table() {
     assert_ne!(sp.raw("source"), "0");
     assert_ne!(sp.raw("peer"), "0");
     let w = c.next("write");
-    assert_eq!(
-        (w.raw_i64("fd"), w.f("fd.type")),
-        (sp.raw_i64("fd1"), "unix")
-    );
+    assert_eq!((w.raw_i64("fd"), w.arg("fd")), (sp.raw_i64("fd1"), "<u>"));
     let cl = c.next_where("close", |r| r.raw_i64("fd") == r0);
     assert_eq!(cl.arg("fd"), "<p>");
 
@@ -514,8 +519,8 @@ fn file_signal_and_ptrace_calls_have_their_arguments() {
     let fd = creat.raw_i64("fd");
     let w = c.next("write");
     assert_eq!(
-        (w.raw_i64("fd"), w.f("fd.name")),
-        (fd, at("c.txt").as_str())
+        (w.raw_i64("fd"), w.arg("fd")),
+        (fd, format!("<f>{}", at("c.txt")).as_str())
     );
     let o2 = c.next("openat2");
     assert_eq!(o2.f("fd.name"), at("c.txt"));
@@ -525,7 +530,7 @@ fn file_signal_and_ptrace_calls_have_their_arguments() {
     );
     assert_eq!(o2.raw("ino"), creat.raw("ino"));
     let r = c.next("read");
-    assert_eq!(r.f("fd.name"), at("c.txt"));
+    assert_eq!(r.arg("fd"), format!("<f>{}", at("c.txt")));
 
     // Directories, links: paths as given, and resolved against dirfds.
     let m = c.next("mkdir");
@@ -618,6 +623,147 @@ fn file_signal_and_ptrace_calls_have_their_arguments() {
     );
     let cont = c.next_where("ptrace", |r| r.arg("request") == "PTRACE_CONT");
     assert_eq!(cont.raw_i64("pid"), child);
+}
+
+#[test]
+fn data_socket_memory_and_module_calls_have_their_arguments() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    if !live_ready() {
+        return;
+    }
+    let recs = run("io");
+    let dir = tempdir_path("io").display().to_string();
+    let file = format!("{dir}/io.txt");
+    let mut c = Cursor::new(&recs);
+    let fd = c
+        .next_where("openat", |r| r.f("fd.name") == file)
+        .raw_i64("fd");
+    let out = c.next("openat").raw_i64("fd");
+
+    // Positioned and vectored reads and writes: the data moved, sizes, positions.
+    let checks: &[(&str, &str, &str, &str)] = &[
+        ("pwrite", "pwrite-data.", "12", "100"),
+        ("pread", "pwrite-data.", "12", "100"),
+        ("writev", "wv-a.wv-b.", "10", "<NA>"),
+        ("readv", "wv-a.wv-", "8", "<NA>"),
+        ("pwritev", "pwv.", "4", "200"),
+        ("preadv", "pwv.", "4", "200"),
+    ];
+    for (ty, data, size, pos) in checks {
+        let e = c.next(ty);
+        assert_eq!(e.raw_i64("fd"), fd, "{ty}");
+        assert_eq!(e.arg("fd"), format!("<f>{file}"), "{ty}");
+        assert_eq!((e.arg("data"), e.raw("size")), (*data, *size), "{ty}");
+        assert_eq!(e.raw("pos"), *pos, "{ty}");
+        assert_eq!(e.raw("res"), *size, "{ty}");
+    }
+    let sf = c.next("sendfile");
+    assert_eq!(
+        (
+            sf.raw_i64("out_fd"),
+            sf.raw_i64("in_fd"),
+            sf.raw("offset"),
+            sf.raw("size")
+        ),
+        (out, fd, "10", "10")
+    );
+
+    // UDP over loopback: data and the connection, the peer taken from the address given.
+    let srv = c.next("bind").raw_i64("fd");
+    let st = c.next("sendto");
+    assert_eq!((st.arg("data"), st.raw("size")), ("udp-sendto.", "11"));
+    let tuple = st.arg("tuple").to_string();
+    let (from, to) = tuple.split_once("->").expect("a tuple");
+    assert!(to.starts_with("127.0.0.1:"), "{tuple}");
+    let port = from.rsplit(':').next().unwrap();
+    assert_ne!(port, "0", "{tuple}");
+    let rf = c.next("recvfrom");
+    assert_eq!((rf.raw_i64("fd"), rf.arg("data")), (srv, "udp-sendto."));
+    assert_eq!(rf.arg("tuple"), format!("127.0.0.1:{port}->{to}"));
+    let sm = c.next("sendmsg");
+    assert_eq!((sm.arg("data"), sm.raw("size")), ("msg-a.msg-b.", "12"));
+    assert_eq!(sm.arg("tuple"), tuple);
+    let rm = c.next("recvmsg");
+    assert_eq!((rm.raw_i64("fd"), rm.arg("data")), (srv, "msg-a.msg-b."));
+    assert_eq!(rm.raw("size"), "12");
+    assert_eq!(rm.arg("tuple"), format!("127.0.0.1:{port}->{to}"));
+    // The m variants: the first message.
+    let smm = c.next("sendmmsg");
+    assert_eq!((smm.raw("res"), smm.arg("data")), ("2", "mmsg-one."));
+    let rmm = c.next("recvmmsg");
+    assert_eq!((rmm.raw_i64("fd"), rmm.arg("data")), (srv, "mmsg-one."));
+
+    let sp = c.next("socketpair");
+    let sh = c.next("shutdown");
+    assert_eq!(
+        (sh.raw_i64("fd"), sh.arg("how")),
+        (sp.raw_i64("fd1"), "SHUT_WR")
+    );
+    let so = c.next("setsockopt");
+    assert_eq!(
+        (
+            so.arg("level"),
+            so.arg("optname"),
+            so.arg("val"),
+            so.raw("optlen")
+        ),
+        ("SOL_SOCKET", "SO_RCVBUF", "65536", "4")
+    );
+    let go = c.next("getsockopt");
+    assert_eq!((go.arg("optname"), go.arg("val")), ("SO_RCVBUF", "131072"));
+    let go = c.next("getsockopt");
+    assert_eq!((go.arg("optname"), go.raw("optlen")), ("SO_ERROR", "4"));
+
+    // Memory.
+    let mm = c.next("mmap");
+    assert_eq!(
+        (
+            mm.raw("length"),
+            mm.arg("prot"),
+            mm.arg("flags"),
+            mm.raw("fd")
+        ),
+        (
+            "8192",
+            "PROT_READ|PROT_WRITE",
+            "MAP_PRIVATE|MAP_ANONYMOUS",
+            "-1"
+        )
+    );
+    let addr = mm.raw("res").to_string();
+    let mp = c.next("mprotect");
+    assert_eq!(
+        (mp.raw("addr"), mp.raw("length"), mp.arg("prot")),
+        (addr.as_str(), "4096", "PROT_READ")
+    );
+    let fm = c.next("mmap");
+    assert_eq!((fm.raw_i64("fd"), fm.arg("flags")), (fd, "MAP_SHARED"));
+
+    // ioctl, bpf (a map fd in the table), and the module calls (which fail).
+    let io = c.next("ioctl");
+    assert_eq!(
+        (io.raw_i64("fd"), io.raw("request")),
+        (sp.raw_i64("fd2"), "21531")
+    );
+    let b = c.next("bpf");
+    assert_eq!(b.arg("cmd"), "BPF_MAP_CREATE");
+    let map = b.raw_i64("fd");
+    assert!(map >= 0);
+    let cl = c.next_where("close", |r| r.raw_i64("fd") == map);
+    assert_eq!(cl.arg("fd"), "<b>");
+    let im = c.next("init_module");
+    assert_ne!(im.f("evt.res"), "SUCCESS");
+    assert_eq!(
+        (im.arg("img"), im.raw("length"), im.arg("uargs")),
+        ("not-a-module", "12", "pg=1")
+    );
+    let fi = c.next("finit_module");
+    assert_eq!((fi.raw_i64("fd"), fi.arg("uargs")), (fd, "pg=1"));
+    let dm = c.next("delete_module");
+    assert_eq!(
+        (dm.arg("name"), dm.arg("flags")),
+        ("pg_no_such_module", "O_NONBLOCK")
+    );
 }
 
 /// The scratch directory of a mode, fresh.

@@ -21,6 +21,13 @@
  *        a private mount namespace, mount a tmpfs on d2 and umount2 it (MNT_DETACH); kill,
  *        tkill, tgkill of itself with SIGUSR1 (ignored); a child that asks to be traced and
  *        stops, PTRACE_PEEKDATA of a word (0x5ca1ab1e) and PTRACE_CONT with signal 0.
+ * io:    on DIR/io.txt: pwrite64 at 100 and pread64 back, writev, readv, pwritev at 200 and
+ *        preadv back, sendfile of 10 bytes into DIR/copy.txt; over loopback UDP: sendto
+ *        and recvfrom, sendmsg and recvmsg, sendmmsg of two messages and recvmmsg;
+ *        shutdown(SHUT_WR) of a socketpair end; setsockopt and getsockopt SO_RCVBUF,
+ *        getsockopt SO_ERROR; an anonymous mmap, mprotect, a file mmap; ioctl FIONREAD;
+ *        bpf BPF_MAP_CREATE (an array); init_module and finit_module of a file that is no
+ *        module, delete_module of a module that does not exist (all three fail).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -30,7 +37,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <linux/openat2.h>
+#include <linux/bpf.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
+#include <sys/sendfile.h>
+#include <sys/uio.h>
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/socket.h>
@@ -258,6 +272,109 @@ static int files(const char *dir)
 	return 0;
 }
 
+static int io(const char *dir)
+{
+	char path[4096], copy[4096], buf[64];
+	snprintf(path, sizeof(path), "%s/io.txt", dir);
+	snprintf(copy, sizeof(copy), "%s/copy.txt", dir);
+	int fd = open(path, O_CREAT | O_RDWR | O_TRUNC, 0600);
+	int out = open(copy, O_CREAT | O_WRONLY | O_TRUNC, 0600);
+	if (fd < 0 || out < 0)
+		return 3;
+	if (pwrite(fd, "pwrite-data.", 12, 100) != 12 || pread(fd, buf, 12, 100) != 12)
+		return 4;
+	struct iovec wv[2] = {{"wv-a.", 5}, {"wv-b.", 5}};
+	if (writev(fd, wv, 2) != 10 || lseek(fd, 0, SEEK_SET) != 0)
+		return 5;
+	char r1[4], r2[4];
+	struct iovec rv[2] = {{r1, 4}, {r2, 4}};
+	if (readv(fd, rv, 2) != 8)
+		return 6;
+	struct iovec pv = {"pwv.", 4};
+	char p1[4];
+	struct iovec prv = {p1, 4};
+	if (pwritev(fd, &pv, 1, 200) != 4 || preadv(fd, &prv, 1, 200) != 4)
+		return 7;
+	off_t off = 0;
+	if (sendfile(out, fd, &off, 10) != 10)
+		return 8;
+	close(out);
+
+	int srv = socket(AF_INET, SOCK_DGRAM, 0), cli = socket(AF_INET, SOCK_DGRAM, 0);
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t alen = sizeof(a);
+	if (srv < 0 || cli < 0 || bind(srv, (struct sockaddr *)&a, sizeof(a)) != 0 ||
+	    getsockname(srv, (struct sockaddr *)&a, &alen) != 0)
+		return 9;
+	struct sockaddr_in from;
+	socklen_t flen = sizeof(from);
+	if (sendto(cli, "udp-sendto.", 11, 0, (struct sockaddr *)&a, sizeof(a)) != 11 ||
+	    recvfrom(srv, buf, sizeof(buf), 0, (struct sockaddr *)&from, &flen) != 11)
+		return 10;
+	struct iovec mv[2] = {{"msg-a.", 6}, {"msg-b.", 6}};
+	struct msghdr m = {.msg_name = &a, .msg_namelen = sizeof(a), .msg_iov = mv, .msg_iovlen = 2};
+	char rb[64];
+	struct iovec riov = {rb, sizeof(rb)};
+	struct sockaddr_in rfrom;
+	struct msghdr rm = {.msg_name = &rfrom, .msg_namelen = sizeof(rfrom), .msg_iov = &riov,
+			    .msg_iovlen = 1};
+	if (sendmsg(cli, &m, 0) != 12 || recvmsg(srv, &rm, 0) != 12)
+		return 11;
+	struct iovec m1 = {"mmsg-one.", 9}, m2 = {"mmsg-two.", 9};
+	struct mmsghdr mm[2] = {
+		{.msg_hdr = {.msg_name = &a, .msg_namelen = sizeof(a), .msg_iov = &m1, .msg_iovlen = 1}},
+		{.msg_hdr = {.msg_name = &a, .msg_namelen = sizeof(a), .msg_iov = &m2, .msg_iovlen = 1}},
+	};
+	if (sendmmsg(cli, mm, 2, 0) != 2)
+		return 12;
+	char b1[32], b2[32];
+	struct iovec r1v = {b1, sizeof(b1)}, r2v = {b2, sizeof(b2)};
+	struct mmsghdr rmm[2] = {
+		{.msg_hdr = {.msg_iov = &r1v, .msg_iovlen = 1}},
+		{.msg_hdr = {.msg_iov = &r2v, .msg_iovlen = 1}},
+	};
+	if (recvmmsg(srv, rmm, 2, MSG_WAITFORONE, NULL) < 1)
+		return 13;
+
+	int sv[2];
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) != 0 || shutdown(sv[0], SHUT_WR) != 0)
+		return 14;
+	int rcv = 65536, got = 0, err = -1;
+	socklen_t glen = sizeof(got), elen = sizeof(err);
+	if (setsockopt(srv, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof(rcv)) != 0 ||
+	    getsockopt(srv, SOL_SOCKET, SO_RCVBUF, &got, &glen) != 0 ||
+	    getsockopt(srv, SOL_SOCKET, SO_ERROR, &err, &elen) != 0)
+		return 15;
+
+	void *p = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED || mprotect(p, 4096, PROT_READ) != 0)
+		return 16;
+	void *fm = mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, 0);
+	if (fm == MAP_FAILED)
+		return 17;
+	int n = 0;
+	if (ioctl(sv[1], FIONREAD, &n) != 0)
+		return 18;
+
+	union bpf_attr attr;
+	memset(&attr, 0, sizeof(attr));
+	attr.map_type = BPF_MAP_TYPE_ARRAY;
+	attr.key_size = 4;
+	attr.value_size = 4;
+	attr.max_entries = 1;
+	long map = syscall(SYS_bpf, BPF_MAP_CREATE, &attr, sizeof(attr));
+	if (map < 0)
+		return 19;
+	close((int)map);
+
+	/* Module calls that fail: no module image, no such module. */
+	if (syscall(SYS_init_module, "not-a-module", 12, "pg=1") == 0 ||
+	    syscall(SYS_finit_module, fd, "pg=1", 0) == 0 ||
+	    syscall(SYS_delete_module, "pg_no_such_module", O_NONBLOCK) == 0)
+		return 20;
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 3) {
@@ -270,6 +387,8 @@ int main(int argc, char **argv)
 		return proc(argv[2]);
 	if (strcmp(argv[1], "files") == 0)
 		return files(argv[2]);
+	if (strcmp(argv[1], "io") == 0)
+		return io(argv[2]);
 	fprintf(stderr, "unknown mode %s\n", argv[1]);
 	return 2;
 }

@@ -48,12 +48,27 @@ const FILLED: &[u16] = &[
     21,  // bind
     23,  // connect
     25,  // listen
+    31,  // sendto
+    35,  // recvfrom
+    37,  // shutdown
     43,  // socketpair
+    45,  // setsockopt
+    47,  // getsockopt
+    49,  // sendmsg
+    51,  // sendmmsg
+    53,  // recvmsg
+    55,  // recvmmsg
     59,  // creat
     61,  // pipe
     63,  // eventfd
     95,  // chdir
     97,  // fchdir
+    113, // pread64
+    115, // pwrite64
+    117, // readv
+    119, // writev
+    121, // preadv
+    123, // pwritev
     127, // signalfd
     129, // kill
     131, // tkill
@@ -61,11 +76,14 @@ const FILLED: &[u16] = &[
     137, // timerfd_create
     139, // inotify_init
     151, // fcntl
+    161, // mmap
     169, // ptrace
+    171, // ioctl
     175, // rename
     177, // renameat
     179, // symlink
     181, // symlinkat
+    189, // sendfile
     193, // setresuid
     195, // setresgid
     199, // setuid
@@ -95,6 +113,7 @@ const FILLED: &[u16] = &[
     319, // renameat2
     321, // userfaultfd
     327, // openat2
+    329, // mprotect
     331, // execveat
     335, // clone3
     339, // io_uring_setup
@@ -102,6 +121,7 @@ const FILLED: &[u16] = &[
     363, // dup2
     365, // dup3
     367, // dup
+    369, // bpf
     375, // epoll_create
     377, // epoll_create1
     379, // chown
@@ -116,6 +136,9 @@ const FILLED: &[u16] = &[
     399, // signalfd4
     401, // prctl
     405, // memfd_create
+    411, // init_module
+    413, // finit_module
+    425, // delete_module
     427, // setreuid
     429, // setregid
 ];
