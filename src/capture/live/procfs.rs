@@ -9,7 +9,9 @@ use std::fs;
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
-use crate::capture::file::blocks::fd_type;
+use crate::capture::file::blocks::{
+    MAX_ARGS, MAX_CGROUPS, MAX_CREDENTIALS, MAX_ENV, MAX_PATH, fd_type,
+};
 use crate::capture::file::{FdDetail, FdListRecord, FdRecord, Metadata, ThreadRecord, UserRecord};
 use crate::state::sock::l4;
 
@@ -57,9 +59,28 @@ fn read(path: &Path) -> Vec<u8> {
 }
 
 fn link(path: &Path) -> Vec<u8> {
-    fs::read_link(path)
+    let mut l = fs::read_link(path)
         .map(|p| p.as_os_str().as_bytes().to_vec())
-        .unwrap_or_default()
+        .unwrap_or_default();
+    l.truncate(MAX_PATH - 1);
+    l
+}
+
+/// A string cut to the format's limit for it (with room for its NUL), as libscap cuts what
+/// it reads from /proc, so that every record written to a file reads back.
+fn cut(mut s: Vec<u8>, max: usize) -> Vec<u8> {
+    s.truncate(max - 1);
+    s
+}
+
+/// A list of NUL-terminated strings cut to `max` bytes at a string boundary.
+fn cut_list(mut s: Vec<u8>, max: usize) -> Vec<u8> {
+    if s.len() > max {
+        s.truncate(max);
+        let keep = s.iter().rposition(|&b| b == 0).map_or(0, |i| i + 1);
+        s.truncate(keep);
+    }
+    s
 }
 
 /// The value of `Key:` in a /proc status file.
@@ -149,10 +170,10 @@ fn thread(dir: &Path, tid: u64, pid: u64) -> Option<ThreadRecord> {
         ptid: num(1) as u64,
         sid: num(3),
         vpgid: num(2),
-        comm,
-        exe,
+        comm: cut(comm, MAX_PATH),
+        exe: cut(exe, MAX_PATH),
         exepath: link(&dir.join("exe")),
-        args: args_only,
+        args: cut_list(args_only, MAX_ARGS),
         cwd: link(&dir.join("cwd")),
         fdlimit,
         uid: ids("Uid"),
@@ -162,10 +183,10 @@ fn thread(dir: &Path, tid: u64, pid: u64) -> Option<ThreadRecord> {
         vmswap_kb: kb("VmSwap"),
         pfmajor: num(9) as u64,
         pfminor: num(7) as u64,
-        env: read(&dir.join("environ")),
+        env: cut_list(read(&dir.join("environ")), MAX_ENV),
         vtid: last_ns("NSpid").unwrap_or(tid as i64),
         vpid: last_ns("NStgid").unwrap_or(pid as i64),
-        cgroups,
+        cgroups: cut_list(cgroups, MAX_CGROUPS),
         root: link(&dir.join("root")),
         tty: num(4) as u32,
         loginuid,
@@ -266,9 +287,9 @@ fn users() -> Vec<UserRecord> {
             Some(UserRecord {
                 uid: num(f[2])?,
                 gid: num(f[3])?,
-                name: f[0].to_vec(),
-                homedir: f[5].to_vec(),
-                shell: f[6].to_vec(),
+                name: cut(f[0].to_vec(), MAX_CREDENTIALS),
+                homedir: cut(f[5].to_vec(), MAX_CREDENTIALS),
+                shell: cut(f[6].to_vec(), MAX_CREDENTIALS),
             })
         })
         .collect()
@@ -303,7 +324,10 @@ fn sockets() -> HashMap<u64, FdDetail> {
         ) else {
             continue;
         };
-        let name = f.get(7).map(|p| p.as_bytes().to_vec()).unwrap_or_default();
+        let name = cut(
+            f.get(7).map(|p| p.as_bytes().to_vec()).unwrap_or_default(),
+            MAX_PATH,
+        );
         out.insert(
             inode,
             FdDetail::UnixSock {
