@@ -2,7 +2,9 @@
 /*
  * Peregrine's probe: one program on the sys_exit tracepoint (BTF-typed) turns each syscall
  * exit into one event in the Falco layout, written into the ring buffer of the CPU it ran
- * on. Syscalls without a filler of their own yet go out as the generic syscall event.
+ * on. Syscalls without a filler of their own yet go out as the generic syscall event. A
+ * program on sys_enter sends the enter events of open, openat, openat2, creat and connect,
+ * when asked for.
  *
  * The syscall's registers come as a BTF-typed pointer, read directly (no helper call).
  *
@@ -75,7 +77,8 @@ struct syscall_entry {
 	u16 ppm_sc;     /* the schema's syscall code (for the generic event) */
 	u16 exit_event; /* the schema's exit event for this syscall */
 	u8 enabled;     /* capture it */
-	u8 pad[3];
+	u8 enter;       /* also send its enter event (sys_enter program) */
+	u8 pad[2];
 };
 
 struct {
@@ -2119,6 +2122,108 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 		break;
 	default:
 		fill_generic(s, regs, nr, e);
+		break;
+	}
+	return 0;
+}
+
+/*
+ * Enter events, for the syscalls whose arguments user memory could change between the call
+ * and its exit (time of check, time of use): open, openat, openat2, creat and connect. The
+ * sys_enter program sends them for the syscalls user space marked (`enter` in the table);
+ * it is attached only when enter events are asked for.
+ */
+static __always_inline void fill_open_enter(struct settings *s, struct pt_regs *regs, u16 exit_event)
+{
+	struct writer w;
+	u16 type;
+	u32 np;
+	switch (exit_event) {
+	case PPME_SYSCALL_OPEN_X:
+		type = PPME_SYSCALL_OPEN_E;
+		np = PPME_SYSCALL_OPEN_E_NPARAMS;
+		break;
+	case PPME_SYSCALL_OPENAT_2_X:
+		type = PPME_SYSCALL_OPENAT_2_E;
+		np = PPME_SYSCALL_OPENAT_2_E_NPARAMS;
+		break;
+	case PPME_SYSCALL_OPENAT2_X:
+		type = PPME_SYSCALL_OPENAT2_E;
+		np = PPME_SYSCALL_OPENAT2_E_NPARAMS;
+		break;
+	default:
+		type = PPME_SYSCALL_CREAT_E;
+		np = PPME_SYSCALL_CREAT_E_NPARAMS;
+		break;
+	}
+	if (!writer_start(&w, s, type, np))
+		return;
+	unsigned long a0 = regs->di, a1 = regs->si, a2 = regs->dx, a3 = regs->r10;
+	switch (exit_event) {
+	case PPME_SYSCALL_OPEN_X:
+		push_user_str(&w, (const char *)a0);
+		push_u32(&w, open_flags_to_ppm((u32)a1));
+		push_u32(&w, open_mode((u32)a1, (u32)a2));
+		break;
+	case PPME_SYSCALL_OPENAT_2_X:
+		push_u64(&w, fd_arg(a0));
+		push_user_str(&w, (const char *)a1);
+		push_u32(&w, open_flags_to_ppm((u32)a2));
+		push_u32(&w, open_mode((u32)a2, (u32)a3));
+		break;
+	case PPME_SYSCALL_OPENAT2_X: {
+		struct open_how_k how = {};
+		if (bpf_probe_read_user(&how, sizeof(how), (void *)a2) != 0)
+			__builtin_memset(&how, 0, sizeof(how));
+		push_u64(&w, fd_arg(a0));
+		push_user_str(&w, (const char *)a1);
+		push_u32(&w, open_flags_to_ppm((u32)how.flags));
+		push_u32(&w, open_mode((u32)how.flags, (u32)how.mode));
+		push_u32(&w, resolve_to_ppm(how.resolve));
+		break;
+	}
+	default: /* creat */
+		push_user_str(&w, (const char *)a0);
+		push_u32(&w, (u32)a1 & 07777);
+		break;
+	}
+	writer_submit(&w);
+}
+
+static __always_inline void fill_connect_enter(struct settings *s, struct pt_regs *regs)
+{
+	struct writer w;
+	if (!writer_start(&w, s, PPME_SOCKET_CONNECT_E, PPME_SOCKET_CONNECT_E_NPARAMS))
+		return;
+	push_u64(&w, fd_arg(regs->di));
+	push_sockaddr_user(&w, (void *)regs->si, regs->dx);
+	writer_submit(&w);
+}
+
+SEC("tp_btf/sys_enter")
+int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
+{
+	u32 zero = 0;
+	struct settings *s = bpf_map_lookup_elem(&settings_map, &zero);
+	if (!s)
+		return 0;
+	u32 nr = (u32)id;
+	if (nr >= SYSCALL_TABLE_SIZE)
+		return 0;
+	struct syscall_entry *e = bpf_map_lookup_elem(&syscall_table, &nr);
+	if (!e || !e->enabled || !e->enter)
+		return 0;
+	if (!wanted(s))
+		return 0;
+	switch (e->exit_event) {
+	case PPME_SYSCALL_OPEN_X:
+	case PPME_SYSCALL_OPENAT_2_X:
+	case PPME_SYSCALL_OPENAT2_X:
+	case PPME_SYSCALL_CREAT_X:
+		fill_open_enter(s, regs, e->exit_event);
+		break;
+	case PPME_SOCKET_CONNECT_X:
+		fill_connect_enter(s, regs);
 		break;
 	}
 	return 0;

@@ -9,13 +9,15 @@
 mod common;
 
 use std::collections::HashMap;
+use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Stdio};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use common::*;
 use peregrine::Inspector;
+use peregrine::capture::live::{LiveConfig, LiveSource};
 
 static SERIAL: Mutex<()> = Mutex::new(());
 
@@ -766,6 +768,114 @@ fn data_socket_memory_and_module_calls_have_their_arguments() {
         (dm.arg("name"), dm.arg("flags")),
         ("pg_no_such_module", "O_NONBLOCK")
     );
+}
+
+/// One raw event of the enter-events test: type, thread, parameters.
+struct RawRec {
+    ty: u16,
+    tid: i64,
+    params: Vec<Vec<u8>>,
+}
+
+impl RawRec {
+    fn u32(&self, i: usize) -> u32 {
+        u32::from_le_bytes(self.params[i][..4].try_into().unwrap())
+    }
+    fn i64(&self, i: usize) -> i64 {
+        i64::from_le_bytes(self.params[i][..8].try_into().unwrap())
+    }
+    fn str(&self, i: usize) -> String {
+        let b = &self.params[i];
+        assert_eq!(b.last(), Some(&0), "a string parameter ends with its NUL");
+        String::from_utf8_lossy(&b[..b.len() - 1]).into_owned()
+    }
+}
+
+#[test]
+fn enter_events_of_opens_and_connect_carry_the_arguments_as_called() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    if !live_ready() {
+        return;
+    }
+    let bin = workload();
+    let dir = tempdir("enter").display().to_string();
+    let mut child = Command::new(&bin)
+        .arg("enter")
+        .arg(&dir)
+        .stdin(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    let config = LiveConfig {
+        only_process: Some(pid),
+        enter_events: true,
+        ..LiveConfig::default()
+    };
+    let mut src = LiveSource::open(&config, None).expect("starting live capture");
+    child.stdin.take().unwrap().write_all(b"go\n").unwrap();
+    assert!(child.wait().unwrap().success());
+    src.stop_flag()
+        .store(true, std::sync::atomic::Ordering::Relaxed);
+    let mut recs = Vec::new();
+    while let Some(raw) = src.next_event().unwrap() {
+        let ev = raw.event;
+        let params = (0..ev.nparams())
+            .map(|i| ev.param_bytes(i).unwrap_or_default().to_vec())
+            .collect();
+        recs.push(RawRec {
+            ty: ev.event_type(),
+            tid: ev.tid(),
+            params,
+        });
+    }
+    assert_eq!(src.stats().unwrap().drops(), 0);
+    // Each enter event is followed by its exit (the next event of the thread).
+    let pair = |enter: u16| -> (&RawRec, &RawRec) {
+        let i = recs
+            .iter()
+            .position(|r| r.ty == enter)
+            .unwrap_or_else(|| panic!("no enter event {enter}"));
+        let e = &recs[i];
+        let x = recs[i + 1..]
+            .iter()
+            .find(|r| r.tid == e.tid)
+            .expect("an event after the enter");
+        assert_eq!(x.ty, enter + 1, "enter {enter} is followed by its exit");
+        (e, x)
+    };
+    const AT_FDCWD: i64 = -100;
+    // open: name, flags (O_CREAT|O_WRONLY as PPM flags), mode.
+    let (e, x) = pair(2);
+    assert_eq!(e.str(0), format!("{dir}/t-open"));
+    assert_eq!((e.u32(1), e.u32(2)), (4 | 2, 0o600));
+    assert!(x.i64(0) >= 0);
+    // openat: dirfd, name, flags (O_CREAT|O_RDWR), mode.
+    let (e, x) = pair(306);
+    assert_eq!((e.i64(0), e.str(1)), (AT_FDCWD, format!("{dir}/t-openat")));
+    assert_eq!((e.u32(2), e.u32(3)), (4 | 3, 0o640));
+    assert!(x.i64(0) >= 0);
+    // openat2: dirfd, name, flags (O_RDONLY), mode, resolve (RESOLVE_NO_SYMLINKS).
+    let (e, _) = pair(326);
+    assert_eq!((e.i64(0), e.str(1)), (AT_FDCWD, format!("{dir}/t-openat")));
+    assert_eq!((e.u32(2), e.u32(3), e.u32(4)), (1, 0, 8));
+    // creat: name, mode.
+    let (e, _) = pair(58);
+    assert_eq!((e.str(0), e.u32(1)), (format!("{dir}/t-creat"), 0o644));
+    // connect: fd, the address (AF_INET, 127.0.0.1, a port).
+    let (e, x) = pair(22);
+    assert_eq!(e.i64(0), x.i64(2), "the enter's fd is the exit's");
+    let addr = &e.params[1];
+    assert_eq!(addr.len(), 7);
+    assert_eq!((addr[0], &addr[1..5]), (2, &[127, 0, 0, 1][..]));
+    assert_ne!(u16::from_le_bytes([addr[5], addr[6]]), 0);
+    assert_eq!(&x.params[3], addr, "the exit names the same address");
+    // No other enter events (even ids; procexit, 186, is one too).
+    let others: Vec<u16> = recs
+        .iter()
+        .map(|r| r.ty)
+        .filter(|t| t % 2 == 0 && ![2, 22, 58, 186, 306, 326].contains(t))
+        .collect();
+    assert!(others.is_empty(), "unexpected enter events {others:?}");
 }
 
 /// The scratch directory of a mode, fresh.

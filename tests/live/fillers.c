@@ -28,6 +28,10 @@
  *        getsockopt SO_ERROR; an anonymous mmap, mprotect, a file mmap; ioctl FIONREAD;
  *        bpf BPF_MAP_CREATE (an array); init_module and finit_module of a file that is no
  *        module, delete_module of a module that does not exist (all three fail).
+ * enter: waits for a line on stdin, then open DIR/t-open (O_CREAT|O_WRONLY, 0600), openat
+ *        DIR/t-openat (O_CREAT|O_RDWR, 0640), openat2 of it (O_RDONLY,
+ *        RESOLVE_NO_SYMLINKS), creat DIR/t-creat (0644), each closed; a loopback TCP
+ *        server and a connect to it.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -375,6 +379,30 @@ static int io(const char *dir)
 	return 0;
 }
 
+static int enter(const char *dir)
+{
+	char a[4096], b[4096], c[4096];
+	snprintf(a, sizeof(a), "%s/t-open", dir);
+	snprintf(b, sizeof(b), "%s/t-openat", dir);
+	snprintf(c, sizeof(c), "%s/t-creat", dir);
+	char line[8];
+	if (read(0, line, sizeof(line)) <= 0)
+		return 2;
+	close_fd(syscall(SYS_open, a, O_CREAT | O_WRONLY, 0600));
+	close_fd(openat(AT_FDCWD, b, O_CREAT | O_RDWR, 0640));
+	struct open_how how = {.flags = O_RDONLY, .resolve = RESOLVE_NO_SYMLINKS};
+	close_fd(syscall(SYS_openat2, AT_FDCWD, b, &how, sizeof(how)));
+	close_fd(creat(c, 0644));
+	int srv = socket(AF_INET, SOCK_STREAM, 0), cli = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t alen = sizeof(sa);
+	if (srv < 0 || cli < 0 || bind(srv, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
+	    listen(srv, 1) != 0 || getsockname(srv, (struct sockaddr *)&sa, &alen) != 0 ||
+	    connect(cli, (struct sockaddr *)&sa, sizeof(sa)) != 0)
+		return 3;
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 3) {
@@ -389,6 +417,8 @@ int main(int argc, char **argv)
 		return files(argv[2]);
 	if (strcmp(argv[1], "io") == 0)
 		return io(argv[2]);
+	if (strcmp(argv[1], "enter") == 0)
+		return enter(argv[2]);
 	fprintf(stderr, "unknown mode %s\n", argv[1]);
 	return 2;
 }

@@ -141,6 +141,10 @@ const FILLED: &[u16] = &[
     429, // setregid
 ];
 
+/// Exit events of the syscalls whose enter events the probe can send too
+/// ([`LiveConfig::enter_events`]): open, openat, openat2, creat, connect.
+const WITH_ENTER: &[u16] = &[3, 23, 59, 307, 327];
+
 /// How to capture.
 #[derive(Debug, Clone)]
 pub struct LiveConfig {
@@ -154,6 +158,9 @@ pub struct LiveConfig {
     pub duration: Option<Duration>,
     /// Capture this process (all its threads) only.
     pub only_process: Option<u32>,
+    /// Also send the enter events of open, openat, openat2, creat and connect (their
+    /// arguments as the call started, before user memory could change them).
+    pub enter_events: bool,
 }
 
 impl Default for LiveConfig {
@@ -164,6 +171,7 @@ impl Default for LiveConfig {
             capture_self: false,
             duration: None,
             only_process: None,
+            enter_events: false,
         }
     }
 }
@@ -331,6 +339,7 @@ impl LiveSource {
             v[0..2].copy_from_slice(&s.ppm_sc.to_ne_bytes());
             v[2..4].copy_from_slice(&s.exit.to_ne_bytes());
             v[4] = u8::from(enabled);
+            v[5] = u8::from(enabled && config.enter_events && WITH_ENTER.contains(&s.exit));
             table
                 .update(&u32::from(s.nr).to_ne_bytes(), &v, MapFlags::ANY)
                 .map_err(|e| live_err("writing the syscall table", e))?;
@@ -361,7 +370,12 @@ impl LiveSource {
         // The state before the first event, then the probe.
         let metadata = procfs::scan();
         let mut links = Vec::new();
-        for name in ["sched_process_exit", "sys_exit"] {
+        let programs: &[&str] = if config.enter_events {
+            &["sched_process_exit", "sys_exit", "sys_enter"]
+        } else {
+            &["sched_process_exit", "sys_exit"]
+        };
+        for &name in programs {
             let link = object
                 .progs_mut()
                 .find(|p| p.name() == name)
