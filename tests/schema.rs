@@ -97,3 +97,46 @@ fn well_known_events_have_falco_layouts() {
     let x86 = schema::native_syscalls();
     assert!(x86.iter().any(|s| s.name == "openat" && s.exit == 307));
 }
+
+/// The probe's header (bpf/events.h) and the Rust table come from the same schema data;
+/// every event id and parameter count the probe can use agrees with the table, and so do the
+/// flag values it converts kernel flags to. (No JSON needed: both are committed.)
+#[test]
+fn probe_header_agrees_with_the_event_table() {
+    let header = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("bpf/events.h"),
+    )
+    .unwrap();
+    let defines: std::collections::HashMap<&str, i64> = header
+        .lines()
+        .filter_map(|l| {
+            let mut w = l.strip_prefix("#define ")?.split_whitespace();
+            Some((w.next()?, w.next()?.parse().ok()?))
+        })
+        .collect();
+    let mut events = 0;
+    for id in 0..EVENT_MAX {
+        let info = event_info(id).unwrap();
+        assert_eq!(defines.get(info.code), Some(&i64::from(id)), "{}", info.code);
+        let np = format!("{}_NPARAMS", info.code);
+        assert_eq!(
+            defines.get(np.as_str()),
+            Some(&(info.params.len() as i64)),
+            "{np}"
+        );
+        events += 1;
+    }
+    assert_eq!(defines.get("PPM_EVENT_MAX"), Some(&i64::from(EVENT_MAX)));
+    let mut flags = 0;
+    for (table, prefix) in [
+        ("file_flags", "PPM_FILE_FLAGS_"),
+        ("clone_flags", "PPM_CLONE_FLAGS_"),
+    ] {
+        for f in schema::flag_table(table).unwrap() {
+            let name = format!("{prefix}{}", f.name);
+            assert_eq!(defines.get(name.as_str()), Some(&i64::from(f.value)), "{name}");
+            flags += 1;
+        }
+    }
+    assert!(events > 400 && flags > 40);
+}
