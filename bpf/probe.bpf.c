@@ -644,6 +644,37 @@ static __always_inline void push_socktuple_addr(struct writer *w, s64 fd, bool p
 		__builtin_memcpy(&d[19], peer_first ? &l : &r, 16);
 		*(u16 *)&d[35] = peer_first ? lport : rport;
 		set_len(w, 37);
+	} else if (family == AF_UNIX) {
+		/* The two ends' kernel addresses, the peer's first for the local end's calls
+		 * (connect, sends), then the path: the peer's (or the address given, without a
+		 * peer) for those, the local end's for the others. An abstract name loses its
+		 * leading NUL. */
+		struct sock *peer = BPF_CORE_READ((struct unix_sock *)sk, peer);
+		d[0] = AF_UNIX;
+		*(u64 *)&d[1] = peer_first ? (u64)sk : (u64)peer;
+		*(u64 *)&d[9] = peer_first ? (u64)peer : (u64)sk;
+		char *dst = (char *)&w->aux->data[SAFE(w->pos + 17)];
+		long n = 0;
+		if (!peer_first && !peer && uaddr) {
+			char c = 0;
+			bpf_probe_read_user(&c, 1, uaddr + 2);
+			n = bpf_probe_read_user_str(dst, 108, uaddr + 2 + (c == 0));
+		} else {
+			struct unix_sock *us = (struct unix_sock *)(peer_first ? sk : peer);
+			struct unix_address *ua = us ? BPF_CORE_READ(us, addr) : NULL;
+			if (ua) {
+				const char *path = (const char *)ua +
+						   bpf_core_field_offset(struct unix_address, name) + 2;
+				char c = 0;
+				bpf_probe_read_kernel(&c, 1, path);
+				n = bpf_probe_read_kernel_str(dst, 108, path + (c == 0));
+			}
+		}
+		if (n <= 0) {
+			dst[0] = 0;
+			n = 1;
+		}
+		set_len(w, 17 + n);
 	} else {
 		set_len(w, 0);
 	}

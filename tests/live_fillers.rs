@@ -697,6 +697,31 @@ fn data_socket_memory_and_module_calls_have_their_arguments() {
     let rmm = c.next("recvmmsg");
     assert_eq!((rmm.raw_i64("fd"), rmm.arg("data")), (srv, "mmsg-one."));
 
+    // A unix stream connection: both ends' tuples name the same two sockets and the path;
+    // the accepted fd is in the table with that name.
+    let upath = format!("{dir}/u.sock");
+    let co = c.next("connect");
+    assert_eq!(
+        (co.f("evt.res"), co.arg("addr")),
+        ("SUCCESS", upath.as_str())
+    );
+    let ut = co.arg("tuple").to_string();
+    assert!(ut.ends_with(&format!(" {upath}")), "{ut}");
+    assert!(ut.contains("->"), "{ut}");
+    let ac = c.next("accept");
+    assert_eq!(ac.arg("tuple"), ut);
+    let st = c.next("sendto");
+    assert_eq!(
+        (st.arg("data"), st.arg("tuple")),
+        ("unix-send.", ut.as_str())
+    );
+    let rf = c.next("recvfrom");
+    assert_eq!(
+        (rf.arg("data"), rf.arg("tuple")),
+        ("unix-send.", ut.as_str())
+    );
+    assert_eq!(rf.arg("fd"), format!("<u>{ut}"));
+
     let sp = c.next("socketpair");
     let sh = c.next("shutdown");
     assert_eq!(

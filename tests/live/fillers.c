@@ -23,7 +23,8 @@
  *        stops, PTRACE_PEEKDATA of a word (0x5ca1ab1e) and PTRACE_CONT with signal 0.
  * io:    on DIR/io.txt: pwrite64 at 100 and pread64 back, writev, readv, pwritev at 200 and
  *        preadv back, sendfile of 10 bytes into DIR/copy.txt; over loopback UDP: sendto
- *        and recvfrom, sendmsg and recvmsg, sendmmsg of two messages and recvmmsg;
+ *        and recvfrom, sendmsg and recvmsg, sendmmsg of two messages and recvmmsg; a unix
+ *        stream socket at DIR/u.sock: connect, accept, send, recv;
  *        shutdown(SHUT_WR) of a socketpair end; setsockopt and getsockopt SO_RCVBUF,
  *        getsockopt SO_ERROR; an anonymous mmap, mprotect, a file mmap; ioctl FIONREAD;
  *        bpf BPF_MAP_CREATE (an array); init_module and finit_module of a file that is no
@@ -49,6 +50,7 @@
 #include <sys/mount.h>
 #include <sys/sendfile.h>
 #include <sys/uio.h>
+#include <sys/un.h>
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/socket.h>
@@ -339,6 +341,17 @@ static int io(const char *dir)
 	};
 	if (recvmmsg(srv, rmm, 2, MSG_WAITFORONE, NULL) < 1)
 		return 13;
+
+	/* A unix stream connection through a path: connect, accept, send, recv. */
+	struct sockaddr_un ua = {.sun_family = AF_UNIX};
+	snprintf(ua.sun_path, sizeof(ua.sun_path), "%s/u.sock", dir);
+	int us = socket(AF_UNIX, SOCK_STREAM, 0), uc = socket(AF_UNIX, SOCK_STREAM, 0);
+	if (us < 0 || uc < 0 || bind(us, (struct sockaddr *)&ua, sizeof(ua)) != 0 ||
+	    listen(us, 1) != 0 || connect(uc, (struct sockaddr *)&ua, sizeof(ua)) != 0)
+		return 21;
+	int ul = accept(us, NULL, NULL);
+	if (ul < 0 || send(uc, "unix-send.", 10, 0) != 10 || recv(ul, buf, sizeof(buf), 0) != 10)
+		return 22;
 
 	int sv[2];
 	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) != 0 || shutdown(sv[0], SHUT_WR) != 0)
