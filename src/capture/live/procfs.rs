@@ -362,43 +362,54 @@ fn inet_socket(line: &str, proto: u8) -> Option<(u64, FdDetail)> {
     let (local, remote, state, inode) = (f.get(1)?, f.get(2)?, f.get(3)?, f.get(9)?);
     let inode = inode.parse::<u64>().ok()?;
     const LISTEN: &str = "0A";
-    let v6 = local.len() > 13;
-    let d = if v6 {
-        let (sip, sport) = inet_addr::<16>(local)?;
-        let (dip, dport) = inet_addr::<16>(remote)?;
-        if *state == LISTEN || (proto == l4::UDP && dport == 0) {
-            FdDetail::Ipv6ServSock {
-                ip: sip,
-                port: sport,
-                l4proto: proto,
-            }
+    /// A listener (or an unconnected UDP socket) becomes `server`, any other `conn`.
+    fn detail<const N: usize>(
+        local: &str,
+        remote: &str,
+        listening: bool,
+        proto: u8,
+        server: fn([u8; N], u16, u8) -> FdDetail,
+        conn: fn([u8; N], [u8; N], u16, u16, u8) -> FdDetail,
+    ) -> Option<FdDetail> {
+        let (sip, sport) = inet_addr::<N>(local)?;
+        let (dip, dport) = inet_addr::<N>(remote)?;
+        Some(if listening || (proto == l4::UDP && dport == 0) {
+            server(sip, sport, proto)
         } else {
-            FdDetail::Ipv6Sock {
+            conn(sip, dip, sport, dport, proto)
+        })
+    }
+    let listening = *state == LISTEN;
+    let d = if local.len() > 13 {
+        detail::<16>(
+            local,
+            remote,
+            listening,
+            proto,
+            |ip, port, l4proto| FdDetail::Ipv6ServSock { ip, port, l4proto },
+            |sip, dip, sport, dport, l4proto| FdDetail::Ipv6Sock {
                 sip,
                 dip,
                 sport,
                 dport,
-                l4proto: proto,
-            }
-        }
+                l4proto,
+            },
+        )?
     } else {
-        let (sip, sport) = inet_addr::<4>(local)?;
-        let (dip, dport) = inet_addr::<4>(remote)?;
-        if *state == LISTEN || (proto == l4::UDP && dport == 0) {
-            FdDetail::Ipv4ServSock {
-                ip: sip,
-                port: sport,
-                l4proto: proto,
-            }
-        } else {
-            FdDetail::Ipv4Sock {
+        detail::<4>(
+            local,
+            remote,
+            listening,
+            proto,
+            |ip, port, l4proto| FdDetail::Ipv4ServSock { ip, port, l4proto },
+            |sip, dip, sport, dport, l4proto| FdDetail::Ipv4Sock {
                 sip,
                 dip,
                 sport,
                 dport,
-                l4proto: proto,
-            }
-        }
+                l4proto,
+            },
+        )?
     };
     Some((inode, d))
 }
