@@ -470,3 +470,26 @@ fn tempdir(name: &str) -> PathBuf {
     std::fs::create_dir_all(&d).unwrap();
     d
 }
+
+/// Without the privileges live capture needs, the CLI says so in one line and fails.
+#[test]
+fn without_privileges_one_line_says_what_is_missing() {
+    if !live_ready() {
+        return;
+    }
+    let out = Command::new("setpriv")
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+        .arg(env!("CARGO_BIN_EXE_peregrine"))
+        .args(["-M", "1"])
+        .output()
+        .expect("setpriv (util-linux)");
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.starts_with("peregrine: live capture: ")
+            && err.contains("Operation not permitted")
+            && err.contains("needs root, or CAP_BPF and CAP_PERFMON"),
+        "{err}"
+    );
+}
