@@ -117,7 +117,12 @@ fn probe_header_agrees_with_the_event_table() {
     let mut events = 0;
     for id in 0..EVENT_MAX {
         let info = event_info(id).unwrap();
-        assert_eq!(defines.get(info.code), Some(&i64::from(id)), "{}", info.code);
+        assert_eq!(
+            defines.get(info.code),
+            Some(&i64::from(id)),
+            "{}",
+            info.code
+        );
         let np = format!("{}_NPARAMS", info.code);
         assert_eq!(
             defines.get(np.as_str()),
@@ -134,7 +139,11 @@ fn probe_header_agrees_with_the_event_table() {
     ] {
         for f in schema::flag_table(table).unwrap() {
             let name = format!("{prefix}{}", f.name);
-            assert_eq!(defines.get(name.as_str()), Some(&i64::from(f.value)), "{name}");
+            assert_eq!(
+                defines.get(name.as_str()),
+                Some(&i64::from(f.value)),
+                "{name}"
+            );
             flags += 1;
         }
     }
