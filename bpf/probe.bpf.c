@@ -2106,8 +2106,10 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 	case PPME_SYSCALL_OPENAT2_X:
 		fill_openat2(s, regs, ret);
 		break;
-	/* pread64 and pwrite64 (fill_prw) wait: their events are named pread and pwrite,
-	 * which the live tests' comparison with strace does not map yet. */
+	case PPME_SYSCALL_PREAD_X:
+	case PPME_SYSCALL_PWRITE_X:
+		fill_prw(s, regs, ret, e->exit_event);
+		break;
 	case PPME_SYSCALL_READV_X:
 	case PPME_SYSCALL_WRITEV_X:
 	case PPME_SYSCALL_PREADV_X:

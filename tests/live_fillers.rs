@@ -642,10 +642,15 @@ fn data_socket_memory_and_module_calls_have_their_arguments() {
         .raw_i64("fd");
     let out = c.next("openat").raw_i64("fd");
 
-    // pread64 and pwrite64 still go out as generic events (see FILLED in
-    // src/capture/live/mod.rs).
-    c.next("pwrite64");
-    c.next("pread64");
+    // Positioned reads and writes: the data, the fd, the position (events named pread and
+    // pwrite after the syscalls' old names).
+    for ty in ["pwrite", "pread"] {
+        let r = c.next(ty);
+        assert_eq!(r.raw_i64("fd"), fd, "{ty}");
+        assert_eq!(r.f("fd.name"), file, "{ty}");
+        assert_eq!(r.f("evt.arg.data"), "pwrite-data.", "{ty}");
+        assert_eq!(r.f("evt.arg.pos"), "100", "{ty}");
+    }
     // Vectored reads and writes: the data moved, sizes, positions.
     let checks: &[(&str, &str, &str, &str)] = &[
         ("writev", "wv-a.wv-b.", "10", "<NA>"),

@@ -152,6 +152,8 @@ impl InspectorBuilder {
         // A live capture runs for as long as it is asked to: threads that went silent are
         // purged as libsinsp does, so the table follows the machine.
         parser.set_purge_inactive(live);
+        // The probe sends exit events with all their arguments and (almost) no enter events.
+        parser.set_exit_args(live);
         seed::seed(&mut state, &mut parser, source.metadata());
         Ok(Inspector {
             source,

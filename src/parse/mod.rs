@@ -194,12 +194,23 @@ pub struct Parser {
     purge_inactive: bool,
     /// Event time of the last look for silent threads.
     last_scan: u64,
+    /// Exit events carry their own arguments and come without enter events (live capture
+    /// with the current schema): an exit's fd, ids and commands are read from it.
+    exit_args: bool,
 }
 
 impl Parser {
     /// A parser for a fresh state.
     pub fn new() -> Parser {
         Parser::default()
+    }
+
+    /// Reads exit events' own arguments (fd, ids, commands) when no enter event came before
+    /// them, as current libsinsp does; for live capture, whose probe sends exit events only.
+    /// Off for files, where sysdig 0.29's behaviour (the enter event's arguments only) is
+    /// the reference.
+    pub fn set_exit_args(&mut self, on: bool) {
+        self.exit_args = on;
     }
 
     /// Makes the parser drop threads silent for longer than the state's
@@ -475,7 +486,7 @@ impl Parser {
             // The enter event was lost: without it the exit's fd is unknown, unless the
             // exit names it (events newer than the old enter/exit pairs).
             if uses_fd
-                && cur.ty >= OLD_TABLE_END
+                && (cur.ty >= OLD_TABLE_END || self.exit_args)
                 && let Some(fd) = ev
                     .param_by_name("fd")
                     .and_then(|p| p.value().ok()?.as_i64())
@@ -845,7 +856,15 @@ impl Parser {
 
     fn parse_fcntl_exit(&mut self, state: &mut State, cur: &mut Cur<'_>) {
         let res = p_i64(&cur.ev, 0).unwrap_or(-1);
-        if self.retrieve_enter(state, cur).is_none() || res < 0 {
+        // Only F_DUPFD and F_DUPFD_CLOEXEC make an fd: their enter events are the ones
+        // stored, or, with exit arguments, the exit names the command.
+        const F_DUPFD: u32 = 1;
+        const F_DUPFD_CLOEXEC: u32 = 26;
+        let dup = self.retrieve_enter(state, cur).is_some()
+            || (self.exit_args
+                && p_u8(&cur.ev, 2)
+                    .is_some_and(|c| u32::from(c) == F_DUPFD || u32::from(c) == F_DUPFD_CLOEXEC));
+        if !dup || res < 0 {
             return;
         }
         let Some(src) = cur.fd.and_then(|fd| state.fd(cur.tid, fd)).cloned() else {

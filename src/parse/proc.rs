@@ -427,13 +427,14 @@ pub(super) fn parse_setid_exit(parser: &mut Parser, state: &mut State, cur: &mut
         SYSCALL_SETREUID_X => (true, 1, 2),
         _ => (false, 1, 2),
     };
-    let from_enter = if cur.ty < super::OLD_TABLE_END {
-        parser
-            .retrieve_enter(state, cur)
-            .map(|e| p_u32(&e, enter_idx))
-    } else {
-        Some(p_u32(&ev, exit_idx))
-    };
+    let from_enter =
+        if cur.ty < super::OLD_TABLE_END && !(parser.exit_args && ev.nparams() > exit_idx) {
+            parser
+                .retrieve_enter(state, cur)
+                .map(|e| p_u32(&e, enter_idx))
+        } else {
+            Some(p_u32(&ev, exit_idx))
+        };
     let Some(Some(id)) = from_enter else {
         return;
     };

@@ -63,6 +63,8 @@ const FILLED: &[u16] = &[
     63,  // eventfd
     95,  // chdir
     97,  // fchdir
+    113, // pread64
+    115, // pwrite64
     117, // readv
     119, // writev
     121, // preadv
