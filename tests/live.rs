@@ -10,7 +10,6 @@ mod common;
 
 use std::collections::HashMap;
 use std::io::Write;
-use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -23,39 +22,6 @@ static SERIAL: Mutex<()> = Mutex::new(());
 
 /// The workload's name, which is its process name.
 const WORKLOAD: &str = "pg-workload";
-
-fn live_ready() -> bool {
-    // SAFETY: geteuid has no preconditions.
-    if unsafe { libc::geteuid() } != 0 {
-        skip("live capture tests need root");
-        return false;
-    }
-    if !Path::new("/sys/kernel/btf/vmlinux").exists() {
-        skip("live capture tests need a kernel with BTF");
-        return false;
-    }
-    true
-}
-
-/// Compiles tests/live/workload.c (once).
-fn workload() -> PathBuf {
-    static BUILT: Mutex<Option<PathBuf>> = Mutex::new(None);
-    let mut built = BUILT.lock().unwrap();
-    if let Some(p) = built.as_ref() {
-        return p.clone();
-    }
-    let out = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(WORKLOAD);
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/live/workload.c");
-    let st = Command::new("cc")
-        .args(["-O1", "-pthread", "-Wall", "-o"])
-        .arg(&out)
-        .arg(&src)
-        .status()
-        .expect("a C compiler (scripts/install-deps installs gcc)");
-    assert!(st.success(), "compiling the workload failed");
-    *built = Some(out.clone());
-    out
-}
 
 /// One captured event, with the fields the tests look at.
 #[derive(Debug, Clone)]
@@ -113,6 +79,7 @@ fn capture(filter: &str, names: &[&str], run: impl FnOnce() -> u32) -> Vec<Rec> 
     });
     let mut recs = Vec::new();
     let mut ended_at: Option<Instant> = None;
+    let mut tracked = std::collections::HashSet::from([i64::from(root)]);
     while let Some(ev) = ins.next().unwrap() {
         let f = |n: &str| ev.field(n).unwrap_or_default();
         let name = f("proc.name");
@@ -125,6 +92,14 @@ fn capture(filter: &str, names: &[&str], run: impl FnOnce() -> u32) -> Vec<Rec> 
                 std::thread::sleep(Duration::from_millis(300));
                 stop.store(true, std::sync::atomic::Ordering::Relaxed);
             });
+        }
+        // Only the process started and its descendants: another process of the same name
+        // (another test's or a benchmark's workload) is not this run's.
+        let ppid: i64 = f("proc.ppid").parse().unwrap_or(-1);
+        if tracked.contains(&pid) || tracked.contains(&ppid) {
+            tracked.insert(pid);
+        } else {
+            continue;
         }
         if names.contains(&name.as_str()) {
             let mut fields = HashMap::new();
@@ -177,8 +152,8 @@ fn workload_events_have_their_arguments_and_state() {
     if !live_ready() {
         return;
     }
-    let bin = workload();
-    let dir = tempdir("events");
+    let bin = compile_workload(WORKLOAD, "workload.c");
+    let dir = fresh_dir("live-events");
     let data = format!("{}/data.txt", dir.display());
     let mut child = None;
     let recs = capture(
@@ -319,8 +294,8 @@ fn workload_syscalls_are_those_strace_sees() {
         skip("strace is not installed (scripts/install-deps installs it)");
         return;
     }
-    let bin = workload();
-    let dir = tempdir("strace");
+    let bin = compile_workload(WORKLOAD, "workload.c");
+    let dir = fresh_dir("live-strace");
     let log = dir.join("strace.log");
     let mut child = None;
     let recs = capture(
@@ -391,8 +366,8 @@ fn written_capture_reads_back_and_sysdig_reads_it_alike() {
     if !live_ready() || !have_sysdig() {
         return;
     }
-    let bin = workload();
-    let dir = tempdir("write");
+    let bin = compile_workload(WORKLOAD, "workload.c");
+    let dir = fresh_dir("live-write");
     let file = dir.join("live.scap");
     let mut cli = Command::new(env!("CARGO_BIN_EXE_peregrine"))
         .arg("-w")
@@ -445,7 +420,7 @@ fn drops_are_counted_exactly() {
     if !live_ready() {
         return;
     }
-    let bin = workload();
+    let bin = compile_workload(WORKLOAD, "workload.c");
     const N: u64 = 20_000;
     let mut child = Command::new(&bin)
         .args(["--loop", &N.to_string()])
@@ -482,15 +457,6 @@ fn drops_are_counted_exactly() {
     assert_eq!(delivered + s.drops(), N + 1, "{s:?}");
     assert!(s.drops_buffer > 0, "a stalled consumer must drop: {s:?}");
     assert!(getppid < N);
-}
-
-/// A fresh directory under the target's temporary directory.
-fn tempdir(name: &str) -> PathBuf {
-    let d = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
-        .join(format!("live-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
 }
 
 /// Without the privileges live capture needs, the CLI says so in one line and fails.

@@ -10,7 +10,7 @@ mod common;
 
 use std::collections::HashMap;
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -23,39 +23,6 @@ static SERIAL: Mutex<()> = Mutex::new(());
 
 /// The workload's name, which is its process name.
 const WORKLOAD: &str = "pg-fillers";
-
-fn live_ready() -> bool {
-    // SAFETY: geteuid has no preconditions.
-    if unsafe { libc::geteuid() } != 0 {
-        skip("live capture tests need root");
-        return false;
-    }
-    if !Path::new("/sys/kernel/btf/vmlinux").exists() {
-        skip("live capture tests need a kernel with BTF");
-        return false;
-    }
-    true
-}
-
-/// Compiles tests/live/fillers.c (once).
-fn workload() -> PathBuf {
-    static BUILT: Mutex<Option<PathBuf>> = Mutex::new(None);
-    let mut built = BUILT.lock().unwrap();
-    if let Some(p) = built.as_ref() {
-        return p.clone();
-    }
-    let out = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(WORKLOAD);
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/live/fillers.c");
-    let st = Command::new("cc")
-        .args(["-O1", "-Wall", "-o"])
-        .arg(&out)
-        .arg(&src)
-        .status()
-        .expect("a C compiler (scripts/install-deps installs gcc)");
-    assert!(st.success(), "compiling the workload failed");
-    *built = Some(out.clone());
-    out
-}
 
 /// Fields kept for every event.
 const FIELDS: &[&str] = &[
@@ -116,7 +83,7 @@ impl Rec {
 /// Runs the workload in `mode` under a live capture; returns the workload's events, in
 /// order, from its execve on.
 fn run(mode: &str) -> Vec<Rec> {
-    let bin = workload();
+    let bin = compile_workload(WORKLOAD, "fillers.c");
     let dir = tempdir(mode);
     let mut ins = Inspector::builder()
         .live()
@@ -827,7 +794,7 @@ fn enter_events_of_opens_and_connect_carry_the_arguments_as_called() {
     if !live_ready() {
         return;
     }
-    let bin = workload();
+    let bin = compile_workload(WORKLOAD, "fillers.c");
     let dir = tempdir("enter").display().to_string();
     let mut child = Command::new(&bin)
         .arg("enter")

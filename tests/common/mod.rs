@@ -163,3 +163,53 @@ pub fn first_difference(a: &str, b: &str) -> String {
         b.lines().count()
     )
 }
+
+/// Whether live capture can run here (root, a kernel with BTF); prints a `SKIPPED:` notice
+/// when it cannot.
+pub fn live_ready() -> bool {
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } != 0 {
+        skip("live capture tests need root");
+        return false;
+    }
+    if !std::path::Path::new("/sys/kernel/btf/vmlinux").exists() {
+        skip("live capture tests need a kernel with BTF");
+        return false;
+    }
+    true
+}
+
+/// Compiles the live tests' workload `tests/live/SOURCE` into the target's temporary
+/// directory as `name` (its process name), once per test binary.
+pub fn compile_workload(name: &str, source: &str) -> PathBuf {
+    use std::collections::HashMap;
+    use std::sync::Mutex;
+    static BUILT: Mutex<Option<HashMap<String, PathBuf>>> = Mutex::new(None);
+    let mut built = BUILT.lock().unwrap_or_else(|e| e.into_inner());
+    let built = built.get_or_insert_with(HashMap::new);
+    if let Some(p) = built.get(name) {
+        return p.clone();
+    }
+    let out = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(name);
+    let src = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/live")
+        .join(source);
+    let st = Command::new("cc")
+        .args(["-O1", "-pthread", "-Wall", "-o"])
+        .arg(&out)
+        .arg(&src)
+        .status()
+        .expect("a C compiler (scripts/install-deps installs gcc)");
+    assert!(st.success(), "compiling {} failed", src.display());
+    built.insert(name.to_string(), out.clone());
+    out
+}
+
+/// A fresh, empty directory under the target's temporary directory.
+pub fn fresh_dir(name: &str) -> PathBuf {
+    let d =
+        PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
