@@ -1946,17 +1946,16 @@ static __always_inline void fill_misc(struct settings *s, struct pt_regs *regs, 
 SEC("tp_btf/sys_exit")
 int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 {
-	u32 zero = 0;
-	struct settings *s = bpf_map_lookup_elem(&settings_map, &zero);
-	if (!s)
-		return 0;
-	if (!wanted(s))
-		return 0;
+	/* Syscalls not enabled (by the filter) leave first, at the cost of one array lookup. */
 	u32 nr = (u32)regs->orig_ax;
 	if (nr >= SYSCALL_TABLE_SIZE)
 		return 0;
 	struct syscall_entry *e = bpf_map_lookup_elem(&syscall_table, &nr);
 	if (!e || !e->enabled)
+		return 0;
+	u32 zero = 0;
+	struct settings *s = bpf_map_lookup_elem(&settings_map, &zero);
+	if (!s || !wanted(s))
 		return 0;
 
 	switch (e->exit_event) {
