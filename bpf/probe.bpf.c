@@ -28,7 +28,8 @@ struct settings {
 	u32 own_tgid;   /* Peregrine's own process, not captured (0: capture it) */
 	u32 snaplen;    /* bytes of data buffers kept */
 	u32 only_tgid;  /* capture this process only (0: every process) */
-	u32 pad;
+	u32 some_cpus;  /* capture only on the CPUs of cpu_mask (0: on every CPU) */
+	u64 cpu_mask[4];
 };
 
 /* Whether the current process is to be captured. */
@@ -37,6 +38,11 @@ static __always_inline bool wanted(struct settings *s)
 	u32 tgid = bpf_get_current_pid_tgid() >> 32;
 	if (tgid == s->own_tgid)
 		return false;
+	if (s->some_cpus) {
+		u32 cpu = bpf_get_smp_processor_id();
+		if (cpu >= 256 || !((s->cpu_mask[(cpu / 64) & 3] >> (cpu % 64)) & 1))
+			return false;
+	}
 	return s->only_tgid == 0 || tgid == s->only_tgid;
 }
 

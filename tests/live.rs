@@ -481,3 +481,62 @@ fn without_privileges_one_line_says_what_is_missing() {
         "{err}"
     );
 }
+
+/// With a CPU selection, only what runs on those CPUs is captured: a getppid loop pinned
+/// to the other CPU gives nothing, pinned to a selected one every call.
+#[test]
+fn cpu_selection_captures_only_those_cpus() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    if !live_ready() {
+        return;
+    }
+    let ncpu = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if ncpu < 2 {
+        skip("CPU selection needs two CPUs");
+        return;
+    }
+    let bin = compile_workload(WORKLOAD, "workload.c");
+    const N: u64 = 1000;
+    let run_on = |cpu: usize| -> (u64, peregrine::capture::live::LiveStats) {
+        let mut child = Command::new("taskset")
+            .args(["-c", &cpu.to_string()])
+            .arg(&bin)
+            .args(["--loop", &N.to_string()])
+            .stdin(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut ins = Inspector::builder()
+            .live()
+            .cpus([0])
+            .only_process(child.id())
+            .filter("evt.type=getppid")
+            .unwrap()
+            .build()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(b"go\n").unwrap();
+        assert!(child.wait().unwrap().success());
+        ins.stop_flag()
+            .unwrap()
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+        let mut n = 0;
+        while let Some(ev) = ins.next().unwrap() {
+            n += u64::from(ev.field("evt.type").unwrap() == "getppid");
+        }
+        (n, ins.stats().unwrap().unwrap())
+    };
+    let (on_0, s0) = run_on(0);
+    assert_eq!((on_0, s0.drops()), (N, 0), "{s0:?}");
+    let (on_1, s1) = run_on(1);
+    assert_eq!(on_1, 0, "{s1:?}");
+    // A CPU that does not exist is refused.
+    let err = Inspector::builder()
+        .live()
+        .cpus([100_000])
+        .build()
+        .err()
+        .expect("an error");
+    assert!(
+        err.to_string().contains("CPU 100000 does not exist"),
+        "{err}"
+    );
+}

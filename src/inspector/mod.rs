@@ -103,6 +103,12 @@ impl InspectorBuilder {
         self
     }
 
+    /// Live capture: capture only what runs on these CPUs.
+    pub fn cpus(mut self, cpus: impl IntoIterator<Item = usize>) -> Self {
+        self.live.cpus = Some(cpus.into_iter().collect());
+        self
+    }
+
     /// Live capture: capture this process too (it is left out by default).
     pub fn capture_self(mut self, yes: bool) -> Self {
         self.live.capture_self = yes;

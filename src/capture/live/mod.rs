@@ -160,6 +160,8 @@ pub struct LiveConfig {
     pub duration: Option<Duration>,
     /// Capture this process (all its threads) only.
     pub only_process: Option<u32>,
+    /// Capture only what runs on these CPUs (numbers below 256).
+    pub cpus: Option<Vec<usize>>,
     /// Also send the enter events of open, openat, openat2, creat and connect (their
     /// arguments as the call started, before user memory could change them).
     pub enter_events: bool,
@@ -173,6 +175,7 @@ impl Default for LiveConfig {
             capture_self: false,
             duration: None,
             only_process: None,
+            cpus: None,
             enter_events: false,
         }
     }
@@ -305,12 +308,27 @@ impl LiveSource {
         } else {
             std::process::id()
         };
-        let mut settings = Vec::with_capacity(24);
+        let mut mask = [0u64; 4];
+        if let Some(cpus) = &config.cpus {
+            for &c in cpus {
+                if c >= ncpu.min(256) {
+                    return Err(Error::Live {
+                        what: "CPU selection".into(),
+                        why: format!("CPU {c} does not exist (this machine has {ncpu})"),
+                    });
+                }
+                mask[c / 64] |= 1 << (c % 64);
+            }
+        }
+        let mut settings = Vec::with_capacity(56);
         settings.extend_from_slice(&boot_time_offset().to_ne_bytes());
         settings.extend_from_slice(&own.to_ne_bytes());
         settings.extend_from_slice(&config.snaplen.to_ne_bytes());
         settings.extend_from_slice(&config.only_process.unwrap_or(0).to_ne_bytes());
-        settings.extend_from_slice(&0u32.to_ne_bytes());
+        settings.extend_from_slice(&u32::from(config.cpus.is_some()).to_ne_bytes());
+        for m in mask {
+            settings.extend_from_slice(&m.to_ne_bytes());
+        }
         map("settings_map")?
             .update(&0u32.to_ne_bytes(), &settings, MapFlags::ANY)
             .map_err(|e| live_err("writing the probe's settings", e))?;
