@@ -131,9 +131,11 @@ struct writer {
 	bool too_big;
 };
 
-static __always_inline bool writer_start(struct writer *w, struct settings *s, u16 type,
-					 u32 nparams)
+/* Starts an event of `type` with the schema's number of parameters for it (ppm_nparams,
+ * generated with the event ids; a constant when the type is). */
+static __always_inline bool writer_start(struct writer *w, struct settings *s, u16 type)
 {
+	u32 nparams = type < PPM_EVENT_MAX ? ppm_nparams[type] : 0;
 	u32 cpu = bpf_get_smp_processor_id();
 	w->aux = bpf_map_lookup_elem(&aux_map, &cpu);
 	if (!w->aux)
@@ -313,7 +315,7 @@ static __always_inline void file_ids(s64 fd, u32 *dev, u64 *ino, bool *created)
 static __always_inline void fill_generic(struct settings *s, struct pt_regs *regs, u32 nr, struct syscall_entry *e)
 {
 	struct writer w;
-	if (!writer_start(&w, s, PPME_GENERIC_X, PPME_GENERIC_X_NPARAMS))
+	if (!writer_start(&w, s, PPME_GENERIC_X))
 		return;
 	push_u16(&w, e->ppm_sc);
 	push_u16(&w, (u16)nr);
@@ -324,8 +326,7 @@ static __always_inline void fill_open(struct settings *s, struct pt_regs *regs, 
 {
 	struct writer w;
 	u16 type = at ? PPME_SYSCALL_OPENAT_2_X : PPME_SYSCALL_OPEN_X;
-	u32 np = at ? PPME_SYSCALL_OPENAT_2_X_NPARAMS : PPME_SYSCALL_OPEN_X_NPARAMS;
-	if (!writer_start(&w, s, type, np))
+	if (!writer_start(&w, s, type))
 		return;
 	unsigned long a0 = regs->di, a1 = regs->si,
 		      a2 = regs->dx, a3 = regs->r10;
@@ -353,7 +354,7 @@ static __always_inline void fill_open(struct settings *s, struct pt_regs *regs, 
 static __always_inline void fill_close(struct settings *s, struct pt_regs *regs, long ret)
 {
 	struct writer w;
-	if (!writer_start(&w, s, PPME_SYSCALL_CLOSE_X, PPME_SYSCALL_CLOSE_X_NPARAMS))
+	if (!writer_start(&w, s, PPME_SYSCALL_CLOSE_X))
 		return;
 	push_u64(&w, ret);
 	push_u64(&w, (s64)(int)regs->di);
@@ -361,10 +362,10 @@ static __always_inline void fill_close(struct settings *s, struct pt_regs *regs,
 }
 
 /* read and write: res, data (what was transferred), fd, size. */
-static __always_inline void fill_rw(struct settings *s, struct pt_regs *regs, long ret, u16 type, u32 np)
+static __always_inline void fill_rw(struct settings *s, struct pt_regs *regs, long ret, u16 type)
 {
 	struct writer w;
-	if (!writer_start(&w, s, type, np))
+	if (!writer_start(&w, s, type))
 		return;
 	s64 fd = (s64)(int)regs->di;
 	const void *buf = (const void *)regs->si;
@@ -490,7 +491,7 @@ static __always_inline void fill_clone(struct settings *s, struct pt_regs *regs,
 				       u16 type)
 {
 	struct writer w;
-	if (!writer_start(&w, s, type, PPME_SYSCALL_CLONE_20_X_NPARAMS))
+	if (!writer_start(&w, s, type))
 		return;
 	struct task_struct *t = (struct task_struct *)bpf_get_current_task();
 	u64 flags = 0;
@@ -520,8 +521,7 @@ static __always_inline void fill_execve(struct settings *s, struct pt_regs *regs
 {
 	struct writer w;
 	u16 type = at ? PPME_SYSCALL_EXECVEAT_X : PPME_SYSCALL_EXECVE_19_X;
-	u32 np = at ? PPME_SYSCALL_EXECVEAT_X_NPARAMS : PPME_SYSCALL_EXECVE_19_X_NPARAMS;
-	if (!writer_start(&w, s, type, np))
+	if (!writer_start(&w, s, type))
 		return;
 	struct task_struct *t = (struct task_struct *)bpf_get_current_task();
 	push_u64(&w, ret);
@@ -694,7 +694,7 @@ static __always_inline void push_socktuple(struct writer *w, s64 fd, bool peer_f
 static __always_inline void fill_socket(struct settings *s, struct pt_regs *regs, long ret)
 {
 	struct writer w;
-	if (!writer_start(&w, s, PPME_SOCKET_SOCKET_X, PPME_SOCKET_SOCKET_X_NPARAMS))
+	if (!writer_start(&w, s, PPME_SOCKET_SOCKET_X))
 		return;
 	u32 type = regs->si;
 	u32 flags = 0;
@@ -711,7 +711,7 @@ static __always_inline void fill_socket(struct settings *s, struct pt_regs *regs
 static __always_inline void fill_bind(struct settings *s, struct pt_regs *regs, long ret)
 {
 	struct writer w;
-	if (!writer_start(&w, s, PPME_SOCKET_BIND_X, PPME_SOCKET_BIND_X_NPARAMS))
+	if (!writer_start(&w, s, PPME_SOCKET_BIND_X))
 		return;
 	push_u64(&w, ret);
 	push_sockaddr_user(&w, (void *)regs->si, regs->dx);
@@ -722,7 +722,7 @@ static __always_inline void fill_bind(struct settings *s, struct pt_regs *regs, 
 static __always_inline void fill_listen(struct settings *s, struct pt_regs *regs, long ret)
 {
 	struct writer w;
-	if (!writer_start(&w, s, PPME_SOCKET_LISTEN_X, PPME_SOCKET_LISTEN_X_NPARAMS))
+	if (!writer_start(&w, s, PPME_SOCKET_LISTEN_X))
 		return;
 	push_u64(&w, ret);
 	push_u64(&w, (s64)(int)regs->di);
@@ -733,7 +733,7 @@ static __always_inline void fill_listen(struct settings *s, struct pt_regs *regs
 static __always_inline void fill_connect(struct settings *s, struct pt_regs *regs, long ret)
 {
 	struct writer w;
-	if (!writer_start(&w, s, PPME_SOCKET_CONNECT_X, PPME_SOCKET_CONNECT_X_NPARAMS))
+	if (!writer_start(&w, s, PPME_SOCKET_CONNECT_X))
 		return;
 	s64 fd = (s64)(int)regs->di;
 	push_u64(&w, ret);
@@ -752,8 +752,7 @@ static __always_inline void fill_accept(struct settings *s, struct pt_regs *regs
 {
 	struct writer w;
 	u16 type = four ? PPME_SOCKET_ACCEPT4_6_X : PPME_SOCKET_ACCEPT_5_X;
-	u32 np = four ? PPME_SOCKET_ACCEPT4_6_X_NPARAMS : PPME_SOCKET_ACCEPT_5_X_NPARAMS;
-	if (!writer_start(&w, s, type, np))
+	if (!writer_start(&w, s, type))
 		return;
 	push_u64(&w, ret);
 	if (ret >= 0)
@@ -773,12 +772,7 @@ static __always_inline void fill_path_op(struct settings *s, struct pt_regs *reg
 					 u16 type)
 {
 	struct writer w;
-	u32 np = type == PPME_SYSCALL_UNLINK_2_X	 ? PPME_SYSCALL_UNLINK_2_X_NPARAMS
-		 : type == PPME_SYSCALL_UNLINKAT_2_X ? PPME_SYSCALL_UNLINKAT_2_X_NPARAMS
-		 : type == PPME_SYSCALL_RENAME_X	 ? PPME_SYSCALL_RENAME_X_NPARAMS
-		 : type == PPME_SYSCALL_RENAMEAT_X	 ? PPME_SYSCALL_RENAMEAT_X_NPARAMS
-						 : PPME_SYSCALL_RENAMEAT2_X_NPARAMS;
-	if (!writer_start(&w, s, type, np))
+	if (!writer_start(&w, s, type))
 		return;
 	unsigned long a0 = regs->di, a1 = regs->si,
 		      a2 = regs->dx, a3 = regs->r10,
@@ -812,7 +806,7 @@ static __always_inline void fill_path_op(struct settings *s, struct pt_regs *reg
 static __always_inline void fill_setuid(struct settings *s, struct pt_regs *regs, long ret)
 {
 	struct writer w;
-	if (!writer_start(&w, s, PPME_SYSCALL_SETUID_X, PPME_SYSCALL_SETUID_X_NPARAMS))
+	if (!writer_start(&w, s, PPME_SYSCALL_SETUID_X))
 		return;
 	push_u64(&w, ret);
 	push_u32(&w, (u32)regs->di);
@@ -845,10 +839,7 @@ static __always_inline u32 nonblock_cloexec_to_ppm(s32 flags)
 static __always_inline void fill_dup(struct settings *s, struct pt_regs *regs, long ret, u16 type)
 {
 	struct writer w;
-	u32 np = type == PPME_SYSCALL_DUP_1_X  ? PPME_SYSCALL_DUP_1_X_NPARAMS
-		 : type == PPME_SYSCALL_DUP2_X ? PPME_SYSCALL_DUP2_X_NPARAMS
-					       : PPME_SYSCALL_DUP3_X_NPARAMS;
-	if (!writer_start(&w, s, type, np))
+	if (!writer_start(&w, s, type))
 		return;
 	push_u64(&w, ret);
 	push_u64(&w, fd_arg(regs->di));
@@ -894,7 +885,7 @@ static __always_inline u8 fcntl_cmd_to_ppm(u32 cmd)
 static __always_inline void fill_fcntl(struct settings *s, struct pt_regs *regs, long ret)
 {
 	struct writer w;
-	if (!writer_start(&w, s, PPME_SYSCALL_FCNTL_X, PPME_SYSCALL_FCNTL_X_NPARAMS))
+	if (!writer_start(&w, s, PPME_SYSCALL_FCNTL_X))
 		return;
 	push_u64(&w, ret);
 	push_u64(&w, fd_arg(regs->di));
@@ -926,8 +917,7 @@ static __always_inline void fill_pipe(struct settings *s, struct pt_regs *regs, 
 {
 	struct writer w;
 	u16 type = two ? PPME_SYSCALL_PIPE2_X : PPME_SYSCALL_PIPE_X;
-	u32 np = two ? PPME_SYSCALL_PIPE2_X_NPARAMS : PPME_SYSCALL_PIPE_X_NPARAMS;
-	if (!writer_start(&w, s, type, np))
+	if (!writer_start(&w, s, type))
 		return;
 	s32 fds[2] = {-1, -1};
 	read_fd_pair(regs->di, fds);
@@ -950,7 +940,7 @@ static __always_inline void fill_pipe(struct settings *s, struct pt_regs *regs, 
 static __always_inline void fill_socketpair(struct settings *s, struct pt_regs *regs, long ret)
 {
 	struct writer w;
-	if (!writer_start(&w, s, PPME_SOCKET_SOCKETPAIR_X, PPME_SOCKET_SOCKETPAIR_X_NPARAMS))
+	if (!writer_start(&w, s, PPME_SOCKET_SOCKETPAIR_X))
 		return;
 	s32 fds[2] = {-1, -1};
 	u64 source = 0, peer = 0;
@@ -981,20 +971,7 @@ static __always_inline void fill_simple_fd(struct settings *s, struct pt_regs *r
 					   u16 type)
 {
 	struct writer w;
-	u32 np;
-	switch (type) {
-	case PPME_SYSCALL_EVENTFD_X: np = PPME_SYSCALL_EVENTFD_X_NPARAMS; break;
-	case PPME_SYSCALL_EVENTFD2_X: np = PPME_SYSCALL_EVENTFD2_X_NPARAMS; break;
-	case PPME_SYSCALL_SIGNALFD_X: np = PPME_SYSCALL_SIGNALFD_X_NPARAMS; break;
-	case PPME_SYSCALL_SIGNALFD4_X: np = PPME_SYSCALL_SIGNALFD4_X_NPARAMS; break;
-	case PPME_SYSCALL_TIMERFD_CREATE_X: np = PPME_SYSCALL_TIMERFD_CREATE_X_NPARAMS; break;
-	case PPME_SYSCALL_INOTIFY_INIT_X: np = PPME_SYSCALL_INOTIFY_INIT_X_NPARAMS; break;
-	case PPME_SYSCALL_INOTIFY_INIT1_X: np = PPME_SYSCALL_INOTIFY_INIT1_X_NPARAMS; break;
-	case PPME_SYSCALL_EPOLL_CREATE_X: np = PPME_SYSCALL_EPOLL_CREATE_X_NPARAMS; break;
-	case PPME_SYSCALL_EPOLL_CREATE1_X: np = PPME_SYSCALL_EPOLL_CREATE1_X_NPARAMS; break;
-	default: np = PPME_SYSCALL_USERFAULTFD_X_NPARAMS; break;
-	}
-	if (!writer_start(&w, s, type, np))
+	if (!writer_start(&w, s, type))
 		return;
 	unsigned long a0 = regs->di, a1 = regs->si, a3 = regs->r10;
 	push_u64(&w, ret);
@@ -1043,7 +1020,7 @@ static __always_inline void fill_simple_fd(struct settings *s, struct pt_regs *r
 static __always_inline void fill_memfd_create(struct settings *s, struct pt_regs *regs, long ret)
 {
 	struct writer w;
-	if (!writer_start(&w, s, PPME_SYSCALL_MEMFD_CREATE_X, PPME_SYSCALL_MEMFD_CREATE_X_NPARAMS))
+	if (!writer_start(&w, s, PPME_SYSCALL_MEMFD_CREATE_X))
 		return;
 	push_u64(&w, ret);
 	push_user_str(&w, (const char *)regs->di);
@@ -1073,8 +1050,7 @@ static __always_inline u32 io_uring_setup_flags_to_ppm(u32 f)
 static __always_inline void fill_io_uring_setup(struct settings *s, struct pt_regs *regs, long ret)
 {
 	struct writer w;
-	if (!writer_start(&w, s, PPME_SYSCALL_IO_URING_SETUP_X,
-			  PPME_SYSCALL_IO_URING_SETUP_X_NPARAMS))
+	if (!writer_start(&w, s, PPME_SYSCALL_IO_URING_SETUP_X))
 		return;
 	u32 p[6] = {};
 	if (bpf_probe_read_user(p, sizeof(p), (void *)regs->si) != 0)
@@ -1097,23 +1073,7 @@ static __always_inline void fill_proc_op(struct settings *s, struct pt_regs *reg
 					 u16 type)
 {
 	struct writer w;
-	u32 np;
-	switch (type) {
-	case PPME_SYSCALL_CHDIR_X: np = PPME_SYSCALL_CHDIR_X_NPARAMS; break;
-	case PPME_SYSCALL_FCHDIR_X: np = PPME_SYSCALL_FCHDIR_X_NPARAMS; break;
-	case PPME_SYSCALL_CHROOT_X: np = PPME_SYSCALL_CHROOT_X_NPARAMS; break;
-	case PPME_SYSCALL_SETSID_X: np = PPME_SYSCALL_SETSID_X_NPARAMS; break;
-	case PPME_SYSCALL_SETPGID_X: np = PPME_SYSCALL_SETPGID_X_NPARAMS; break;
-	case PPME_SYSCALL_SETGID_X: np = PPME_SYSCALL_SETGID_X_NPARAMS; break;
-	case PPME_SYSCALL_SETRESUID_X: np = PPME_SYSCALL_SETRESUID_X_NPARAMS; break;
-	case PPME_SYSCALL_SETRESGID_X: np = PPME_SYSCALL_SETRESGID_X_NPARAMS; break;
-	case PPME_SYSCALL_SETREUID_X: np = PPME_SYSCALL_SETREUID_X_NPARAMS; break;
-	case PPME_SYSCALL_SETREGID_X: np = PPME_SYSCALL_SETREGID_X_NPARAMS; break;
-	case PPME_SYSCALL_CAPSET_X: np = PPME_SYSCALL_CAPSET_X_NPARAMS; break;
-	case PPME_SYSCALL_SETNS_X: np = PPME_SYSCALL_SETNS_X_NPARAMS; break;
-	default: np = PPME_SYSCALL_UNSHARE_X_NPARAMS; break;
-	}
-	if (!writer_start(&w, s, type, np))
+	if (!writer_start(&w, s, type))
 		return;
 	unsigned long a0 = regs->di, a1 = regs->si, a2 = regs->dx;
 	push_u64(&w, ret);
@@ -1174,7 +1134,7 @@ static __always_inline void fill_proc_op(struct settings *s, struct pt_regs *reg
 static __always_inline void fill_prctl(struct settings *s, struct pt_regs *regs, long ret)
 {
 	struct writer w;
-	if (!writer_start(&w, s, PPME_SYSCALL_PRCTL_X, PPME_SYSCALL_PRCTL_X_NPARAMS))
+	if (!writer_start(&w, s, PPME_SYSCALL_PRCTL_X))
 		return;
 	u32 option = (u32)regs->di;
 	unsigned long arg2 = regs->si;
@@ -1200,10 +1160,7 @@ static __always_inline void fill_prctl(struct settings *s, struct pt_regs *regs,
 static __always_inline void fill_kill(struct settings *s, struct pt_regs *regs, long ret, u16 type)
 {
 	struct writer w;
-	u32 np = type == PPME_SYSCALL_KILL_X	? PPME_SYSCALL_KILL_X_NPARAMS
-		 : type == PPME_SYSCALL_TKILL_X ? PPME_SYSCALL_TKILL_X_NPARAMS
-						: PPME_SYSCALL_TGKILL_X_NPARAMS;
-	if (!writer_start(&w, s, type, np))
+	if (!writer_start(&w, s, type))
 		return;
 	push_u64(&w, ret);
 	push_u64(&w, (s64)(int)regs->di);
@@ -1280,7 +1237,7 @@ static __always_inline void push_ptrace_u64(struct writer *w, u64 v)
 static __always_inline void fill_ptrace(struct settings *s, struct pt_regs *regs, long ret)
 {
 	struct writer w;
-	if (!writer_start(&w, s, PPME_SYSCALL_PTRACE_X, PPME_SYSCALL_PTRACE_X_NPARAMS))
+	if (!writer_start(&w, s, PPME_SYSCALL_PTRACE_X))
 		return;
 	u16 req = ptrace_request_to_ppm((u32)regs->di);
 	unsigned long addr = regs->dx, data = regs->r10;
@@ -1321,26 +1278,7 @@ static __always_inline void fill_ptrace(struct settings *s, struct pt_regs *regs
 static __always_inline void fill_fs_op(struct settings *s, struct pt_regs *regs, long ret, u16 type)
 {
 	struct writer w;
-	u32 np;
-	switch (type) {
-	case PPME_SYSCALL_MOUNT_X: np = PPME_SYSCALL_MOUNT_X_NPARAMS; break;
-	case PPME_SYSCALL_UMOUNT2_X: np = PPME_SYSCALL_UMOUNT2_X_NPARAMS; break;
-	case PPME_SYSCALL_MKDIR_2_X: np = PPME_SYSCALL_MKDIR_2_X_NPARAMS; break;
-	case PPME_SYSCALL_MKDIRAT_X: np = PPME_SYSCALL_MKDIRAT_X_NPARAMS; break;
-	case PPME_SYSCALL_RMDIR_2_X: np = PPME_SYSCALL_RMDIR_2_X_NPARAMS; break;
-	case PPME_SYSCALL_LINK_2_X: np = PPME_SYSCALL_LINK_2_X_NPARAMS; break;
-	case PPME_SYSCALL_LINKAT_2_X: np = PPME_SYSCALL_LINKAT_2_X_NPARAMS; break;
-	case PPME_SYSCALL_SYMLINK_X: np = PPME_SYSCALL_SYMLINK_X_NPARAMS; break;
-	case PPME_SYSCALL_SYMLINKAT_X: np = PPME_SYSCALL_SYMLINKAT_X_NPARAMS; break;
-	case PPME_SYSCALL_CHMOD_X: np = PPME_SYSCALL_CHMOD_X_NPARAMS; break;
-	case PPME_SYSCALL_FCHMOD_X: np = PPME_SYSCALL_FCHMOD_X_NPARAMS; break;
-	case PPME_SYSCALL_FCHMODAT_X: np = PPME_SYSCALL_FCHMODAT_X_NPARAMS; break;
-	case PPME_SYSCALL_CHOWN_X: np = PPME_SYSCALL_CHOWN_X_NPARAMS; break;
-	case PPME_SYSCALL_LCHOWN_X: np = PPME_SYSCALL_LCHOWN_X_NPARAMS; break;
-	case PPME_SYSCALL_FCHOWN_X: np = PPME_SYSCALL_FCHOWN_X_NPARAMS; break;
-	default: np = PPME_SYSCALL_FCHOWNAT_X_NPARAMS; break;
-	}
-	if (!writer_start(&w, s, type, np))
+	if (!writer_start(&w, s, type))
 		return;
 	unsigned long a0 = regs->di, a1 = regs->si, a2 = regs->dx, a3 = regs->r10,
 		      a4 = regs->r8;
@@ -1434,7 +1372,7 @@ static __always_inline void fill_fs_op(struct settings *s, struct pt_regs *regs,
 static __always_inline void fill_creat(struct settings *s, struct pt_regs *regs, long ret)
 {
 	struct writer w;
-	if (!writer_start(&w, s, PPME_SYSCALL_CREAT_X, PPME_SYSCALL_CREAT_X_NPARAMS))
+	if (!writer_start(&w, s, PPME_SYSCALL_CREAT_X))
 		return;
 	u32 dev;
 	u64 ino;
@@ -1473,7 +1411,7 @@ struct open_how_k {
 static __always_inline void fill_openat2(struct settings *s, struct pt_regs *regs, long ret)
 {
 	struct writer w;
-	if (!writer_start(&w, s, PPME_SYSCALL_OPENAT2_X, PPME_SYSCALL_OPENAT2_X_NPARAMS))
+	if (!writer_start(&w, s, PPME_SYSCALL_OPENAT2_X))
 		return;
 	struct open_how_k how = {};
 	if (bpf_probe_read_user(&how, sizeof(how), (void *)regs->dx) != 0)
@@ -1552,9 +1490,7 @@ static __always_inline void push_iovec_data(struct writer *w, unsigned long iovp
 static __always_inline void fill_prw(struct settings *s, struct pt_regs *regs, long ret, u16 type)
 {
 	struct writer w;
-	u32 np = type == PPME_SYSCALL_PREAD_X ? PPME_SYSCALL_PREAD_X_NPARAMS
-					      : PPME_SYSCALL_PWRITE_X_NPARAMS;
-	if (!writer_start(&w, s, type, np))
+	if (!writer_start(&w, s, type))
 		return;
 	push_u64(&w, ret);
 	if (ret > 0)
@@ -1571,14 +1507,7 @@ static __always_inline void fill_prw(struct settings *s, struct pt_regs *regs, l
 static __always_inline void fill_rwv(struct settings *s, struct pt_regs *regs, long ret, u16 type)
 {
 	struct writer w;
-	u32 np;
-	switch (type) {
-	case PPME_SYSCALL_READV_X: np = PPME_SYSCALL_READV_X_NPARAMS; break;
-	case PPME_SYSCALL_WRITEV_X: np = PPME_SYSCALL_WRITEV_X_NPARAMS; break;
-	case PPME_SYSCALL_PREADV_X: np = PPME_SYSCALL_PREADV_X_NPARAMS; break;
-	default: np = PPME_SYSCALL_PWRITEV_X_NPARAMS; break;
-	}
-	if (!writer_start(&w, s, type, np))
+	if (!writer_start(&w, s, type))
 		return;
 	unsigned long iov = regs->si, cnt = regs->dx;
 	bool reads = type == PPME_SYSCALL_READV_X || type == PPME_SYSCALL_PREADV_X;
@@ -1606,7 +1535,7 @@ static __always_inline void fill_rwv(struct settings *s, struct pt_regs *regs, l
 static __always_inline void fill_sendfile(struct settings *s, struct pt_regs *regs, long ret)
 {
 	struct writer w;
-	if (!writer_start(&w, s, PPME_SYSCALL_SENDFILE_X, PPME_SYSCALL_SENDFILE_X_NPARAMS))
+	if (!writer_start(&w, s, PPME_SYSCALL_SENDFILE_X))
 		return;
 	u64 off = 0;
 	if (regs->dx)
@@ -1626,8 +1555,7 @@ static __always_inline void fill_sendto_recvfrom(struct settings *s, struct pt_r
 {
 	struct writer w;
 	u16 type = send ? PPME_SOCKET_SENDTO_X : PPME_SOCKET_RECVFROM_X;
-	u32 np = send ? PPME_SOCKET_SENDTO_X_NPARAMS : PPME_SOCKET_RECVFROM_X_NPARAMS;
-	if (!writer_start(&w, s, type, np))
+	if (!writer_start(&w, s, type))
 		return;
 	s64 fd = fd_arg(regs->di);
 	const void *addr = (const void *)regs->r8;
@@ -1658,14 +1586,7 @@ static __always_inline void fill_sendto_recvfrom(struct settings *s, struct pt_r
 static __always_inline void fill_msg(struct settings *s, struct pt_regs *regs, long ret, u16 type)
 {
 	struct writer w;
-	u32 np;
-	switch (type) {
-	case PPME_SOCKET_SENDMSG_X: np = PPME_SOCKET_SENDMSG_X_NPARAMS; break;
-	case PPME_SOCKET_RECVMSG_X: np = PPME_SOCKET_RECVMSG_X_NPARAMS; break;
-	case PPME_SOCKET_SENDMMSG_X: np = PPME_SOCKET_SENDMMSG_X_NPARAMS; break;
-	default: np = PPME_SOCKET_RECVMMSG_X_NPARAMS; break;
-	}
-	if (!writer_start(&w, s, type, np))
+	if (!writer_start(&w, s, type))
 		return;
 	s64 fd = fd_arg(regs->di);
 	bool multi = type == PPME_SOCKET_SENDMMSG_X || type == PPME_SOCKET_RECVMMSG_X;
@@ -1731,7 +1652,7 @@ static __always_inline void fill_msg(struct settings *s, struct pt_regs *regs, l
 static __always_inline void fill_shutdown(struct settings *s, struct pt_regs *regs, long ret)
 {
 	struct writer w;
-	if (!writer_start(&w, s, PPME_SOCKET_SHUTDOWN_X, PPME_SOCKET_SHUTDOWN_X_NPARAMS))
+	if (!writer_start(&w, s, PPME_SOCKET_SHUTDOWN_X))
 		return;
 	u32 how = (u32)regs->si;
 	push_u64(&w, ret);
@@ -1827,8 +1748,7 @@ static __always_inline void fill_sockopt(struct settings *s, struct pt_regs *reg
 {
 	struct writer w;
 	u16 type = get ? PPME_SOCKET_GETSOCKOPT_X : PPME_SOCKET_SETSOCKOPT_X;
-	u32 np = get ? PPME_SOCKET_GETSOCKOPT_X_NPARAMS : PPME_SOCKET_SETSOCKOPT_X_NPARAMS;
-	if (!writer_start(&w, s, type, np))
+	if (!writer_start(&w, s, type))
 		return;
 	u32 level = (u32)regs->si, opt = (u32)regs->dx;
 	u32 len = 0;
@@ -1881,8 +1801,7 @@ static __always_inline void fill_mmap(struct settings *s, struct pt_regs *regs, 
 {
 	struct writer w;
 	u16 type = map ? PPME_SYSCALL_MMAP_X : PPME_SYSCALL_MPROTECT_X;
-	u32 np = map ? PPME_SYSCALL_MMAP_X_NPARAMS : PPME_SYSCALL_MPROTECT_X_NPARAMS;
-	if (!writer_start(&w, s, type, np))
+	if (!writer_start(&w, s, type))
 		return;
 	push_u64(&w, ret);
 	if (map) {
@@ -1906,15 +1825,7 @@ static __always_inline void fill_mmap(struct settings *s, struct pt_regs *regs, 
 static __always_inline void fill_misc(struct settings *s, struct pt_regs *regs, long ret, u16 type)
 {
 	struct writer w;
-	u32 np;
-	switch (type) {
-	case PPME_SYSCALL_IOCTL_3_X: np = PPME_SYSCALL_IOCTL_3_X_NPARAMS; break;
-	case PPME_SYSCALL_BPF_2_X: np = PPME_SYSCALL_BPF_2_X_NPARAMS; break;
-	case PPME_SYSCALL_INIT_MODULE_X: np = PPME_SYSCALL_INIT_MODULE_X_NPARAMS; break;
-	case PPME_SYSCALL_FINIT_MODULE_X: np = PPME_SYSCALL_FINIT_MODULE_X_NPARAMS; break;
-	default: np = PPME_SYSCALL_DELETE_MODULE_X_NPARAMS; break;
-	}
-	if (!writer_start(&w, s, type, np))
+	if (!writer_start(&w, s, type))
 		return;
 	unsigned long a0 = regs->di, a1 = regs->si, a2 = regs->dx;
 	push_u64(&w, ret);
@@ -1975,10 +1886,10 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 		fill_close(s, regs, ret);
 		break;
 	case PPME_SYSCALL_READ_X:
-		fill_rw(s, regs, ret, PPME_SYSCALL_READ_X, PPME_SYSCALL_READ_X_NPARAMS);
+		fill_rw(s, regs, ret, PPME_SYSCALL_READ_X);
 		break;
 	case PPME_SYSCALL_WRITE_X:
-		fill_rw(s, regs, ret, PPME_SYSCALL_WRITE_X, PPME_SYSCALL_WRITE_X_NPARAMS);
+		fill_rw(s, regs, ret, PPME_SYSCALL_WRITE_X);
 		break;
 	case PPME_SYSCALL_CLONE_20_X:
 		fill_clone(s, regs, ret, PPME_SYSCALL_CLONE_20_X);
@@ -2175,26 +2086,21 @@ static __always_inline void fill_open_enter(struct settings *s, struct pt_regs *
 {
 	struct writer w;
 	u16 type;
-	u32 np;
 	switch (exit_event) {
 	case PPME_SYSCALL_OPEN_X:
 		type = PPME_SYSCALL_OPEN_E;
-		np = PPME_SYSCALL_OPEN_E_NPARAMS;
 		break;
 	case PPME_SYSCALL_OPENAT_2_X:
 		type = PPME_SYSCALL_OPENAT_2_E;
-		np = PPME_SYSCALL_OPENAT_2_E_NPARAMS;
 		break;
 	case PPME_SYSCALL_OPENAT2_X:
 		type = PPME_SYSCALL_OPENAT2_E;
-		np = PPME_SYSCALL_OPENAT2_E_NPARAMS;
 		break;
 	default:
 		type = PPME_SYSCALL_CREAT_E;
-		np = PPME_SYSCALL_CREAT_E_NPARAMS;
 		break;
 	}
-	if (!writer_start(&w, s, type, np))
+	if (!writer_start(&w, s, type))
 		return;
 	unsigned long a0 = regs->di, a1 = regs->si, a2 = regs->dx, a3 = regs->r10;
 	switch (exit_event) {
@@ -2231,7 +2137,7 @@ static __always_inline void fill_open_enter(struct settings *s, struct pt_regs *
 static __always_inline void fill_connect_enter(struct settings *s, struct pt_regs *regs)
 {
 	struct writer w;
-	if (!writer_start(&w, s, PPME_SOCKET_CONNECT_E, PPME_SOCKET_CONNECT_E_NPARAMS))
+	if (!writer_start(&w, s, PPME_SOCKET_CONNECT_E))
 		return;
 	push_u64(&w, fd_arg(regs->di));
 	push_sockaddr_user(&w, (void *)regs->si, regs->dx);
@@ -2278,7 +2184,7 @@ int BPF_PROG(sched_process_exit, struct task_struct *p)
 	if (!wanted(s))
 		return 0;
 	struct writer w;
-	if (!writer_start(&w, s, PPME_PROCEXIT_1_E, PPME_PROCEXIT_1_E_NPARAMS))
+	if (!writer_start(&w, s, PPME_PROCEXIT_1_E))
 		return 0;
 	s64 code = BPF_CORE_READ(p, exit_code);
 	push_u64(&w, code);

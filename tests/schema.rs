@@ -132,6 +132,20 @@ fn probe_header_agrees_with_the_event_table() {
         events += 1;
     }
     assert_eq!(defines.get("PPM_EVENT_MAX"), Some(&i64::from(EVENT_MAX)));
+    // The per-id parameter counts the probe's writer starts every event with.
+    let table = header
+        .split_once("ppm_nparams[PPM_EVENT_MAX] = {")
+        .and_then(|(_, rest)| rest.split_once("};"))
+        .expect("ppm_nparams in bpf/events.h")
+        .0;
+    let counts: Vec<usize> = table
+        .split(',')
+        .filter_map(|n| n.trim().parse().ok())
+        .collect();
+    assert_eq!(counts.len(), usize::from(EVENT_MAX));
+    for (id, n) in counts.iter().enumerate() {
+        assert_eq!(*n, event_info(id as u16).unwrap().params.len(), "event {id}");
+    }
     let mut flags = 0;
     for (table, prefix) in [
         ("file_flags", "PPM_FILE_FLAGS_"),

@@ -216,6 +216,12 @@ def main():
         h.append("#define %s_NPARAMS %d" % (e["code"], e["nparams"]))
     h.append("#define PPM_EVENT_MAX %d" % len(events))
     h.append("")
+    h.append("/* The number of parameters of each event, by id. */")
+    h.append("static const unsigned char ppm_nparams[PPM_EVENT_MAX] = {")
+    for i in range(0, len(events), 16):
+        h.append("\t" + ", ".join(str(e["nparams"]) for e in events[i:i + 16]) + ",")
+    h.append("};")
+    h.append("")
     for table in ("file_flags", "openat2_flags", "unlinkat_flags", "renameat2_flags",
                   "clone_flags", "execve_flags", "fcntl_commands", "epoll_create1_flags",
                   "memfd_create_flags", "io_uring_setup_flags", "io_uring_setup_feats",
