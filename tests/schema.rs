@@ -144,7 +144,11 @@ fn probe_header_agrees_with_the_event_table() {
         .collect();
     assert_eq!(counts.len(), usize::from(EVENT_MAX));
     for (id, n) in counts.iter().enumerate() {
-        assert_eq!(*n, event_info(id as u16).unwrap().params.len(), "event {id}");
+        assert_eq!(
+            *n,
+            event_info(id as u16).unwrap().params.len(),
+            "event {id}"
+        );
     }
     let mut flags = 0;
     for (table, prefix) in [
