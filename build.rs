@@ -22,13 +22,14 @@ fn main() {
     // The live benchmark's reference probes (benches/live/floor.bpf.c).
     SkeletonBuilder::new()
         .source("benches/live/floor.bpf.c")
-        .clang_args(["-I", arch_dir, "-O2", "-g", "-Wall"])
+        .clang_args(["-I", "bpf", "-I", arch_dir, "-O2", "-g", "-Wall"])
         .obj(out.join("floor.bpf.o"))
         .build()
         .expect("compiling benches/live/floor.bpf.c");
     for f in [
         "bpf/probe.bpf.c",
         "bpf/events.h",
+        "bpf/rings.h",
         arch_dir,
         "benches/live/floor.bpf.c",
     ] {

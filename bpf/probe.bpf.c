@@ -108,18 +108,8 @@ struct {
 	__type(value, struct counters);
 } counters_map SEC(".maps");
 
-struct ringbuf_map {
-	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 4096 * 64);
-};
-
 /* One ring buffer per CPU, created and inserted by user space. */
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
-	__uint(max_entries, 1);
-	__type(key, u32);
-	__array(values, struct ringbuf_map);
-} rings SEC(".maps");
+#include "rings.h"
 
 /* An event being built in the scratch buffer. */
 struct writer {

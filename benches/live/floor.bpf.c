@@ -11,17 +11,8 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
-struct ringbuf_map {
-	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 4096 * 64);
-};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
-	__uint(max_entries, 1);
-	__type(key, u32);
-	__array(values, struct ringbuf_map);
-} rings SEC(".maps");
+/* One ring buffer per CPU, created and inserted by user space. */
+#include "rings.h"
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
