@@ -477,6 +477,21 @@ static __always_inline void push_proc_common(struct writer *w, struct task_struc
 	push_empty(w); /* cgroups */
 }
 
+#define PIDTYPE_PGID 2
+
+/* The process group of `t`: as the host sees it, or (`in_ns`) in t's own pid namespace. */
+static __always_inline s64 process_group(struct task_struct *t, bool in_ns)
+{
+	struct pid *pg = BPF_CORE_READ(t, signal, pids[PIDTYPE_PGID]);
+	if (!pg)
+		return 0;
+	u32 level = in_ns ? BPF_CORE_READ(pg, level) : 0;
+	int nr = 0;
+	/* numbers[] has level + 1 entries; read the one asked for. */
+	bpf_probe_read_kernel(&nr, sizeof(nr), &pg->numbers[level & 31]);
+	return nr;
+}
+
 static __always_inline void fill_clone(struct settings *s, struct pt_regs *regs, long ret,
 				       u16 type)
 {
@@ -519,7 +534,7 @@ static __always_inline void fill_execve(struct settings *s, struct pt_regs *regs
 	push_proc_common(&w, t);
 	push_env(&w, t);
 	push_u32(&w, 0);	/* tty */
-	push_u64(&w, 0);	/* vpgid */
+	push_u64(&w, process_group(t, true));	/* vpgid */
 	push_u32(&w, BPF_CORE_READ(t, loginuid.val));
 	push_u32(&w, 0);	/* flags */
 	push_u64(&w, BPF_CORE_READ(t, cred, cap_inheritable.val));
@@ -530,7 +545,7 @@ static __always_inline void fill_execve(struct settings *s, struct pt_regs *regs
 	push_u64(&w, 0);	/* exe_ino_mtime */
 	push_u32(&w, BPF_CORE_READ(t, cred, euid.val));
 	push_empty(&w);		/* trusted_exepath */
-	push_u64(&w, 0);	/* pgid */
+	push_u64(&w, process_group(t, false));	/* pgid */
 	push_u32(&w, BPF_CORE_READ(t, cred, egid.val));
 	if (!at) {
 		/* The path asked for; after a successful exec the old memory is gone. */

@@ -189,8 +189,18 @@ struct rlimit {
 	unsigned long rlim_max;
 };
 
+struct upid {
+	int nr;
+};
+
+struct pid {
+	unsigned int level;
+	struct upid numbers[1];
+};
+
 struct signal_struct {
 	struct rlimit rlim[16];
+	struct pid *pids[4];
 };
 
 struct mm_struct {
