@@ -152,16 +152,26 @@ fn run(mode: &str) -> Vec<Rec> {
         .iter()
         .position(|r| r.ty() == "execve")
         .expect("the workload's execve");
-    recs.split_off(start)
+    let recs = recs.split_off(start);
+    // Every event that is about an fd is about the fd it names (or, for the calls that
+    // make one from it, such as fcntl F_DUPFD, the fd made).
+    for r in &recs {
+        let named = r.raw("fd");
+        let num = r.f("fd.num");
+        if named.parse::<i64>().is_ok_and(|fd| fd >= 0) && num != "<NA>" {
+            assert!(
+                num == named || num == r.raw("res"),
+                "{} {}: fd.num {num}",
+                r.ty(),
+                r.f("evt.args")
+            );
+        }
+    }
+    recs
 }
 
 /// Expected arguments: name and value (raw when a number, else as rendered).
 type Args<'a> = &'a [(&'a str, &'a str)];
-
-// Checks of an event's fd use `evt.arg.fd` (the fd parameter looked up in the fd table):
-// `fd.name` of the older exit events (read, write, pread, sendto, ...) comes from their enter
-// event, which the probe does not send, so it is the previous fd-using event's (see
-// docs/LIVE.md).
 
 /// Walks the events in order.
 struct Cursor<'a> {
@@ -359,9 +369,8 @@ fn process_state_calls_move_cwd_session_ids_and_namespaces() {
     assert_eq!(fchdir.raw_i64("fd"), sub.raw_i64("fd"));
     assert_eq!(fchdir.arg("fd"), format!("<d>{dir}/sub"));
     let b = c.next("openat");
-    // The parser takes fchdir's directory from the fd of its enter event, which the probe
-    // does not send: the cwd stays (see docs/LIVE.md).
-    assert!(b.f("fd.name").ends_with("/b.txt"), "{}", b.f("fd.name"));
+    // The cwd moved into sub.
+    assert_eq!(b.f("fd.name"), format!("{dir}/sub/b.txt"));
 
     // setsid: the process leads a new session.
     let setsid = c.next("setsid");
@@ -380,12 +389,8 @@ fn process_state_calls_move_cwd_session_ids_and_namespaces() {
         ),
         ("SUCCESS", "0", "0")
     );
-    // (No field shows the process group: proc.vpgid is execve's, which the probe sends as 0.)
 
     // The ids: each marker shows the effective ids in force.
-    // setgid, setresgid and setresuid are among the oldest events: the parser takes their
-    // ids from their enter events, which the probe does not send, so only the arguments
-    // are checked for them (see docs/LIVE.md).
     let setgid = c.next("setgid");
     assert_eq!((setgid.f("evt.res"), setgid.raw("gid")), ("SUCCESS", "0"));
     let setresgid = c.next("setresgid");
@@ -410,6 +415,8 @@ fn process_state_calls_move_cwd_session_ids_and_namespaces() {
         (setresuid.f("evt.res"), setresuid.raw("euid")),
         ("SUCCESS", "0")
     );
+    // The exits of setresgid and setresuid set the ids themselves (no enter events).
+    assert_eq!(setresuid.f("user.uid"), "0");
 
     // capset: CAP_NET_RAW (bit 13) out of the effective set, then back.
     const NET_RAW: u64 = 1 << 13;
