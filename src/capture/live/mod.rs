@@ -27,6 +27,16 @@ use crate::filter::EventTypes;
 
 use ring::Ring;
 
+/// How long the reader sleeps when every ring is empty, at first: the probe never wakes it,
+/// so this bounds how late an event is seen once the system goes quiet. Each empty look
+/// doubles it, up to [`IDLE_SLEEP_MAX`]. Waking costs the reader a few microseconds, which
+/// on a busy machine is taken from the programs being watched: measured with redis-benchmark
+/// on two cores, starting at 200 µs rather than 20 µs cut the reader's CPU time by about a
+/// third for the same events (libscap starts at 500 µs and goes up to 30 ms).
+pub const IDLE_SLEEP_START: Duration = Duration::from_micros(200);
+/// The longest the reader sleeps between looks at empty rings.
+pub const IDLE_SLEEP_MAX: Duration = Duration::from_millis(2);
+
 /// The compiled probe.
 static PROBE: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/probe.bpf.o"));
 
@@ -439,7 +449,7 @@ impl LiveSource {
             self.rings[i].consume();
             self.idle.push(i);
         }
-        let mut backoff = Duration::from_micros(20);
+        let mut backoff = IDLE_SLEEP_START;
         loop {
             let mut k = 0;
             while k < self.idle.len() {
@@ -468,13 +478,17 @@ impl LiveSource {
                 self.number += 1;
                 return Ok(self.current());
             }
+            // Every ring is empty: all the space read so far goes back to the kernel.
+            for ring in &mut self.rings {
+                ring.release();
+            }
             if self.stop.load(Ordering::Relaxed)
                 || self.deadline.is_some_and(|d| Instant::now() >= d)
             {
                 return Ok(None);
             }
             std::thread::sleep(backoff);
-            backoff = (backoff * 2).min(Duration::from_millis(1));
+            backoff = (backoff * 2).min(IDLE_SLEEP_MAX);
         }
     }
 

@@ -5,7 +5,10 @@
 //! (length with busy and discard bits, page offset) and the sample, padded to 8 bytes.
 //!
 //! The reader peeks the head record in place; it stays valid (the kernel does not reuse the
-//! space) until [`Ring::consume`] moves the consumer position past it.
+//! space) until the consumer position moves past it, which [`Ring::consume`] and
+//! [`Ring::release`] do only for records already consumed. Space goes back to the kernel an
+//! eighth of the ring at a time, and all of it whenever the reader finds every ring empty:
+//! the producer can fill at least seven eighths of a ring however late the reader is.
 
 use std::io;
 use std::os::fd::{AsRawFd, BorrowedFd};
@@ -22,8 +25,20 @@ pub struct Ring {
     producer: NonNull<u8>,
     page: usize,
     data_size: usize,
-    /// Our consumer position (the kernel's copy is updated on consume).
+    /// Our consumer position: the head record's header.
     pos: u64,
+    /// The producer position last read: records below it are complete or busy. Read again
+    /// only when `pos` reaches it, so the cache line the producer writes for every event is
+    /// not pulled over at every event.
+    prod: u64,
+    /// The consumer position last stored for the kernel. Space is handed back in steps of
+    /// `release_step` bytes, or all of it when the reader goes idle ([`Ring::release`]),
+    /// rather than at every record, which would bounce that cache line to the producer.
+    released: u64,
+    release_step: u64,
+    /// The head record found by [`Ring::peek`]: offset of its sample in the producer
+    /// mapping, the sample's length, and the record's full length.
+    head: Option<(usize, usize, u64)>,
 }
 
 // SAFETY: the mappings belong to this value alone; the kernel writes them concurrently, which
@@ -83,8 +98,14 @@ impl Ring {
             page,
             data_size,
             pos: 0,
+            prod: 0,
+            released: 0,
+            release_step: (data_size / 8) as u64,
+            head: None,
         };
         ring.pos = ring.consumer_pos().load(Ordering::Acquire);
+        ring.released = ring.pos;
+        ring.prod = ring.pos;
         Ok(ring)
     }
 
@@ -99,61 +120,60 @@ impl Ring {
         unsafe { &*self.producer.as_ptr().cast::<AtomicU64>() }
     }
 
-    /// The record at our consumer position: `None` if there is none or it is still being
-    /// written, else its sample, its full length (header and padding) and whether it was
-    /// discarded.
-    fn record(&self) -> Option<(&[u8], u64, bool)> {
-        let prod = self.producer_pos().load(Ordering::Acquire);
-        if self.pos >= prod {
-            return None;
-        }
-        let off = (self.pos as usize) & (self.data_size - 1);
-        // SAFETY: `off` is inside the data area, which starts one page into the producer
-        // mapping; headers are 8-byte aligned, so the u32 length is aligned.
-        let hdr = unsafe { self.producer.as_ptr().add(self.page + off) };
-        // SAFETY: see above; the kernel publishes the length with a release store.
-        let len = unsafe { &*hdr.cast::<AtomicU32>() }.load(Ordering::Acquire);
-        if len & BUSY_BIT != 0 {
-            return None;
-        }
-        let sample = u64::from(len & !(BUSY_BIT | DISCARD_BIT));
-        let total = (sample + HDR_LEN + 7) & !7;
-        let discarded = len & DISCARD_BIT != 0 || sample as usize > self.data_size;
-        // SAFETY: the sample follows its header and, the data area being mapped twice, is
-        // contiguous even when it wraps; the kernel does not write it again until the
-        // consumer position passes it, which only `consume` (taking `&mut self`) does.
-        let bytes = unsafe {
-            std::slice::from_raw_parts(
-                hdr.add(HDR_LEN as usize),
-                if discarded { 0 } else { sample as usize },
-            )
-        };
-        Some((bytes, total, discarded))
-    }
-
-    /// The head record's sample, if one is complete; discarded records are skipped (and
-    /// released). The slice stays valid until [`Ring::consume`].
+    /// The head record's sample, if one is complete; discarded records are skipped. The
+    /// slice stays valid until [`Ring::consume`].
     pub fn peek(&mut self) -> Option<&[u8]> {
-        loop {
-            let (_, total, discarded) = self.record()?;
-            if !discarded {
-                break;
+        while self.head.is_none() {
+            if self.pos >= self.prod {
+                self.prod = self.producer_pos().load(Ordering::Acquire);
+                if self.pos >= self.prod {
+                    return None;
+                }
             }
-            self.pos += total;
-            self.consumer_pos().store(self.pos, Ordering::Release);
+            let off = self.page + ((self.pos as usize) & (self.data_size - 1));
+            // SAFETY: `off` is inside the data area, which starts one page into the producer
+            // mapping; headers are 8-byte aligned, so the u32 length is aligned. The kernel
+            // publishes the length with a release store.
+            let len = unsafe { &*self.producer.as_ptr().add(off).cast::<AtomicU32>() }
+                .load(Ordering::Acquire);
+            if len & BUSY_BIT != 0 {
+                return None;
+            }
+            let sample = (len & !(BUSY_BIT | DISCARD_BIT)) as usize;
+            let total = (sample as u64 + HDR_LEN + 7) & !7;
+            if len & DISCARD_BIT != 0 || sample > self.data_size {
+                self.pos += total;
+                continue;
+            }
+            self.head = Some((off + HDR_LEN as usize, sample, total));
         }
-        self.record().map(|(b, _, _)| b)
+        self.head()
     }
 
     /// The head record's sample, as [`Ring::peek`] found it.
     pub fn head(&self) -> Option<&[u8]> {
-        self.record().filter(|r| !r.2).map(|r| r.0)
+        let (off, len, _) = self.head?;
+        // SAFETY: the sample follows its header and, the data area being mapped twice, is
+        // contiguous even when it wraps; the kernel does not write it again until the
+        // consumer position passes it, which only `consume` and `release` (taking
+        // `&mut self`) do, and only past records already consumed.
+        Some(unsafe { std::slice::from_raw_parts(self.producer.as_ptr().add(off), len) })
     }
 
-    /// Releases the head record to the kernel.
+    /// Moves past the head record; its space goes back to the kernel with the next step.
     pub fn consume(&mut self) {
-        if let Some((_, total, _)) = self.record() {
+        if let Some((_, _, total)) = self.head.take() {
             self.pos += total;
+            if self.pos - self.released >= self.release_step {
+                self.release();
+            }
+        }
+    }
+
+    /// Hands the space of every consumed record back to the kernel.
+    pub fn release(&mut self) {
+        if self.released != self.pos {
+            self.released = self.pos;
             self.consumer_pos().store(self.pos, Ordering::Release);
         }
     }
