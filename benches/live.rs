@@ -7,7 +7,16 @@
 //! Then redis-benchmark (SET and GET) against a local redis-server: no tracing, the floor
 //! probe, and Peregrine capturing everything.
 //!
-//! `cargo build --release && cargo bench --bench live`
+//! The machine's speed drifts between runs, so each comparison runs in interleaved rounds
+//! (one run of every setup per round, `PEREGRINE_BENCH_ROUNDS`, default 5) and reports the
+//! median with the range, and ratios taken within each round.
+//!
+//! Each loop is also run once more with the kernel's BPF run-time statistics on, which give
+//! what the probe itself costs per syscall exit in nanoseconds (the statistics add their own
+//! clock reads, so those runs are not used for the rates).
+//!
+//! `cargo build --release && cargo bench --bench live`; `PEREGRINE_BENCH_ONLY=loop`, `rw`,
+//! `drain` or `redis` runs one part.
 
 mod common;
 
@@ -22,6 +31,7 @@ use std::time::{Duration, Instant};
 use common::*;
 use libbpf_rs::{MapCore, MapFlags, MapHandle, MapType, ObjectBuilder, RingBufferBuilder};
 use peregrine::Inspector;
+use peregrine::capture::live::{IDLE_SLEEP_MAX, IDLE_SLEEP_START};
 
 static FLOOR: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/floor.bpf.o"));
 
@@ -53,6 +63,28 @@ fn run_loop(bin: &Path, mode: &str, n: u64) -> f64 {
     assert!(child.wait().unwrap().success());
     let per_iter = if mode == "--rw" { 2.0 } else { 1.0 };
     n as f64 * per_iter / t.elapsed().as_secs_f64()
+}
+
+/// Nanoseconds per run of the loaded `tp_btf/sys_exit` program named `prog` while `f` runs,
+/// from the kernel's BPF run-time statistics (enabled for the duration of `f`).
+fn probe_cost(prog: &str, f: impl FnOnce()) -> f64 {
+    let totals = || {
+        libbpf_rs::query::ProgInfoIter::default()
+            .filter(|p| p.name.to_str() == Some(prog))
+            .fold((0u64, 0u64), |(t, n), p| (t + p.run_time_ns, n + p.run_cnt))
+    };
+    // SAFETY: BPF_ENABLE_STATS has no preconditions; it returns a descriptor that keeps the
+    // statistics on until it is closed.
+    let fd = unsafe {
+        libbpf_rs::libbpf_sys::bpf_enable_stats(libbpf_rs::libbpf_sys::BPF_STATS_RUN_TIME)
+    };
+    assert!(fd >= 0, "BPF_ENABLE_STATS failed");
+    let before = totals();
+    f();
+    let after = totals();
+    // SAFETY: fd is the descriptor opened above and closed once.
+    unsafe { libc::close(fd) };
+    (after.0 - before.0) as f64 / (after.1 - before.1).max(1) as f64
 }
 
 /// The reference probe `prog` attached while `f` runs; with a ring consumer for `floor`.
@@ -112,15 +144,16 @@ fn with_reference<T>(prog: &str, f: impl FnOnce() -> T) -> (T, u64, u64) {
                 .unwrap();
             }
             let rb = b.build().unwrap();
-            let mut backoff = Duration::from_micros(20);
+            // The same polling as Peregrine's reader.
+            let mut backoff = IDLE_SLEEP_START;
             loop {
                 if rb.consume_raw() > 0 {
-                    backoff = Duration::from_micros(20);
+                    backoff = IDLE_SLEEP_START;
                 } else if stop.load(Ordering::Relaxed) {
                     break;
                 } else {
                     std::thread::sleep(backoff);
-                    backoff = (backoff * 2).min(Duration::from_millis(1));
+                    backoff = (backoff * 2).min(IDLE_SLEEP_MAX);
                 }
             }
         })
@@ -232,29 +265,70 @@ fn redis() {
             .is_ok_and(|o| o.stdout.starts_with(b"PONG"))
     });
     assert!(up, "redis-server did not start");
-    let best = |f: &dyn Fn() -> f64| (0..3).map(|_| f()).fold(0.0, f64::max);
-    let none = best(&|| redis_rate(port));
-    let floor = best(&|| with_reference("floor", || redis_rate(port)).0);
-    let ours = best(&|| with_peregrine("", || redis_rate(port)).0);
+    // Rounds of the three, one after another, so that a drift of the machine's speed (it
+    // moves by a fifth between runs here) falls on all three alike; each round's slowdowns
+    // are against that round's untraced rate.
+    let mut rows = Vec::new();
+    for _ in 0..rounds() {
+        let none = redis_rate(port);
+        let floor = with_reference("floor", || redis_rate(port)).0;
+        let ours = with_peregrine("", || redis_rate(port)).0;
+        rows.push([none, floor, ours]);
+    }
     let _ = server.kill();
     let _ = server.wait();
-    let cost = |r: f64| 1.0 - r / none;
-    println!("redis-benchmark SET/GET, 200000 requests each, best of 3:");
-    println!("  no tracing:              {:>8.0} requests/s", none);
+    let cost = |r: &[f64; 3], i: usize| 1.0 - r[i] / r[0];
     println!(
-        "  floor probe + consumer:  {:>8.0} requests/s (slowdown {:.1}%)",
-        floor,
-        cost(floor) * 100.0
+        "redis-benchmark SET/GET, 200000 requests each, {} interleaved rounds (median, min..max):",
+        rows.len()
     );
     println!(
-        "  peregrine, everything:   {:>8.0} requests/s (slowdown {:.1}%)",
-        ours,
-        cost(ours) * 100.0
+        "  no tracing:              {} requests/s",
+        spread(rows.iter().map(|r| r[0]), 1.0, 0)
     );
     println!(
-        "  peregrine's slowdown / the floor's: {:.2}",
-        cost(ours) / cost(floor).max(1e-9)
+        "  floor probe + consumer:  {} requests/s, slowdown {}%",
+        spread(rows.iter().map(|r| r[1]), 1.0, 0),
+        spread(rows.iter().map(|r| cost(r, 1)), 100.0, 1)
     );
+    println!(
+        "  peregrine, everything:   {} requests/s, slowdown {}%",
+        spread(rows.iter().map(|r| r[2]), 1.0, 0),
+        spread(rows.iter().map(|r| cost(r, 2)), 100.0, 1)
+    );
+    println!(
+        "  peregrine's slowdown / the floor's (per round): {}",
+        spread(
+            rows.iter().map(|r| cost(r, 2) / cost(r, 1).max(1e-9)),
+            1.0,
+            2
+        )
+    );
+}
+
+/// Rounds of each comparison (`PEREGRINE_BENCH_ROUNDS`, default 5).
+fn rounds() -> usize {
+    std::env::var("PEREGRINE_BENCH_ROUNDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(5)
+        .max(1)
+}
+
+/// "median (min..max)" of `values` times `scale`, with `digits` decimals.
+fn spread(values: impl Iterator<Item = f64>, scale: f64, digits: usize) -> String {
+    let mut v: Vec<f64> = values.map(|x| x * scale).collect();
+    v.sort_by(f64::total_cmp);
+    let median = if v.len() % 2 == 1 {
+        v[v.len() / 2]
+    } else {
+        (v[v.len() / 2 - 1] + v[v.len() / 2]) / 2.0
+    };
+    format!(
+        "{median:.digits$} ({:.digits$}..{:.digits$})",
+        v[0],
+        v[v.len() - 1]
+    )
 }
 
 /// The rate at which `Inspector::next()` hands out events already waiting in the rings:
@@ -296,54 +370,73 @@ fn main() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(5_000_000);
+    let only = std::env::var("PEREGRINE_BENCH_ONLY").unwrap_or_default();
+    let runs = |part: &str| only.is_empty() || only == part;
     for (mode, label) in [("--loop", "getppid loop"), ("--rw", "read/write loop")] {
+        if !runs(&mode[2..]) {
+            continue;
+        }
         let iters = if mode == "--rw" { n / 2 } else { n };
-        let best = |f: &dyn Fn() -> (f64, u64, u64)| {
-            (0..3)
-                .map(|_| f())
-                .max_by(|a, b| a.0.total_cmp(&b.0))
-                .unwrap()
-        };
-        let none = best(&|| (run_loop(&bin, mode, iters), 0, 0));
-        let empty = best(&|| with_reference("empty", || run_loop(&bin, mode, iters)));
-        let floor = best(&|| with_reference("floor", || run_loop(&bin, mode, iters)));
-        let ours = best(&|| with_peregrine("", || run_loop(&bin, mode, iters)));
-        let filtered = best(&|| with_peregrine("evt.type=open", || run_loop(&bin, mode, iters)));
-        println!("{label}, {n} syscalls, best of 3:");
+        // Interleaved rounds, as for redis below; a round is one run of each setup.
+        let mut rows = Vec::new();
+        let (mut floor_events, mut ours_events, mut drops) = (0, 0, 0);
+        for _ in 0..rounds() {
+            let none = run_loop(&bin, mode, iters);
+            let empty = with_reference("empty", || run_loop(&bin, mode, iters)).0;
+            let floor = with_reference("floor", || run_loop(&bin, mode, iters));
+            let ours = with_peregrine("", || run_loop(&bin, mode, iters));
+            let filtered = with_peregrine("evt.type=open", || run_loop(&bin, mode, iters));
+            floor_events += floor.1;
+            ours_events += ours.1;
+            drops += floor.2 + ours.2 + filtered.2;
+            rows.push([none, empty, floor.0, ours.0, filtered.0]);
+        }
+        let col = |i: usize| spread(rows.iter().map(|r| r[i]), 1e-6, 2);
         println!(
-            "  no tracing:                    {:>6.2} M syscalls/s",
-            none.0 / 1e6
+            "{label}, {iters} iterations, {} interleaved rounds (median, min..max), M syscalls/s:",
+            rows.len()
+        );
+        println!("  no tracing:                      {}", col(0));
+        println!("  empty program on sys_exit:       {}", col(1));
+        println!(
+            "  floor probe + consumer:          {} ({floor_events} events read)",
+            col(2)
         );
         println!(
-            "  empty program on sys_exit:     {:>6.2} M syscalls/s",
-            empty.0 / 1e6
+            "  peregrine, everything:           {} ({ours_events} events delivered)",
+            col(3)
+        );
+        println!("  peregrine, filter evt.type=open: {}", col(4));
+        println!("  events dropped, all runs: {drops}");
+        println!(
+            "  peregrine / floor (per round):               {}",
+            spread(rows.iter().map(|r| r[3] / r[2]), 1.0, 2)
         );
         println!(
-            "  floor probe + consumer:        {:>6.2} M syscalls/s ({} events read, {} dropped)",
-            floor.0 / 1e6,
-            floor.1,
-            floor.2
+            "  filtered peregrine / empty program (per round): {}",
+            spread(rows.iter().map(|r| r[4] / r[1]), 1.0, 2)
         );
+        let floor_ns = probe_cost("floor", || {
+            with_reference("floor", || run_loop(&bin, mode, iters));
+        });
+        let ours_ns = probe_cost("sys_exit", || {
+            with_peregrine("", || run_loop(&bin, mode, iters));
+        });
         println!(
-            "  peregrine, everything:         {:>6.2} M syscalls/s ({} events delivered, {} dropped)",
-            ours.0 / 1e6,
-            ours.1,
-            ours.2
-        );
-        println!(
-            "  peregrine, filter evt.type=open: {:>4.2} M syscalls/s ({} events, {} dropped)",
-            filtered.0 / 1e6,
-            filtered.1,
-            filtered.2
-        );
-        println!(
-            "  peregrine / floor: {:.2}   filtered peregrine / empty program: {:.2}",
-            ours.0 / floor.0,
-            filtered.0 / empty.0
+            "  probe run time per syscall exit (BPF statistics, separate runs): floor {floor_ns:.0} ns, peregrine {ours_ns:.0} ns"
         );
     }
+    if runs("drain") {
+        drain(&bin);
+    }
+    if runs("redis") {
+        redis();
+    }
+}
+
+fn drain(bin: &Path) {
     let drain = (0..3)
-        .map(|_| drain_rate(&bin, 1_500_000))
+        .map(|_| drain_rate(bin, 1_500_000))
         .max_by(|a, b| a.0.total_cmp(&b.0))
         .unwrap();
     println!(
@@ -352,5 +445,4 @@ fn main() {
         drain.1,
         drain.2
     );
-    redis();
 }
