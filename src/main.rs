@@ -105,6 +105,11 @@ struct Args {
     #[arg(long = "buffer-size", value_name = "BYTES", default_value_t = 8 << 20)]
     buffer_size: usize,
 
+    /// Live capture: also capture the enter events of open, openat, openat2, creat and
+    /// connect (their arguments as the call started, against time-of-check attacks).
+    #[arg(long = "enter-events")]
+    enter_events: bool,
+
     /// Live capture: print the probe's counters (events, drops) to stderr at the end.
     #[arg(long = "stats")]
     stats: bool,
@@ -147,7 +152,11 @@ fn run(args: Args) -> Result<(), Error> {
         Ok(match args.read.as_deref() {
             Some(path) => b.file(path),
             None => {
-                let mut b = b.live().snaplen(args.snaplen).buffer_size(args.buffer_size);
+                let mut b = b
+                    .live()
+                    .snaplen(args.snaplen)
+                    .buffer_size(args.buffer_size)
+                    .enter_events(args.enter_events);
                 if let Some(s) = args.seconds {
                     b = b.duration(Duration::from_secs(s));
                 }

@@ -882,6 +882,62 @@ fn enter_events_of_opens_and_connect_carry_the_arguments_as_called() {
     assert!(others.is_empty(), "unexpected enter events {others:?}");
 }
 
+/// The CLI's `--enter-events`: the enter events come out with the exits, and the open's fd
+/// takes its name from them; without the option there are none.
+#[test]
+fn cli_enter_events_option_sends_them() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    if !live_ready() {
+        return;
+    }
+    let bin = compile_workload(WORKLOAD, "fillers.c");
+    let run = |option: Option<&str>| -> String {
+        let dir = tempdir("enter-cli").display().to_string();
+        let mut child = Command::new(&bin)
+            .arg("enter")
+            .arg(&dir)
+            .stdin(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let filter = format!(
+            "proc.pid={} and evt.type in (open, openat, creat, connect)",
+            child.id()
+        );
+        let mut cli = Command::new(env!("CARGO_BIN_EXE_peregrine"));
+        cli.args(option)
+            // `*`: the enter events have no fd yet, whose name would otherwise hide them.
+            .args(["-M", "3", "-p", "*%evt.dir %evt.type %fd.name", &filter])
+            .stdout(Stdio::piped());
+        let cli = cli.spawn().unwrap();
+        // The probe is loaded within a second; the workload runs well inside the three.
+        std::thread::sleep(Duration::from_millis(1500));
+        child.stdin.take().unwrap().write_all(b"go\n").unwrap();
+        assert!(child.wait().unwrap().success());
+        let out = cli.wait_with_output().unwrap();
+        assert!(out.status.success());
+        String::from_utf8(out.stdout).unwrap().replace(&dir, "DIR")
+    };
+    let with = run(Some("--enter-events"));
+    for line in [
+        "> open ",
+        "< open DIR/t-open",
+        "> openat ",
+        "< openat DIR/t-openat",
+        "> creat ",
+        "< creat DIR/t-creat",
+        "> connect ",
+        "< connect 127.0.0.1:",
+    ] {
+        assert!(
+            with.lines().any(|l| l.starts_with(line)),
+            "no line starting {line:?} in:\n{with}"
+        );
+    }
+    let without = run(None);
+    assert!(without.contains("< open DIR/t-open"), "{without}");
+    assert!(!without.lines().any(|l| l.starts_with('>')), "{without}");
+}
+
 /// The scratch directory of a mode, fresh.
 fn tempdir(name: &str) -> PathBuf {
     let d = tempdir_path(name);

@@ -109,6 +109,16 @@ impl InspectorBuilder {
         self
     }
 
+    /// Live capture: also send the enter events of open, openat, openat2, creat and connect,
+    /// which carry the path or address as the call started, before another thread could
+    /// change the memory it names (time of check to time of use); the state then takes the
+    /// path from them, as libsinsp does. Off by default: the program that sends them runs
+    /// at every syscall's entry, which costs every syscall (see docs/LIVE.md).
+    pub fn enter_events(mut self, yes: bool) -> Self {
+        self.live.enter_events = yes;
+        self
+    }
+
     /// Live capture: capture this process too (it is left out by default).
     pub fn capture_self(mut self, yes: bool) -> Self {
         self.live.capture_self = yes;
