@@ -1587,25 +1587,18 @@ static __always_inline void fill_sendto_recvfrom(struct settings *s, struct pt_r
 	writer_submit(&w);
 }
 
-/* sendmsg, recvmsg, sendmmsg, recvmmsg: for the m variants, the first message only. */
-static __always_inline void fill_msg(struct settings *s, struct pt_regs *regs, long ret, u16 type)
+/* One event of sendmsg, recvmsg, sendmmsg or recvmmsg: for the message whose msghdr is at
+ * `mh` in user memory (0: none, the parameters taken from it are empty), with `res` as its
+ * result and `moved` bytes transferred. */
+static __always_inline void fill_msg_one(struct settings *s, u16 type, s64 fd, u64 mh, long res,
+					 long moved)
 {
 	struct writer w;
 	if (!writer_start(&w, s, type))
 		return;
-	s64 fd = fd_arg(regs->di);
-	bool multi = type == PPME_SOCKET_SENDMMSG_X || type == PPME_SOCKET_RECVMMSG_X;
 	bool send = type == PPME_SOCKET_SENDMSG_X || type == PPME_SOCKET_SENDMMSG_X;
 	struct msghdr_k m = {};
-	bool have = ret >= 0 && bpf_probe_read_user(&m, sizeof(m), (void *)regs->si) == 0;
-	/* The bytes moved: the result, or the first message's msg_len (after the msghdr). */
-	long moved = ret;
-	if (multi) {
-		u32 len = 0;
-		if (have && ret > 0)
-			bpf_probe_read_user(&len, sizeof(len), (void *)(regs->si + sizeof(m)));
-		moved = have && ret > 0 ? len : 0;
-	}
+	bool have = mh && res >= 0 && bpf_probe_read_user(&m, sizeof(m), (void *)mh) == 0;
 	/* The size offered: the sum of the iovec lengths. */
 	u64 size = 0;
 	if (have) {
@@ -1617,7 +1610,7 @@ static __always_inline void fill_msg(struct settings *s, struct pt_regs *regs, l
 			size += v.len;
 		}
 	}
-	push_u64(&w, ret);
+	push_u64(&w, res);
 	switch (type) {
 	case PPME_SOCKET_SENDMSG_X:
 		push_iovec_data(&w, have ? m.iov : 0, m.iovlen, moved);
@@ -1652,6 +1645,47 @@ static __always_inline void fill_msg(struct settings *s, struct pt_regs *regs, l
 	if (type == PPME_SOCKET_RECVMSG_X)
 		push_u64(&w, fd);
 	writer_submit(&w);
+}
+
+/* sendmmsg and recvmmsg send one event per message moved, as Falco's probes do: its result
+ * and size are the message's msg_len. The kernel moves at most UIO_MAXIOV messages a call. */
+#define MAX_MMSG 1024
+#define MMSGHDR_SIZE 64 /* struct mmsghdr: a struct user_msghdr, then u32 msg_len, padded */
+
+struct mmsg_loop {
+	u64 mmh;
+	s64 fd;
+	u16 type;
+};
+
+static long mmsg_one(u32 index, void *ctx)
+{
+	struct mmsg_loop *l = ctx;
+	u32 zero = 0;
+	struct settings *s = bpf_map_lookup_elem(&settings_map, &zero);
+	if (!s)
+		return 1;
+	u64 mh = l->mmh + (u64)index * MMSGHDR_SIZE;
+	u32 len = 0;
+	bpf_probe_read_user(&len, sizeof(len), (void *)(mh + sizeof(struct msghdr_k)));
+	fill_msg_one(s, l->type, l->fd, mh, len, len);
+	return 0;
+}
+
+/* sendmsg, recvmsg: one event; sendmmsg, recvmmsg: one per message, or one with the error. */
+static __always_inline void fill_msg(struct settings *s, struct pt_regs *regs, long ret, u16 type)
+{
+	s64 fd = fd_arg(regs->di);
+	if (type == PPME_SOCKET_SENDMSG_X || type == PPME_SOCKET_RECVMSG_X) {
+		fill_msg_one(s, type, fd, regs->si, ret, ret);
+		return;
+	}
+	if (ret <= 0) {
+		fill_msg_one(s, type, fd, 0, ret, 0);
+		return;
+	}
+	struct mmsg_loop l = {.mmh = regs->si, .fd = fd, .type = type};
+	bpf_loop(ret < MAX_MMSG ? ret : MAX_MMSG, mmsg_one, &l, 0);
 }
 
 static __always_inline void fill_shutdown(struct settings *s, struct pt_regs *regs, long ret)

@@ -207,6 +207,10 @@ impl<'a> Cursor<'a> {
     fn next(&mut self, ty: &str) -> &'a Rec {
         self.next_where(ty, |_| true)
     }
+    /// The event right after the last one found.
+    fn peek(&self) -> Option<&'a Rec> {
+        self.recs.get(self.at)
+    }
 }
 
 #[test]
@@ -670,11 +674,26 @@ fn data_socket_memory_and_module_calls_have_their_arguments() {
     assert_eq!((rm.raw_i64("fd"), rm.arg("data")), (srv, "msg-a.msg-b."));
     assert_eq!(rm.raw("size"), "12");
     assert_eq!(rm.arg("tuple"), format!("127.0.0.1:{port}->{to}"));
-    // The m variants: the first message.
-    let smm = c.next("sendmmsg");
-    assert_eq!((smm.raw("res"), smm.arg("data")), ("2", "mmsg-one."));
+    // The m variants: an event per message, its result the message's length.
+    for data in ["mmsg-one.", "mmsg-two."] {
+        let smm = c.next("sendmmsg");
+        assert_eq!(
+            (smm.raw("res"), smm.raw("size"), smm.arg("data")),
+            ("9", "9", data)
+        );
+        assert_eq!(smm.arg("tuple"), tuple);
+    }
+    // recvmmsg (MSG_WAITFORONE) returns one or both datagrams.
     let rmm = c.next("recvmmsg");
-    assert_eq!((rmm.raw_i64("fd"), rmm.arg("data")), (srv, "mmsg-one."));
+    assert_eq!(
+        (rmm.raw_i64("fd"), rmm.raw("res"), rmm.arg("data")),
+        (srv, "9", "mmsg-one.")
+    );
+    // It asks for no sender address (msg_name): the peer of the unconnected socket is unknown.
+    assert_eq!(rmm.arg("tuple"), format!("0.0.0.0:0->{to}"));
+    if let Some(second) = c.peek().filter(|r| r.ty() == "recvmmsg") {
+        assert_eq!(second.arg("data"), "mmsg-two.");
+    }
 
     // A unix stream connection: both ends' tuples name the same two sockets and the path;
     // the accepted fd is in the table with that name.
