@@ -458,6 +458,116 @@ static __always_inline void push_comm(struct writer *w)
 	set_len(w, n + 1);
 }
 
+/* Cgroups. Each subsystem's path is rebuilt from the kernfs nodes of its cgroup, walked up
+ * to the hierarchy's root (at most CGROUP_DEPTH levels: a deeper path keeps its lowest
+ * levels), and written "subsystem=/a/b" with its NUL; the node pointers wait in the upper
+ * half of the scratch buffer, which events never reach. */
+#define CGROUP_DEPTH 16
+#define CGROUP_NAME_MAX 256
+#define CGROUPS_MAX 8192
+#define CGROUP_SCRATCH (HALF + 4096)
+
+static __always_inline struct kernfs_node *kernfs_parent(struct kernfs_node *kn)
+{
+	if (bpf_core_field_exists(kn->parent))
+		return BPF_CORE_READ(kn, parent);
+	struct kernfs_node___v6_15 *k = (void *)kn;
+	return BPF_CORE_READ(k, __parent);
+}
+
+/* Keeps an offset's range the same on every path, which lets the verifier prune them;
+ * offsets stay below CGROUPS_MAX + a name by the checks, so the mask changes nothing. */
+#define CG_OFF(off) ((off) & (2 * CGROUPS_MAX - 1))
+
+/* The offset, passed through the scratch buffer so that the verifier forgets what it knew
+ * of it but its bounds: the paths through the loops below then meet in one state. */
+static __always_inline u32 cg_widen(u8 *d, u32 off)
+{
+	u32 *slot = (u32 *)&d[CGROUP_SCRATCH + 8 * CGROUP_DEPTH];
+	*slot = off;
+	return CG_OFF(*slot);
+}
+
+/* Appends one subsystem's entry at `pos + off` of the scratch buffer; returns the new
+ * offset. */
+static __always_inline u32 cgroup_subsys_into(struct aux *a, u32 pos, u32 off,
+					      struct task_struct *t, u32 id)
+{
+	struct cgroup_subsys_state *css = BPF_CORE_READ(t, cgroups, subsys[id & 15]);
+	if (!css || off > CGROUPS_MAX)
+		return off;
+	u8 *d = a->data;
+	long n = bpf_probe_read_kernel_str(&d[SAFE(pos + off)], 32, BPF_CORE_READ(css, ss, name));
+	if (n <= 1)
+		return off;
+	off = CG_OFF(off + n);
+	d[SAFE(pos + off - 1)] = '=';
+	/* The names of the nodes, lowest first, 0 past the top and for the root itself (whose
+	 * name is empty and which the path does not show). */
+	u64 *names = (u64 *)&d[CGROUP_SCRATCH];
+	struct kernfs_node *kn = BPF_CORE_READ(css, cgroup, kn);
+	for (int i = 0; i < CGROUP_DEPTH; i++)
+		names[i] = 0;
+	for (int i = 0; i < CGROUP_DEPTH; i++) {
+		if (!kn)
+			break;
+		struct kernfs_node *parent = kernfs_parent(kn);
+		if (parent)
+			names[i] = (u64)BPF_CORE_READ(kn, name);
+		kn = parent;
+	}
+	if (!names[0]) {
+		/* The hierarchy's root. */
+		d[SAFE(pos + off)] = '/';
+		off = CG_OFF(off + 1);
+	}
+	for (int i = CGROUP_DEPTH - 1; i >= 0; i--) {
+		off = cg_widen(d, off);
+		u64 name = names[i];
+		if (!name || off > CGROUPS_MAX)
+			continue;
+		d[SAFE(pos + off)] = '/';
+		off = CG_OFF(off + 1);
+		n = bpf_probe_read_kernel_str(&d[SAFE(pos + off)], CGROUP_NAME_MAX, (const char *)name);
+		if (n > 1)
+			off = CG_OFF(off + n - 1);
+	}
+	d[SAFE(pos + off)] = 0;
+	return cg_widen(d, off + 1);
+}
+
+/* The cgroups of the subsystems Falco's probes report, those this kernel has, written at
+ * `pos` of the scratch buffer; returns their length. A global function: the verifier checks
+ * it once, not at each of the clone and execve fillers that call it. */
+__noinline int cgroups_into(struct aux *a, u32 pos, u64 task)
+{
+	if (!a)
+		return 0;
+	struct task_struct *t = (struct task_struct *)task;
+	u32 off = 0;
+	if (bpf_core_enum_value_exists(enum cgroup_subsys_id, cpuset_cgrp_id))
+		off = cgroup_subsys_into(a, pos, off, t,
+					 bpf_core_enum_value(enum cgroup_subsys_id, cpuset_cgrp_id));
+	if (bpf_core_enum_value_exists(enum cgroup_subsys_id, cpu_cgrp_id))
+		off = cgroup_subsys_into(a, pos, off, t,
+					 bpf_core_enum_value(enum cgroup_subsys_id, cpu_cgrp_id));
+	if (bpf_core_enum_value_exists(enum cgroup_subsys_id, cpuacct_cgrp_id))
+		off = cgroup_subsys_into(a, pos, off, t,
+					 bpf_core_enum_value(enum cgroup_subsys_id, cpuacct_cgrp_id));
+	if (bpf_core_enum_value_exists(enum cgroup_subsys_id, io_cgrp_id))
+		off = cgroup_subsys_into(a, pos, off, t,
+					 bpf_core_enum_value(enum cgroup_subsys_id, io_cgrp_id));
+	if (bpf_core_enum_value_exists(enum cgroup_subsys_id, memory_cgrp_id))
+		off = cgroup_subsys_into(a, pos, off, t,
+					 bpf_core_enum_value(enum cgroup_subsys_id, memory_cgrp_id));
+	return off;
+}
+
+static __always_inline void push_cgroups(struct writer *w, struct task_struct *t)
+{
+	set_len(w, (u16)cgroups_into(w->aux, w->pos, (u64)t));
+}
+
 /* The fields shared by clone and execve: tid, pid, ptid, cwd, fdlimit, page faults,
  * memory, comm, cgroups. */
 static __always_inline void push_proc_common(struct writer *w, struct task_struct *t)
@@ -474,7 +584,7 @@ static __always_inline void push_proc_common(struct writer *w, struct task_struc
 	push_u32(w, 0);
 	push_u32(w, 0);
 	push_comm(w);
-	push_empty(w); /* cgroups */
+	push_cgroups(w, t);
 }
 
 #define PIDTYPE_PGID 2

@@ -381,8 +381,8 @@ fn written_capture_reads_back_and_sysdig_reads_it_alike() {
         ])
         .spawn()
         .unwrap();
-    // The probe is loaded within a second; the workload runs well inside the four.
-    std::thread::sleep(Duration::from_millis(1500));
+    // The workload runs well inside the four seconds, counted from the start.
+    wait_until_capturing(&file);
     assert!(Command::new(&bin).arg(&dir).status().unwrap().success());
     assert!(cli.wait().unwrap().success());
 

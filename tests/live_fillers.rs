@@ -10,7 +10,7 @@ mod common;
 
 use std::collections::HashMap;
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -901,6 +901,69 @@ fn enter_events_of_opens_and_connect_carry_the_arguments_as_called() {
     assert!(others.is_empty(), "unexpected enter events {others:?}");
 }
 
+/// Clone and execve carry the process's cgroups (cpuset, cpu, cpuacct, io, memory), so a
+/// process started during the capture has them: one moved into a fresh cpu cgroup, then
+/// exec'd, shows that cgroup, and the subsystems it did not move in show its parent's.
+#[test]
+fn clone_and_execve_carry_the_cgroups() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    if !live_ready() {
+        return;
+    }
+    // The cpu controller's hierarchy: cgroup v1 (its own mount), else the v2 one.
+    let (base, v1) = if Path::new("/sys/fs/cgroup/cpu/cgroup.procs").exists() {
+        ("/sys/fs/cgroup/cpu", true)
+    } else {
+        ("/sys/fs/cgroup", false)
+    };
+    let name = format!("peregrine-test-{}", std::process::id());
+    let dir = Path::new(base).join(&name);
+    let _ = std::fs::remove_dir(&dir);
+    std::fs::create_dir(&dir).expect("creating a cgroup");
+    let mut ins = Inspector::builder()
+        .live()
+        .filter("evt.type=execve and proc.name=sleep and proc.args contains 0.31415")
+        .unwrap()
+        .build()
+        .expect("starting live capture");
+    let script = format!(
+        "echo $$ > {}/cgroup.procs && exec sleep 0.31415",
+        dir.display()
+    );
+    let status = Command::new("sh").args(["-c", &script]).status().unwrap();
+    ins.stop_flag()
+        .unwrap()
+        .store(true, std::sync::atomic::Ordering::Relaxed);
+    let mut seen = Vec::new();
+    while let Some(ev) = ins.next().unwrap() {
+        let f = |n: &str| ev.field(n).unwrap_or_default();
+        seen.push((
+            f("thread.cgroups"),
+            f("thread.cgroup.cpu"),
+            f("thread.cgroup.memory"),
+        ));
+    }
+    let _ = std::fs::remove_dir(&dir);
+    assert!(status.success(), "the script failed: {status}");
+    let [(all, cpu, memory)] = &seen[..] else {
+        panic!("one execve expected: {seen:?}");
+    };
+    let ours = std::fs::read_to_string("/proc/self/cgroup").unwrap();
+    if v1 {
+        assert_eq!(cpu, &format!("/{name}"), "{all}");
+        // Memory stays where this test runs (sleep inherited it).
+        if let Some(line) = ours.lines().find(|l| l.split(':').nth(1) == Some("memory")) {
+            assert_eq!(memory, line.splitn(3, ':').nth(2).unwrap(), "{all}");
+        }
+    } else {
+        assert!(all.contains(&format!("/{name}")), "{all}");
+    }
+    assert!(
+        all.starts_with("cpuset=") || all.starts_with("cpu="),
+        "{all}"
+    );
+}
+
 /// The CLI's `--enter-events`: the enter events come out with the exits, and the open's fd
 /// takes its name from them; without the option there are none.
 #[test]
@@ -922,19 +985,23 @@ fn cli_enter_events_option_sends_them() {
             "proc.pid={} and evt.type in (open, openat, creat, connect)",
             child.id()
         );
-        let mut cli = Command::new(env!("CARGO_BIN_EXE_peregrine"));
-        cli.args(option)
-            // `*`: the enter events have no fd yet, whose name would otherwise hide them.
-            .args(["-M", "3", "-p", "*%evt.dir %evt.type %fd.name", &filter])
-            .stdout(Stdio::piped());
-        let cli = cli.spawn().unwrap();
-        // The probe is loaded within a second; the workload runs well inside the three.
-        std::thread::sleep(Duration::from_millis(1500));
+        let file = tempdir_path("enter-cli.scap");
+        let _ = std::fs::remove_file(&file);
+        let mut cli = Command::new(env!("CARGO_BIN_EXE_peregrine"))
+            .args(option)
+            .arg("-w")
+            .arg(&file)
+            .args(["-M", "3", &filter])
+            .spawn()
+            .unwrap();
+        // The workload runs well inside the three seconds, counted from the start.
+        wait_until_capturing(&file);
         child.stdin.take().unwrap().write_all(b"go\n").unwrap();
         assert!(child.wait().unwrap().success());
-        let out = cli.wait_with_output().unwrap();
-        assert!(out.status.success());
-        String::from_utf8(out.stdout).unwrap().replace(&dir, "DIR")
+        assert!(cli.wait().unwrap().success());
+        // `*`: the enter events have no fd yet, whose name would otherwise hide them.
+        let file = file.to_str().unwrap();
+        peregrine_ok(&["-r", file, "-p", "*%evt.dir %evt.type %fd.name"]).replace(&dir, "DIR")
     };
     let with = run(Some("--enter-events"));
     for line in [

@@ -211,6 +211,42 @@ struct mm_struct {
 	unsigned long env_end;
 };
 
+struct kernfs_node {
+	struct kernfs_node *parent;
+	const char *name;
+};
+
+/* Since Linux 6.15 the parent is `__parent`; CO-RE matches this flavour to kernfs_node. */
+struct kernfs_node___v6_15 {
+	struct kernfs_node *__parent;
+};
+
+struct cgroup {
+	struct kernfs_node *kn;
+};
+
+struct cgroup_subsys {
+	const char *name;
+};
+
+struct cgroup_subsys_state {
+	struct cgroup *cgroup;
+	struct cgroup_subsys *ss;
+};
+
+struct css_set {
+	struct cgroup_subsys_state *subsys[14];
+};
+
+/* The values are the running kernel's, relocated by CO-RE (bpf_core_enum_value). */
+enum cgroup_subsys_id {
+	cpuset_cgrp_id,
+	cpu_cgrp_id,
+	cpuacct_cgrp_id,
+	io_cgrp_id,
+	memory_cgrp_id,
+};
+
 struct task_struct {
 	pid_t pid;
 	pid_t tgid;
@@ -225,6 +261,7 @@ struct task_struct {
 	struct mm_struct *mm;
 	const struct cred *cred;
 	struct signal_struct *signal;
+	struct css_set *cgroups;
 };
 
 #pragma clang attribute pop

@@ -179,6 +179,19 @@ pub fn live_ready() -> bool {
     true
 }
 
+/// Waits for the live CLI started with `-w path` to be capturing: it creates the file once
+/// the probe is attached. Panics after 30 seconds.
+pub fn wait_until_capturing(path: &std::path::Path) {
+    let t0 = std::time::Instant::now();
+    while !path.exists() {
+        assert!(
+            t0.elapsed() < std::time::Duration::from_secs(30),
+            "the capture did not start within 30 s"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
 /// Compiles the live tests' workload `tests/live/SOURCE` into the target's temporary
 /// directory as `name` (its process name), once per test binary.
 pub fn compile_workload(name: &str, source: &str) -> PathBuf {

@@ -303,6 +303,18 @@ impl LiveSource {
                     .map_err(|e| live_err("sizing the scratch buffers", e))?;
             }
         }
+        // PEREGRINE_VERIFIER_STATS=1 prints the verifier's statistics for each program
+        // (instructions processed, against its limit of a million, and time): the budget
+        // the probe's fillers share.
+        if std::env::var_os("PEREGRINE_VERIFIER_STATS").is_some() {
+            for mut p in open.progs_mut() {
+                p.set_log_level(4);
+            }
+            fn print(_: libbpf_rs::PrintLevel, msg: String) {
+                eprint!("{msg}");
+            }
+            libbpf_rs::set_print(Some((libbpf_rs::PrintLevel::Debug, print)));
+        }
         let object = open.load().map_err(|e| live_err("loading the probe", e))?;
 
         let map = |name: &str| {
