@@ -237,7 +237,7 @@ static __always_inline void writer_submit(struct writer *w)
 		count(1);
 }
 
-/* Kernel O_* flags (x86_64 and arm64 values) as the schema's PPM_O_* flags. */
+/* Kernel O_* flags as the schema's PPM_O_* flags (K_O_*: the architecture's own values). */
 static __always_inline u32 open_flags_to_ppm(u32 flags)
 {
 	u32 res = 0;
@@ -252,9 +252,9 @@ static __always_inline u32 open_flags_to_ppm(u32 flags)
 	if (flags & 02000) res |= PPM_FILE_FLAGS_O_APPEND;
 	if (flags & 04000) res |= PPM_FILE_FLAGS_O_NONBLOCK;
 	if (flags & 010000) res |= PPM_FILE_FLAGS_O_DSYNC;
-	if (flags & 040000) res |= PPM_FILE_FLAGS_O_DIRECT;
-	if (flags & 0100000) res |= PPM_FILE_FLAGS_O_LARGEFILE;
-	if (flags & 0200000) res |= PPM_FILE_FLAGS_O_DIRECTORY;
+	if (flags & K_O_DIRECT) res |= PPM_FILE_FLAGS_O_DIRECT;
+	if (flags & K_O_LARGEFILE) res |= PPM_FILE_FLAGS_O_LARGEFILE;
+	if (flags & K_O_DIRECTORY) res |= PPM_FILE_FLAGS_O_DIRECTORY;
 	if (flags & 02000000) res |= PPM_FILE_FLAGS_O_CLOEXEC;
 	if (flags & 04000000) res |= PPM_FILE_FLAGS_O_SYNC;
 	if ((flags & 020000000) == 020000000) res |= PPM_FILE_FLAGS_O_TMPFILE;
@@ -318,8 +318,8 @@ static __always_inline void fill_open(struct settings *s, struct pt_regs *regs, 
 	u16 type = at ? PPME_SYSCALL_OPENAT_2_X : PPME_SYSCALL_OPEN_X;
 	if (!writer_start(&w, s, type))
 		return;
-	unsigned long a0 = regs->di, a1 = regs->si,
-		      a2 = regs->dx, a3 = regs->r10;
+	unsigned long a0 = SC_ARG0(regs), a1 = SC_ARG1(regs),
+		      a2 = SC_ARG2(regs), a3 = SC_ARG3(regs);
 	const char *path = (const char *)(at ? a1 : a0);
 	u32 flags = at ? a2 : a1;
 	u32 mode = at ? a3 : a2;
@@ -347,7 +347,7 @@ static __always_inline void fill_close(struct settings *s, struct pt_regs *regs,
 	if (!writer_start(&w, s, PPME_SYSCALL_CLOSE_X))
 		return;
 	push_u64(&w, ret);
-	push_u64(&w, (s64)(int)regs->di);
+	push_u64(&w, (s64)(int)SC_ARG0(regs));
 	writer_submit(&w);
 }
 
@@ -357,9 +357,9 @@ static __always_inline void fill_rw(struct settings *s, struct pt_regs *regs, lo
 	struct writer w;
 	if (!writer_start(&w, s, type))
 		return;
-	s64 fd = (s64)(int)regs->di;
-	const void *buf = (const void *)regs->si;
-	u32 size = regs->dx;
+	s64 fd = (s64)(int)SC_ARG0(regs);
+	const void *buf = (const void *)SC_ARG1(regs);
+	u32 size = SC_ARG2(regs);
 	push_u64(&w, ret);
 	if (ret > 0)
 		push_user_buf(&w, buf, ret);
@@ -611,12 +611,12 @@ static __always_inline void fill_clone(struct settings *s, struct pt_regs *regs,
 	struct task_struct *t = (struct task_struct *)bpf_get_current_task();
 	u64 flags = 0;
 	if (type == PPME_SYSCALL_CLONE_20_X) {
-		flags = regs->di;
+		flags = SC_ARG0(regs);
 	} else if (type == PPME_SYSCALL_VFORK_20_X) {
 		flags = 0x00000100 | 0x00004000;
 	} else if (type == PPME_SYSCALL_CLONE3_X) {
 		/* struct clone_args starts with the flags. */
-		bpf_probe_read_user(&flags, sizeof(flags), (void *)regs->di);
+		bpf_probe_read_user(&flags, sizeof(flags), (void *)SC_ARG0(regs));
 	}
 	push_u64(&w, ret);
 	push_exe_args(&w, t);
@@ -660,7 +660,7 @@ static __always_inline void fill_execve(struct settings *s, struct pt_regs *regs
 	if (!at) {
 		/* The path asked for; after a successful exec the old memory is gone. */
 		if (ret < 0)
-			push_user_str(&w, (const char *)regs->di);
+			push_user_str(&w, (const char *)SC_ARG0(regs));
 		else
 			push_empty(&w);
 	}
@@ -811,14 +811,14 @@ static __always_inline void fill_socket(struct settings *s, struct pt_regs *regs
 	struct writer w;
 	if (!writer_start(&w, s, PPME_SOCKET_SOCKET_X))
 		return;
-	u32 type = regs->si;
+	u32 type = SC_ARG1(regs);
 	u32 flags = 0;
 	if (type & 04000) flags |= PPM_FILE_FLAGS_O_NONBLOCK;
 	if (type & 02000000) flags |= PPM_FILE_FLAGS_O_CLOEXEC;
 	push_u64(&w, ret);
-	push_u32(&w, (u32)regs->di);
+	push_u32(&w, (u32)SC_ARG0(regs));
 	push_u32(&w, type);
-	push_u32(&w, (u32)regs->dx);
+	push_u32(&w, (u32)SC_ARG2(regs));
 	push_u32(&w, flags);
 	writer_submit(&w);
 }
@@ -829,8 +829,8 @@ static __always_inline void fill_bind(struct settings *s, struct pt_regs *regs, 
 	if (!writer_start(&w, s, PPME_SOCKET_BIND_X))
 		return;
 	push_u64(&w, ret);
-	push_sockaddr_user(&w, (void *)regs->si, regs->dx);
-	push_u64(&w, (s64)(int)regs->di);
+	push_sockaddr_user(&w, (void *)SC_ARG1(regs), SC_ARG2(regs));
+	push_u64(&w, (s64)(int)SC_ARG0(regs));
 	writer_submit(&w);
 }
 
@@ -840,8 +840,8 @@ static __always_inline void fill_listen(struct settings *s, struct pt_regs *regs
 	if (!writer_start(&w, s, PPME_SOCKET_LISTEN_X))
 		return;
 	push_u64(&w, ret);
-	push_u64(&w, (s64)(int)regs->di);
-	push_u32(&w, (u32)regs->si);
+	push_u64(&w, (s64)(int)SC_ARG0(regs));
+	push_u32(&w, (u32)SC_ARG1(regs));
 	writer_submit(&w);
 }
 
@@ -850,7 +850,7 @@ static __always_inline void fill_connect(struct settings *s, struct pt_regs *reg
 	struct writer w;
 	if (!writer_start(&w, s, PPME_SOCKET_CONNECT_X))
 		return;
-	s64 fd = (s64)(int)regs->di;
+	s64 fd = (s64)(int)SC_ARG0(regs);
 	push_u64(&w, ret);
 	/* The tuple once there is a connection (or one under way). */
 	if (ret == 0 || ret == -115 /* EINPROGRESS */)
@@ -858,7 +858,7 @@ static __always_inline void fill_connect(struct settings *s, struct pt_regs *reg
 	else
 		set_len(&w, 0);
 	push_u64(&w, fd);
-	push_sockaddr_user(&w, (void *)regs->si, regs->dx);
+	push_sockaddr_user(&w, (void *)SC_ARG1(regs), SC_ARG2(regs));
 	writer_submit(&w);
 }
 
@@ -878,7 +878,7 @@ static __always_inline void fill_accept(struct settings *s, struct pt_regs *regs
 	push_u32(&w, 0);	/* queuelen */
 	push_u32(&w, 0);	/* queuemax */
 	if (four)
-		push_u32(&w, (u32)regs->r10);
+		push_u32(&w, (u32)SC_ARG3(regs));
 	writer_submit(&w);
 }
 
@@ -889,9 +889,9 @@ static __always_inline void fill_path_op(struct settings *s, struct pt_regs *reg
 	struct writer w;
 	if (!writer_start(&w, s, type))
 		return;
-	unsigned long a0 = regs->di, a1 = regs->si,
-		      a2 = regs->dx, a3 = regs->r10,
-		      a4 = regs->r8;
+	unsigned long a0 = SC_ARG0(regs), a1 = SC_ARG1(regs),
+		      a2 = SC_ARG2(regs), a3 = SC_ARG3(regs),
+		      a4 = SC_ARG4(regs);
 	push_u64(&w, ret);
 	switch (type) {
 	case PPME_SYSCALL_UNLINK_2_X:
@@ -924,7 +924,7 @@ static __always_inline void fill_setuid(struct settings *s, struct pt_regs *regs
 	if (!writer_start(&w, s, PPME_SYSCALL_SETUID_X))
 		return;
 	push_u64(&w, ret);
-	push_u32(&w, (u32)regs->di);
+	push_u32(&w, (u32)SC_ARG0(regs));
 	writer_submit(&w);
 }
 
@@ -935,7 +935,6 @@ static __always_inline s64 fd_arg(unsigned long v)
 }
 
 #define K_O_NONBLOCK 04000
-#define K_O_DIRECT 040000
 #define K_O_CLOEXEC 02000000
 
 /* The O_NONBLOCK and O_CLOEXEC bits the EFD_, SFD_, TFD_, IN_, SOCK_ and UFFD_ flags share
@@ -957,11 +956,11 @@ static __always_inline void fill_dup(struct settings *s, struct pt_regs *regs, l
 	if (!writer_start(&w, s, type))
 		return;
 	push_u64(&w, ret);
-	push_u64(&w, fd_arg(regs->di));
+	push_u64(&w, fd_arg(SC_ARG0(regs)));
 	if (type != PPME_SYSCALL_DUP_1_X)
-		push_u64(&w, fd_arg(regs->si));
+		push_u64(&w, fd_arg(SC_ARG1(regs)));
 	if (type == PPME_SYSCALL_DUP3_X)
-		push_u32(&w, (regs->dx & K_O_CLOEXEC) ? PPM_FILE_FLAGS_O_CLOEXEC : 0);
+		push_u32(&w, (SC_ARG2(regs) & K_O_CLOEXEC) ? PPM_FILE_FLAGS_O_CLOEXEC : 0);
 	writer_submit(&w);
 }
 
@@ -1003,9 +1002,9 @@ static __always_inline void fill_fcntl(struct settings *s, struct pt_regs *regs,
 	if (!writer_start(&w, s, PPME_SYSCALL_FCNTL_X))
 		return;
 	push_u64(&w, ret);
-	push_u64(&w, fd_arg(regs->di));
-	push_u8(&w, fcntl_cmd_to_ppm((u32)regs->si));
-	push_u64(&w, regs->dx);
+	push_u64(&w, fd_arg(SC_ARG0(regs)));
+	push_u8(&w, fcntl_cmd_to_ppm((u32)SC_ARG1(regs)));
+	push_u64(&w, SC_ARG2(regs));
 	writer_submit(&w);
 }
 
@@ -1035,13 +1034,13 @@ static __always_inline void fill_pipe(struct settings *s, struct pt_regs *regs, 
 	if (!writer_start(&w, s, type))
 		return;
 	s32 fds[2] = {-1, -1};
-	read_fd_pair(regs->di, fds);
+	read_fd_pair(SC_ARG0(regs), fds);
 	push_u64(&w, ret);
 	push_u64(&w, fds[0]);
 	push_u64(&w, fds[1]);
 	push_u64(&w, ret == 0 ? fd_ino(fds[0]) : 0);
 	if (two) {
-		s32 f = (s32)regs->si;
+		s32 f = (s32)SC_ARG1(regs);
 		u32 flags = nonblock_cloexec_to_ppm(f);
 		if (f > 0 && (f & K_O_DIRECT))
 			flags |= PPM_FILE_FLAGS_O_DIRECT;
@@ -1060,7 +1059,7 @@ static __always_inline void fill_socketpair(struct settings *s, struct pt_regs *
 	s32 fds[2] = {-1, -1};
 	u64 source = 0, peer = 0;
 	if (ret == 0) {
-		read_fd_pair(regs->r10, fds);
+		read_fd_pair(SC_ARG3(regs), fds);
 		struct file *f = fd_file(fds[0]);
 		struct socket *sock = f ? (struct socket *)BPF_CORE_READ(f, private_data) : NULL;
 		struct sock *sk = sock ? BPF_CORE_READ(sock, sk) : NULL;
@@ -1074,9 +1073,9 @@ static __always_inline void fill_socketpair(struct settings *s, struct pt_regs *
 	push_u64(&w, fds[1]);
 	push_u64(&w, source);
 	push_u64(&w, peer);
-	push_u32(&w, (u8)regs->di);	/* the schema's AF_* values are the kernel's */
-	push_u32(&w, (u32)regs->si);
-	push_u32(&w, (u32)regs->dx);
+	push_u32(&w, (u8)SC_ARG0(regs));	/* the schema's AF_* values are the kernel's */
+	push_u32(&w, (u32)SC_ARG1(regs));
+	push_u32(&w, (u32)SC_ARG2(regs));
 	writer_submit(&w);
 }
 
@@ -1088,7 +1087,7 @@ static __always_inline void fill_simple_fd(struct settings *s, struct pt_regs *r
 	struct writer w;
 	if (!writer_start(&w, s, type))
 		return;
-	unsigned long a0 = regs->di, a1 = regs->si, a3 = regs->r10;
+	unsigned long a0 = SC_ARG0(regs), a1 = SC_ARG1(regs), a3 = SC_ARG3(regs);
 	push_u64(&w, ret);
 	switch (type) {
 	case PPME_SYSCALL_EVENTFD_X:
@@ -1138,9 +1137,9 @@ static __always_inline void fill_memfd_create(struct settings *s, struct pt_regs
 	if (!writer_start(&w, s, PPME_SYSCALL_MEMFD_CREATE_X))
 		return;
 	push_u64(&w, ret);
-	push_user_str(&w, (const char *)regs->di);
+	push_user_str(&w, (const char *)SC_ARG0(regs));
 	/* The schema's MFD_* values are the kernel's. */
-	push_u32(&w, (u32)regs->si & (PPM_MEMFD_CREATE_FLAGS_MFD_CLOEXEC |
+	push_u32(&w, (u32)SC_ARG1(regs) & (PPM_MEMFD_CREATE_FLAGS_MFD_CLOEXEC |
 				      PPM_MEMFD_CREATE_FLAGS_MFD_ALLOW_SEALING |
 				      PPM_MEMFD_CREATE_FLAGS_MFD_HUGETLB));
 	writer_submit(&w);
@@ -1168,10 +1167,10 @@ static __always_inline void fill_io_uring_setup(struct settings *s, struct pt_re
 	if (!writer_start(&w, s, PPME_SYSCALL_IO_URING_SETUP_X))
 		return;
 	u32 p[6] = {};
-	if (bpf_probe_read_user(p, sizeof(p), (void *)regs->si) != 0)
+	if (bpf_probe_read_user(p, sizeof(p), (void *)SC_ARG1(regs)) != 0)
 		__builtin_memset(p, 0, sizeof(p));
 	push_u64(&w, ret);
-	push_u32(&w, (u32)regs->di);
+	push_u32(&w, (u32)SC_ARG0(regs));
 	push_u32(&w, p[0]);
 	push_u32(&w, p[1]);
 	push_u32(&w, io_uring_setup_flags_to_ppm(p[2]));
@@ -1190,7 +1189,7 @@ static __always_inline void fill_proc_op(struct settings *s, struct pt_regs *reg
 	struct writer w;
 	if (!writer_start(&w, s, type))
 		return;
-	unsigned long a0 = regs->di, a1 = regs->si, a2 = regs->dx;
+	unsigned long a0 = SC_ARG0(regs), a1 = SC_ARG1(regs), a2 = SC_ARG2(regs);
 	push_u64(&w, ret);
 	switch (type) {
 	case PPME_SYSCALL_CHDIR_X:
@@ -1251,8 +1250,8 @@ static __always_inline void fill_prctl(struct settings *s, struct pt_regs *regs,
 	struct writer w;
 	if (!writer_start(&w, s, PPME_SYSCALL_PRCTL_X))
 		return;
-	u32 option = (u32)regs->di;
-	unsigned long arg2 = regs->si;
+	u32 option = (u32)SC_ARG0(regs);
+	unsigned long arg2 = SC_ARG1(regs);
 	push_u64(&w, ret);
 	push_u32(&w, option);
 	if (option == K_PR_SET_NAME || option == K_PR_GET_NAME) {
@@ -1278,12 +1277,12 @@ static __always_inline void fill_kill(struct settings *s, struct pt_regs *regs, 
 	if (!writer_start(&w, s, type))
 		return;
 	push_u64(&w, ret);
-	push_u64(&w, (s64)(int)regs->di);
+	push_u64(&w, (s64)(int)SC_ARG0(regs));
 	if (type == PPME_SYSCALL_TGKILL_X) {
-		push_u64(&w, (s64)(int)regs->si);
-		push_u8(&w, (u8)regs->dx);
+		push_u64(&w, (s64)(int)SC_ARG1(regs));
+		push_u8(&w, (u8)SC_ARG2(regs));
 	} else {
-		push_u8(&w, (u8)regs->si);
+		push_u8(&w, (u8)SC_ARG1(regs));
 	}
 	writer_submit(&w);
 }
@@ -1354,8 +1353,8 @@ static __always_inline void fill_ptrace(struct settings *s, struct pt_regs *regs
 	struct writer w;
 	if (!writer_start(&w, s, PPME_SYSCALL_PTRACE_X))
 		return;
-	u16 req = ptrace_request_to_ppm((u32)regs->di);
-	unsigned long addr = regs->dx, data = regs->r10;
+	u16 req = ptrace_request_to_ppm((u32)SC_ARG0(regs));
+	unsigned long addr = SC_ARG2(regs), data = SC_ARG3(regs);
 	push_u64(&w, ret);
 	push_ptrace_u64(&w, ret < 0 ? 0 : addr);
 	if (ret < 0) {
@@ -1378,7 +1377,7 @@ static __always_inline void fill_ptrace(struct settings *s, struct pt_regs *regs
 		push_ptrace_u64(&w, data);
 	}
 	push_u16(&w, req);
-	push_u64(&w, (s64)(int)regs->si);
+	push_u64(&w, (s64)(int)SC_ARG1(regs));
 	writer_submit(&w);
 }
 
@@ -1395,8 +1394,8 @@ static __always_inline void fill_fs_op(struct settings *s, struct pt_regs *regs,
 	struct writer w;
 	if (!writer_start(&w, s, type))
 		return;
-	unsigned long a0 = regs->di, a1 = regs->si, a2 = regs->dx, a3 = regs->r10,
-		      a4 = regs->r8;
+	unsigned long a0 = SC_ARG0(regs), a1 = SC_ARG1(regs), a2 = SC_ARG2(regs), a3 = SC_ARG3(regs),
+		      a4 = SC_ARG4(regs);
 	push_u64(&w, ret);
 	switch (type) {
 	case PPME_SYSCALL_MOUNT_X: {
@@ -1494,8 +1493,8 @@ static __always_inline void fill_creat(struct settings *s, struct pt_regs *regs,
 	bool created;
 	file_ids(ret, &dev, &ino, &created);
 	push_u64(&w, ret);
-	push_user_str(&w, (const char *)regs->di);
-	push_u32(&w, (u32)regs->si & 07777);
+	push_user_str(&w, (const char *)SC_ARG0(regs));
+	push_u32(&w, (u32)SC_ARG1(regs) & 07777);
 	push_u32(&w, dev);
 	push_u64(&w, ino);
 	push_u16(&w, 0);
@@ -1529,7 +1528,7 @@ static __always_inline void fill_openat2(struct settings *s, struct pt_regs *reg
 	if (!writer_start(&w, s, PPME_SYSCALL_OPENAT2_X))
 		return;
 	struct open_how_k how = {};
-	if (bpf_probe_read_user(&how, sizeof(how), (void *)regs->dx) != 0)
+	if (bpf_probe_read_user(&how, sizeof(how), (void *)SC_ARG2(regs)) != 0)
 		__builtin_memset(&how, 0, sizeof(how));
 	u32 dev;
 	u64 ino;
@@ -1539,8 +1538,8 @@ static __always_inline void fill_openat2(struct settings *s, struct pt_regs *reg
 	if (created)
 		flags |= PPM_FILE_FLAGS_O_F_CREATED;
 	push_u64(&w, ret);
-	push_u64(&w, fd_arg(regs->di));
-	push_user_str(&w, (const char *)regs->si);
+	push_u64(&w, fd_arg(SC_ARG0(regs)));
+	push_user_str(&w, (const char *)SC_ARG1(regs));
 	push_u32(&w, flags);
 	push_u32(&w, open_mode((u32)how.flags, (u32)how.mode));
 	push_u32(&w, resolve_to_ppm(how.resolve));
@@ -1609,12 +1608,12 @@ static __always_inline void fill_prw(struct settings *s, struct pt_regs *regs, l
 		return;
 	push_u64(&w, ret);
 	if (ret > 0)
-		push_user_buf(&w, (const void *)regs->si, ret);
+		push_user_buf(&w, (const void *)SC_ARG1(regs), ret);
 	else
 		push_empty(&w);
-	push_u64(&w, fd_arg(regs->di));
-	push_u32(&w, (u32)regs->dx);
-	push_u64(&w, regs->r10);
+	push_u64(&w, fd_arg(SC_ARG0(regs)));
+	push_u32(&w, (u32)SC_ARG2(regs));
+	push_u64(&w, SC_ARG3(regs));
 	writer_submit(&w);
 }
 
@@ -1624,7 +1623,7 @@ static __always_inline void fill_rwv(struct settings *s, struct pt_regs *regs, l
 	struct writer w;
 	if (!writer_start(&w, s, type))
 		return;
-	unsigned long iov = regs->si, cnt = regs->dx;
+	unsigned long iov = SC_ARG1(regs), cnt = SC_ARG2(regs);
 	bool reads = type == PPME_SYSCALL_READV_X || type == PPME_SYSCALL_PREADV_X;
 	/* The size the caller offered: the sum of the iovec lengths. */
 	u64 size = 0;
@@ -1638,11 +1637,11 @@ static __always_inline void fill_rwv(struct settings *s, struct pt_regs *regs, l
 	if (reads)
 		push_u32(&w, ret > 0 ? (u32)ret : 0);
 	push_iovec_data(&w, iov, cnt, ret);
-	push_u64(&w, fd_arg(regs->di));
+	push_u64(&w, fd_arg(SC_ARG0(regs)));
 	if (!reads)
 		push_u32(&w, (u32)size);
 	if (type == PPME_SYSCALL_PREADV_X || type == PPME_SYSCALL_PWRITEV_X)
-		push_u64(&w, regs->r10);
+		push_u64(&w, SC_ARG3(regs));
 	writer_submit(&w);
 }
 
@@ -1653,13 +1652,13 @@ static __always_inline void fill_sendfile(struct settings *s, struct pt_regs *re
 	if (!writer_start(&w, s, PPME_SYSCALL_SENDFILE_X))
 		return;
 	u64 off = 0;
-	if (regs->dx)
-		bpf_probe_read_user(&off, sizeof(off), (void *)regs->dx);
+	if (SC_ARG2(regs))
+		bpf_probe_read_user(&off, sizeof(off), (void *)SC_ARG2(regs));
 	push_u64(&w, ret);
 	push_u64(&w, off);
-	push_u64(&w, fd_arg(regs->di));
-	push_u64(&w, fd_arg(regs->si));
-	push_u64(&w, regs->r10);
+	push_u64(&w, fd_arg(SC_ARG0(regs)));
+	push_u64(&w, fd_arg(SC_ARG1(regs)));
+	push_u64(&w, SC_ARG3(regs));
 	writer_submit(&w);
 }
 
@@ -1672,16 +1671,16 @@ static __always_inline void fill_sendto_recvfrom(struct settings *s, struct pt_r
 	u16 type = send ? PPME_SOCKET_SENDTO_X : PPME_SOCKET_RECVFROM_X;
 	if (!writer_start(&w, s, type))
 		return;
-	s64 fd = fd_arg(regs->di);
-	const void *addr = (const void *)regs->r8;
+	s64 fd = fd_arg(SC_ARG0(regs));
+	const void *addr = (const void *)SC_ARG4(regs);
 	push_u64(&w, ret);
 	if (ret > 0)
-		push_user_buf(&w, (const void *)regs->si, ret);
+		push_user_buf(&w, (const void *)SC_ARG1(regs), ret);
 	else
 		push_empty(&w);
 	if (send) {
 		push_u64(&w, fd);
-		push_u32(&w, (u32)regs->dx);
+		push_u32(&w, (u32)SC_ARG2(regs));
 		if (ret >= 0)
 			push_socktuple_addr(&w, fd, false, addr);
 		else
@@ -1692,7 +1691,7 @@ static __always_inline void fill_sendto_recvfrom(struct settings *s, struct pt_r
 		else
 			push_empty(&w);
 		push_u64(&w, fd);
-		push_u32(&w, (u32)regs->dx);
+		push_u32(&w, (u32)SC_ARG2(regs));
 	}
 	writer_submit(&w);
 }
@@ -1785,16 +1784,16 @@ static long mmsg_one(u32 index, void *ctx)
 /* sendmsg, recvmsg: one event; sendmmsg, recvmmsg: one per message, or one with the error. */
 static __always_inline void fill_msg(struct settings *s, struct pt_regs *regs, long ret, u16 type)
 {
-	s64 fd = fd_arg(regs->di);
+	s64 fd = fd_arg(SC_ARG0(regs));
 	if (type == PPME_SOCKET_SENDMSG_X || type == PPME_SOCKET_RECVMSG_X) {
-		fill_msg_one(s, type, fd, regs->si, ret, ret);
+		fill_msg_one(s, type, fd, SC_ARG1(regs), ret, ret);
 		return;
 	}
 	if (ret <= 0) {
 		fill_msg_one(s, type, fd, 0, ret, 0);
 		return;
 	}
-	struct mmsg_loop l = {.mmh = regs->si, .fd = fd, .type = type};
+	struct mmsg_loop l = {.mmh = SC_ARG1(regs), .fd = fd, .type = type};
 	bpf_loop(ret < MAX_MMSG ? ret : MAX_MMSG, mmsg_one, &l, 0);
 }
 
@@ -1803,9 +1802,9 @@ static __always_inline void fill_shutdown(struct settings *s, struct pt_regs *re
 	struct writer w;
 	if (!writer_start(&w, s, PPME_SOCKET_SHUTDOWN_X))
 		return;
-	u32 how = (u32)regs->si;
+	u32 how = (u32)SC_ARG1(regs);
 	push_u64(&w, ret);
-	push_u64(&w, fd_arg(regs->di));
+	push_u64(&w, fd_arg(SC_ARG0(regs)));
 	/* SHUT_RD, SHUT_WR, SHUT_RDWR are the kernel's values; anything else is unknown. */
 	push_u8(&w, how <= 2 ? (u8)how : (u8)PPM_SHUTDOWN_HOW_SHUT_UNKNOWN);
 	writer_submit(&w);
@@ -1899,20 +1898,20 @@ static __always_inline void fill_sockopt(struct settings *s, struct pt_regs *reg
 	u16 type = get ? PPME_SOCKET_GETSOCKOPT_X : PPME_SOCKET_SETSOCKOPT_X;
 	if (!writer_start(&w, s, type))
 		return;
-	u32 level = (u32)regs->si, opt = (u32)regs->dx;
+	u32 level = (u32)SC_ARG1(regs), opt = (u32)SC_ARG2(regs);
 	u32 len = 0;
 	if (get)
-		bpf_probe_read_user(&len, sizeof(len), (void *)regs->r8);
+		bpf_probe_read_user(&len, sizeof(len), (void *)SC_ARG4(regs));
 	else
-		len = (u32)regs->r8;
+		len = (u32)SC_ARG4(regs);
 	u8 ppm_opt = sockopt_to_ppm(level, opt);
 	push_u64(&w, ret);
-	push_u64(&w, fd_arg(regs->di));
+	push_u64(&w, fd_arg(SC_ARG0(regs)));
 	push_u8(&w, level == K_SOL_SOCKET ? PPM_SOCKOPT_LEVELS_SOL_SOCKET
 		    : level == K_SOL_TCP  ? PPM_SOCKOPT_LEVELS_SOL_TCP
 					  : PPM_SOCKOPT_LEVELS_UNKNOWN);
 	push_u8(&w, ppm_opt);
-	push_sockopt_val(&w, level, ppm_opt, (const void *)regs->r10, len);
+	push_sockopt_val(&w, level, ppm_opt, (const void *)SC_ARG3(regs), len);
 	push_u32(&w, len);
 	writer_submit(&w);
 }
@@ -1959,13 +1958,13 @@ static __always_inline void fill_mmap(struct settings *s, struct pt_regs *regs, 
 		push_u32(&w, 0);
 		push_u32(&w, 0);
 	}
-	push_u64(&w, regs->di);
-	push_u64(&w, regs->si);
-	push_u32(&w, prot_to_ppm(regs->dx));
+	push_u64(&w, SC_ARG0(regs));
+	push_u64(&w, SC_ARG1(regs));
+	push_u32(&w, prot_to_ppm(SC_ARG2(regs)));
 	if (map) {
-		push_u32(&w, mmap_flags_to_ppm(regs->r10));
-		push_u64(&w, fd_arg(regs->r8));
-		push_u64(&w, regs->r9);
+		push_u32(&w, mmap_flags_to_ppm(SC_ARG3(regs)));
+		push_u64(&w, fd_arg(SC_ARG4(regs)));
+		push_u64(&w, SC_ARG5(regs));
 	}
 	writer_submit(&w);
 }
@@ -1976,7 +1975,7 @@ static __always_inline void fill_misc(struct settings *s, struct pt_regs *regs, 
 	struct writer w;
 	if (!writer_start(&w, s, type))
 		return;
-	unsigned long a0 = regs->di, a1 = regs->si, a2 = regs->dx;
+	unsigned long a0 = SC_ARG0(regs), a1 = SC_ARG1(regs), a2 = SC_ARG2(regs);
 	push_u64(&w, ret);
 	switch (type) {
 	case PPME_SYSCALL_IOCTL_3_X:
@@ -2013,7 +2012,7 @@ SEC("tp_btf/sys_exit")
 int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 {
 	/* Syscalls not enabled (by the filter) leave first, at the cost of one array lookup. */
-	u32 nr = (u32)regs->orig_ax;
+	u32 nr = (u32)SC_NR(regs);
 	if (nr >= SYSCALL_TABLE_SIZE)
 		return 0;
 	struct syscall_entry *e = bpf_map_lookup_elem(&syscall_table, &nr);
@@ -2251,7 +2250,7 @@ static __always_inline void fill_open_enter(struct settings *s, struct pt_regs *
 	}
 	if (!writer_start(&w, s, type))
 		return;
-	unsigned long a0 = regs->di, a1 = regs->si, a2 = regs->dx, a3 = regs->r10;
+	unsigned long a0 = SC_ARG0(regs), a1 = SC_ARG1(regs), a2 = SC_ARG2(regs), a3 = SC_ARG3(regs);
 	switch (exit_event) {
 	case PPME_SYSCALL_OPEN_X:
 		push_user_str(&w, (const char *)a0);
@@ -2288,8 +2287,8 @@ static __always_inline void fill_connect_enter(struct settings *s, struct pt_reg
 	struct writer w;
 	if (!writer_start(&w, s, PPME_SOCKET_CONNECT_E))
 		return;
-	push_u64(&w, fd_arg(regs->di));
-	push_sockaddr_user(&w, (void *)regs->si, regs->dx);
+	push_u64(&w, fd_arg(SC_ARG0(regs)));
+	push_sockaddr_user(&w, (void *)SC_ARG1(regs), SC_ARG2(regs));
 	writer_submit(&w);
 }
 

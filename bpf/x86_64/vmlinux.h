@@ -1,56 +1,13 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
- * The kernel types the probe reads, for x86_64. Only the fields the probe uses are declared:
- * with CO-RE (preserve_access_index) libbpf relocates each field access to the running
- * kernel's layout from its BTF, so the order and the missing fields here do not matter.
- * The layout of pt_regs is the architecture's ABI and is stable.
+ * The kernel types the probe reads, for x86_64: the common ones (kernel.h), the syscall
+ * registers, and the values of the kernel's flags that differ between architectures. The
+ * layout of pt_regs is the architecture's ABI and is stable.
  */
 #ifndef PEREGRINE_VMLINUX_H
 #define PEREGRINE_VMLINUX_H
 
-typedef signed char __s8;
-typedef unsigned char __u8;
-typedef short __s16;
-typedef unsigned short __u16;
-typedef int __s32;
-typedef unsigned int __u32;
-typedef long long __s64;
-typedef unsigned long long __u64;
-typedef __s8 s8;
-typedef __u8 u8;
-typedef __s16 s16;
-typedef __u16 u16;
-typedef __s32 s32;
-typedef __u32 u32;
-typedef __s64 s64;
-typedef __u64 u64;
-typedef __u16 __be16;
-typedef __u32 __be32;
-typedef __u32 __wsum;
-typedef _Bool bool;
-enum { false = 0, true = 1 };
-typedef int pid_t;
-typedef unsigned int uid_t;
-typedef unsigned int gid_t;
-typedef long long loff_t;
-typedef unsigned short umode_t;
-typedef unsigned int dev_t;
-
-enum bpf_map_type {
-	BPF_MAP_TYPE_ARRAY = 2,
-	BPF_MAP_TYPE_PERCPU_ARRAY = 6,
-	BPF_MAP_TYPE_ARRAY_OF_MAPS = 12,
-	BPF_MAP_TYPE_RINGBUF = 27,
-};
-
-enum {
-	BPF_ANY = 0,
-};
-
-enum {
-	BPF_RB_NO_WAKEUP = 1,
-	BPF_RB_FORCE_WAKEUP = 2,
-};
+#include "kernel.h"
 
 #pragma clang attribute push(__attribute__((preserve_access_index)), apply_to = record)
 
@@ -78,192 +35,20 @@ struct pt_regs {
 	unsigned long ss;
 };
 
-struct qstr {
-	const unsigned char *name;
-};
-
-struct dentry {
-	struct dentry *d_parent;
-	struct qstr d_name;
-};
-
-struct super_block {
-	dev_t s_dev;
-};
-
-struct inode {
-	umode_t i_mode;
-	unsigned long i_ino;
-	struct super_block *i_sb;
-};
-
-struct vfsmount {
-	struct dentry *mnt_root;
-};
-
-struct path {
-	struct vfsmount *mnt;
-	struct dentry *dentry;
-};
-
-struct in6_addr {
-	u8 s6_addr[16];
-};
-
-/* Fields of the anonymous unions of the kernel's sock_common, declared flat: CO-RE finds
- * them by name inside the anonymous members. */
-struct sock_common {
-	__be32 skc_daddr;
-	__be32 skc_rcv_saddr;
-	__be16 skc_dport;
-	u16 skc_num;
-	unsigned short skc_family;
-	struct in6_addr skc_v6_daddr;
-	struct in6_addr skc_v6_rcv_saddr;
-};
-
-struct sock {
-	struct sock_common __sk_common;
-};
-
-struct socket {
-	struct sock *sk;
-};
-
-struct sockaddr_un {
-	unsigned short sun_family;
-	char sun_path[108];
-};
-
-struct unix_address {
-	struct sockaddr_un name[0];
-};
-
-struct unix_sock {
-	struct sock *peer;
-	struct unix_address *addr;
-};
-
-struct file {
-	void *private_data;
-	struct path f_path;
-	struct inode *f_inode;
-	unsigned int f_flags;
-	unsigned int f_mode;
-	loff_t f_pos;
-};
-
-struct fdtable {
-	unsigned int max_fds;
-	struct file **fd;
-};
-
-struct files_struct {
-	struct fdtable *fdt;
-};
-
-typedef struct {
-	uid_t val;
-} kuid_t;
-
-typedef struct {
-	gid_t val;
-} kgid_t;
-
-typedef struct {
-	u64 val;
-} kernel_cap_t;
-
-struct cred {
-	kuid_t uid;
-	kgid_t gid;
-	kuid_t euid;
-	kgid_t egid;
-	kernel_cap_t cap_inheritable;
-	kernel_cap_t cap_permitted;
-	kernel_cap_t cap_effective;
-};
-
-struct rlimit {
-	unsigned long rlim_cur;
-	unsigned long rlim_max;
-};
-
-struct upid {
-	int nr;
-};
-
-struct pid {
-	unsigned int level;
-	struct upid numbers[1];
-};
-
-struct signal_struct {
-	struct rlimit rlim[16];
-	struct pid *pids[4];
-};
-
-struct mm_struct {
-	unsigned long total_vm;
-	unsigned long arg_start;
-	unsigned long arg_end;
-	unsigned long env_start;
-	unsigned long env_end;
-};
-
-struct kernfs_node {
-	struct kernfs_node *parent;
-	const char *name;
-};
-
-/* Since Linux 6.15 the parent is `__parent`; CO-RE matches this flavour to kernfs_node. */
-struct kernfs_node___v6_15 {
-	struct kernfs_node *__parent;
-};
-
-struct cgroup {
-	struct kernfs_node *kn;
-};
-
-struct cgroup_subsys {
-	const char *name;
-};
-
-struct cgroup_subsys_state {
-	struct cgroup *cgroup;
-	struct cgroup_subsys *ss;
-};
-
-struct css_set {
-	struct cgroup_subsys_state *subsys[14];
-};
-
-/* The values are the running kernel's, relocated by CO-RE (bpf_core_enum_value). */
-enum cgroup_subsys_id {
-	cpuset_cgrp_id,
-	cpu_cgrp_id,
-	cpuacct_cgrp_id,
-	io_cgrp_id,
-	memory_cgrp_id,
-};
-
-struct task_struct {
-	pid_t pid;
-	pid_t tgid;
-	char comm[16];
-	int exit_code;
-	unsigned long maj_flt;
-	unsigned long min_flt;
-	kuid_t loginuid;
-	struct task_struct *real_parent;
-	struct task_struct *group_leader;
-	struct files_struct *files;
-	struct mm_struct *mm;
-	const struct cred *cred;
-	struct signal_struct *signal;
-	struct css_set *cgroups;
-};
-
 #pragma clang attribute pop
+
+/* The syscall's number and arguments, at its entry and at its exit. */
+#define SC_NR(regs) ((regs)->orig_ax)
+#define SC_ARG0(regs) ((regs)->di)
+#define SC_ARG1(regs) ((regs)->si)
+#define SC_ARG2(regs) ((regs)->dx)
+#define SC_ARG3(regs) ((regs)->r10)
+#define SC_ARG4(regs) ((regs)->r8)
+#define SC_ARG5(regs) ((regs)->r9)
+
+/* O_* flags whose values are the architecture's own. */
+#define K_O_DIRECT 040000
+#define K_O_LARGEFILE 0100000
+#define K_O_DIRECTORY 0200000
 
 #endif
