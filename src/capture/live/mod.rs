@@ -31,9 +31,9 @@ use ring::Ring;
 /// so this bounds how late an event is seen once the system goes quiet. Each empty look
 /// doubles it, up to [`IDLE_SLEEP_MAX`]. Waking costs the reader a few microseconds, which
 /// on a busy machine is taken from the programs being watched: measured with redis-benchmark
-/// on two cores, starting at 200 µs rather than 20 µs cut the reader's CPU time by about a
-/// third for the same events (libscap starts at 500 µs and goes up to 30 ms).
-pub const IDLE_SLEEP_START: Duration = Duration::from_micros(200);
+/// on two cores (3.8 M events), the reader used 2.6 to 2.9 s of CPU starting at 20 µs, 1.6 s
+/// at 200 µs and 1.4 s at 500 µs, which is also where libscap starts (it goes up to 30 ms).
+pub const IDLE_SLEEP_START: Duration = Duration::from_micros(500);
 /// The longest the reader sleeps between looks at empty rings.
 pub const IDLE_SLEEP_MAX: Duration = Duration::from_millis(2);
 
