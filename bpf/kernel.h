@@ -180,7 +180,27 @@ struct signal_struct {
 	struct pid *pids[4];
 };
 
+typedef struct {
+	s64 counter;
+} atomic_long_t;
+
+/* The resident and swapped page counters (file, anon, swap entries, shmem) before Linux
+ * 6.2, atomic counters in mm_struct.rss_stat. */
+struct mm_rss_stat {
+	atomic_long_t count[4];
+};
+
+/* Since Linux 6.2 they are per-CPU counters; `count` is their global value. */
+struct percpu_counter {
+	s64 count;
+};
+
+struct mm_struct___v6_2 {
+	struct percpu_counter rss_stat[4];
+};
+
 struct mm_struct {
+	struct mm_rss_stat rss_stat;
 	unsigned long total_vm;
 	unsigned long arg_start;
 	unsigned long arg_end;

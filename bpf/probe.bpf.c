@@ -30,6 +30,8 @@ struct settings {
 	u32 only_tgid;  /* capture this process only (0: every process) */
 	u32 some_cpus;  /* capture only on the CPUs of cpu_mask (0: on every CPU) */
 	u64 cpu_mask[4];
+	u32 page_kb;    /* the page size in KiB */
+	u32 pad;
 };
 
 /* Whether the current process is to be captured. */
@@ -568,6 +570,42 @@ static __always_inline void push_cgroups(struct writer *w, struct task_struct *t
 	set_len(w, (u16)cgroups_into(w->aux, w->pos, (u64)t));
 }
 
+#define MM_FILEPAGES 0
+#define MM_ANONPAGES 1
+#define MM_SWAPENTS 2
+#define MM_SHMEMPAGES 3
+
+/* The memory of the current process after the call, in KiB: its virtual size, what is
+ * resident (file, anonymous and shared pages), what is swapped. */
+static __always_inline void push_vm_sizes(struct writer *w)
+{
+	struct task_struct *t = (struct task_struct *)bpf_get_current_task();
+	struct mm_struct *mm = BPF_CORE_READ(t, mm);
+	s64 c[4] = {};
+	if (mm) {
+		if (bpf_core_type_exists(struct mm_rss_stat)) {
+			c[0] = BPF_CORE_READ(mm, rss_stat.count[MM_FILEPAGES].counter);
+			c[1] = BPF_CORE_READ(mm, rss_stat.count[MM_ANONPAGES].counter);
+			c[2] = BPF_CORE_READ(mm, rss_stat.count[MM_SWAPENTS].counter);
+			c[3] = BPF_CORE_READ(mm, rss_stat.count[MM_SHMEMPAGES].counter);
+		} else {
+			struct mm_struct___v6_2 *m = (void *)mm;
+			c[0] = BPF_CORE_READ(m, rss_stat[MM_FILEPAGES].count);
+			c[1] = BPF_CORE_READ(m, rss_stat[MM_ANONPAGES].count);
+			c[2] = BPF_CORE_READ(m, rss_stat[MM_SWAPENTS].count);
+			c[3] = BPF_CORE_READ(m, rss_stat[MM_SHMEMPAGES].count);
+		}
+	}
+	/* The per-CPU counters' global values lag and can be briefly negative. */
+	for (int i = 0; i < 4; i++)
+		if (c[i] < 0)
+			c[i] = 0;
+	u32 kb = w->settings->page_kb;
+	push_u32(w, (u32)(BPF_CORE_READ(mm, total_vm) * kb));
+	push_u32(w, (u32)((c[MM_FILEPAGES] + c[MM_ANONPAGES] + c[MM_SHMEMPAGES]) * kb));
+	push_u32(w, (u32)(c[MM_SWAPENTS] * kb));
+}
+
 /* The fields shared by clone and execve: tid, pid, ptid, cwd, fdlimit, page faults,
  * memory, comm, cgroups. */
 static __always_inline void push_proc_common(struct writer *w, struct task_struct *t)
@@ -580,9 +618,7 @@ static __always_inline void push_proc_common(struct writer *w, struct task_struc
 	push_u64(w, BPF_CORE_READ(t, signal, rlim[7].rlim_cur));
 	push_u64(w, BPF_CORE_READ(t, maj_flt));
 	push_u64(w, BPF_CORE_READ(t, min_flt));
-	push_u32(w, (u32)(BPF_CORE_READ(t, mm, total_vm) * 4));
-	push_u32(w, 0);
-	push_u32(w, 0);
+	push_vm_sizes(w);
 	push_comm(w);
 	push_cgroups(w, t);
 }
@@ -1943,7 +1979,7 @@ static __always_inline u32 mmap_flags_to_ppm(u64 f)
 	return r;
 }
 
-/* mmap: res, the memory sizes after the call (kB; rss and swap not read yet), addr,
+/* mmap: res, the memory sizes after the call (KiB), addr,
  * length, prot, flags, fd, offset. mprotect: res, addr, length, prot. */
 static __always_inline void fill_mmap(struct settings *s, struct pt_regs *regs, long ret, bool map)
 {
@@ -1952,12 +1988,8 @@ static __always_inline void fill_mmap(struct settings *s, struct pt_regs *regs, 
 	if (!writer_start(&w, s, type))
 		return;
 	push_u64(&w, ret);
-	if (map) {
-		struct task_struct *t = (struct task_struct *)bpf_get_current_task();
-		push_u32(&w, (u32)(BPF_CORE_READ(t, mm, total_vm) * 4));
-		push_u32(&w, 0);
-		push_u32(&w, 0);
-	}
+	if (map)
+		push_vm_sizes(&w);
 	push_u64(&w, SC_ARG0(regs));
 	push_u64(&w, SC_ARG1(regs));
 	push_u32(&w, prot_to_ppm(SC_ARG2(regs)));

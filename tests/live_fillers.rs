@@ -52,7 +52,7 @@ const PARAMS: &str = "fd oldfd newfd flags cmd arg fd1 fd2 ino source peer domai
     rgid egid sgid ruid euid suid cap_inheritable cap_permitted cap_effective option arg2_str \
     arg2_int nstype mode dirfd olddir oldpath newdir newpath target linkpath linkdirfd filename \
     uid pathname resolve dev dir sig tid request addr data creat_flags pos offset out_fd in_fd \
-    tuple msgcontrol how level optname val optlen length prot argument img uargs";
+    tuple msgcontrol how level optname val optlen length prot argument img uargs vm_size vm_rss";
 
 /// One captured event: the fields above, by name.
 #[derive(Debug, Clone)]
@@ -741,8 +741,17 @@ fn data_socket_memory_and_module_calls_have_their_arguments() {
     let go = c.next("getsockopt");
     assert_eq!((go.arg("optname"), go.raw("optlen")), ("SO_ERROR", "4"));
 
-    // Memory.
+    // Memory: the sizes after the call, with the 8 MiB the workload made resident before
+    // (the kernel's global counters may lag by a few hundred KiB).
     let mm = c.next("mmap");
+    let kb = |n: &str| mm.raw(n).parse::<u64>().unwrap();
+    assert!(kb("vm_rss") >= 7_900, "vm_rss {}", kb("vm_rss"));
+    assert!(
+        kb("vm_size") >= kb("vm_rss") + 8,
+        "{} {}",
+        kb("vm_size"),
+        kb("vm_rss")
+    );
     assert_eq!(
         (
             mm.raw("length"),

@@ -26,7 +26,7 @@
  *        and recvfrom, sendmsg and recvmsg, sendmmsg of two messages and recvmmsg; a unix
  *        stream socket at DIR/u.sock: connect, accept, send, recv;
  *        shutdown(SHUT_WR) of a socketpair end; setsockopt and getsockopt SO_RCVBUF,
- *        getsockopt SO_ERROR; an anonymous mmap, mprotect, a file mmap; ioctl FIONREAD;
+ *        getsockopt SO_ERROR; 8 MiB made resident, an anonymous mmap, mprotect, a file mmap; ioctl FIONREAD;
  *        bpf BPF_MAP_CREATE (an array); init_module and finit_module of a file that is no
  *        module, delete_module of a module that does not exist (all three fail).
  * enter: waits for a line on stdin, then open DIR/t-open (O_CREAT|O_WRONLY, 0600), openat
@@ -363,6 +363,9 @@ static int io(const char *dir)
 	    getsockopt(srv, SOL_SOCKET, SO_ERROR, &err, &elen) != 0)
 		return 15;
 
+	/* 8 MiB made resident first, for the memory sizes the mmap event reports. */
+	static char resident[8 << 20];
+	memset(resident, 1, sizeof(resident));
 	void *p = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (p == MAP_FAILED || mprotect(p, 4096, PROT_READ) != 0)
 		return 16;

@@ -342,7 +342,7 @@ impl LiveSource {
                 mask[c / 64] |= 1 << (c % 64);
             }
         }
-        let mut settings = Vec::with_capacity(56);
+        let mut settings = Vec::with_capacity(64);
         settings.extend_from_slice(&boot_time_offset().to_ne_bytes());
         settings.extend_from_slice(&own.to_ne_bytes());
         settings.extend_from_slice(&config.snaplen.to_ne_bytes());
@@ -351,6 +351,11 @@ impl LiveSource {
         for m in mask {
             settings.extend_from_slice(&m.to_ne_bytes());
         }
+        // SAFETY: sysconf has no memory-safety preconditions.
+        let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
+        let page_kb = u32::try_from(page / 1024).unwrap_or(4).max(1);
+        settings.extend_from_slice(&page_kb.to_ne_bytes());
+        settings.extend_from_slice(&0u32.to_ne_bytes());
         map("settings_map")?
             .update(&0u32.to_ne_bytes(), &settings, MapFlags::ANY)
             .map_err(|e| live_err("writing the probe's settings", e))?;
