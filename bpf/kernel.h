@@ -166,6 +166,8 @@ struct rlimit {
 	unsigned long rlim_max;
 };
 
+/* The kernel's upid also holds its namespace: its size is taken from the running kernel
+ * (bpf_core_type_size), never from this declaration. */
 struct upid {
 	int nr;
 };
@@ -259,6 +261,7 @@ struct task_struct {
 	const struct cred *cred;
 	struct signal_struct *signal;
 	struct css_set *cgroups;
+	struct pid *thread_pid;
 };
 
 #pragma clang attribute pop

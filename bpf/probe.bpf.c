@@ -623,19 +623,33 @@ static __always_inline void push_proc_common(struct writer *w, struct task_struc
 	push_cgroups(w, t);
 }
 
+#define PIDTYPE_TGID 1
 #define PIDTYPE_PGID 2
+
+/* The number of `p` seen from the pid namespace at `level` (0 outside containers), or 0 if
+ * `p` is not in that namespace, as the kernel's pid_nr_ns() gives it. */
+static __always_inline s64 pid_nr_at(struct pid *p, u32 level)
+{
+	if (!p || BPF_CORE_READ(p, level) < level)
+		return 0;
+	int nr = 0;
+	u64 at = bpf_core_field_offset(struct pid, numbers) +
+		 (u64)(level & 31) * bpf_core_type_size(struct upid) +
+		 bpf_core_field_offset(struct upid, nr);
+	bpf_probe_read_kernel(&nr, sizeof(nr), (void *)p + at);
+	return nr;
+}
+
+/* The pid namespace level of `t` (0 outside containers). */
+static __always_inline u32 ns_level(struct task_struct *t)
+{
+	return BPF_CORE_READ(t, thread_pid, level);
+}
 
 /* The process group of `t`: as the host sees it, or (`in_ns`) in t's own pid namespace. */
 static __always_inline s64 process_group(struct task_struct *t, bool in_ns)
 {
-	struct pid *pg = BPF_CORE_READ(t, signal, pids[PIDTYPE_PGID]);
-	if (!pg)
-		return 0;
-	u32 level = in_ns ? BPF_CORE_READ(pg, level) : 0;
-	int nr = 0;
-	/* numbers[] has level + 1 entries; read the one asked for. */
-	bpf_probe_read_kernel(&nr, sizeof(nr), &pg->numbers[level & 31]);
-	return nr;
+	return pid_nr_at(BPF_CORE_READ(t, signal, pids[PIDTYPE_PGID]), in_ns ? ns_level(t) : 0);
 }
 
 static __always_inline void fill_clone(struct settings *s, struct pt_regs *regs, long ret,
@@ -660,10 +674,11 @@ static __always_inline void fill_clone(struct settings *s, struct pt_regs *regs,
 	push_u32(&w, clone_flags_to_ppm(flags));
 	push_u32(&w, BPF_CORE_READ(t, cred, euid.val));
 	push_u32(&w, BPF_CORE_READ(t, cred, egid.val));
-	/* Ids in the innermost pid namespace: the host's outside containers. */
-	push_u64(&w, BPF_CORE_READ(t, pid));
-	push_u64(&w, BPF_CORE_READ(t, tgid));
-	push_u64(&w, 0);
+	/* Ids in the task's own pid namespace (the host's outside containers). */
+	u32 level = ns_level(t);
+	push_u64(&w, pid_nr_at(BPF_CORE_READ(t, thread_pid), level));
+	push_u64(&w, pid_nr_at(BPF_CORE_READ(t, signal, pids[PIDTYPE_TGID]), level));
+	push_u64(&w, 0); /* pidns_init_start_ts */
 	writer_submit(&w);
 }
 

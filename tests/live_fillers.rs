@@ -973,6 +973,47 @@ fn clone_and_execve_carry_the_cgroups() {
     );
 }
 
+/// A process in a new pid namespace gets its ids there from clone (1: it is that namespace's
+/// init), while its host pid stays its own.
+#[test]
+fn clone_gives_the_ids_in_the_process_pid_namespace() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    if !live_ready() {
+        return;
+    }
+    let mut ins = Inspector::builder()
+        .live()
+        .filter("evt.type=execve and proc.name=sleep and proc.args contains 0.27182")
+        .unwrap()
+        .build()
+        .expect("starting live capture");
+    let status = Command::new("unshare")
+        .args(["--pid", "--fork", "sh", "-c", "exec sleep 0.27182"])
+        .status()
+        .expect("running unshare (util-linux)");
+    ins.stop_flag()
+        .unwrap()
+        .store(true, std::sync::atomic::Ordering::Relaxed);
+    let mut seen = Vec::new();
+    while let Some(ev) = ins.next().unwrap() {
+        let f = |n: &str| ev.field(n).unwrap_or_default();
+        seen.push([
+            f("proc.pid"),
+            f("proc.vpid"),
+            f("thread.vtid"),
+            f("proc.vpgid"),
+        ]);
+    }
+    assert!(status.success(), "unshare failed: {status}");
+    let [[pid, vpid, vtid, vpgid]] = &seen[..] else {
+        panic!("one execve expected: {seen:?}");
+    };
+    assert_ne!(pid, "1");
+    assert_eq!((vpid.as_str(), vtid.as_str()), ("1", "1"), "pid {pid}");
+    // Its process group was made outside the namespace: not in it, so 0, as getpgrp() says.
+    assert_eq!(vpgid, "0");
+}
+
 /// The CLI's `--enter-events`: the enter events come out with the exits, and the open's fd
 /// takes its name from them; without the option there are none.
 #[test]
