@@ -910,6 +910,31 @@ fn enter_events_of_opens_and_connect_carry_the_arguments_as_called() {
     assert!(others.is_empty(), "unexpected enter events {others:?}");
 }
 
+/// Runs `command` to its end while capturing with `filter`; returns the `N` fields of each
+/// event kept.
+fn capture_while<const N: usize>(
+    filter: &str,
+    command: &mut Command,
+    fields: &[&str; N],
+) -> Vec<[String; N]> {
+    let mut ins = Inspector::builder()
+        .live()
+        .filter(filter)
+        .unwrap()
+        .build()
+        .expect("starting live capture");
+    let status = command.status().expect("running the command");
+    assert!(status.success(), "{command:?} failed: {status}");
+    ins.stop_flag()
+        .unwrap()
+        .store(true, std::sync::atomic::Ordering::Relaxed);
+    let mut seen = Vec::new();
+    while let Some(ev) = ins.next().unwrap() {
+        seen.push(fields.map(|n| ev.field(n).unwrap_or_default()));
+    }
+    seen
+}
+
 /// Clone and execve carry the process's cgroups (cpuset, cpu, cpuacct, io, memory), so a
 /// process started during the capture has them: one moved into a fresh cpu cgroup, then
 /// exec'd, shows that cgroup, and the subsystems it did not move in show its parent's.
@@ -929,32 +954,28 @@ fn clone_and_execve_carry_the_cgroups() {
     let dir = Path::new(base).join(&name);
     let _ = std::fs::remove_dir(&dir);
     std::fs::create_dir(&dir).expect("creating a cgroup");
-    let mut ins = Inspector::builder()
-        .live()
-        .filter("evt.type=execve and proc.name=sleep and proc.args contains 0.31415")
-        .unwrap()
-        .build()
-        .expect("starting live capture");
+    // Removed however the test ends (empty once its one process has exited).
+    struct Remove<'a>(&'a Path);
+    impl Drop for Remove<'_> {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir(self.0);
+        }
+    }
+    let _remove = Remove(&dir);
     let script = format!(
         "echo $$ > {}/cgroup.procs && exec sleep 0.31415",
         dir.display()
     );
-    let status = Command::new("sh").args(["-c", &script]).status().unwrap();
-    ins.stop_flag()
-        .unwrap()
-        .store(true, std::sync::atomic::Ordering::Relaxed);
-    let mut seen = Vec::new();
-    while let Some(ev) = ins.next().unwrap() {
-        let f = |n: &str| ev.field(n).unwrap_or_default();
-        seen.push((
-            f("thread.cgroups"),
-            f("thread.cgroup.cpu"),
-            f("thread.cgroup.memory"),
-        ));
-    }
-    let _ = std::fs::remove_dir(&dir);
-    assert!(status.success(), "the script failed: {status}");
-    let [(all, cpu, memory)] = &seen[..] else {
+    let seen = capture_while(
+        "evt.type=execve and proc.name=sleep and proc.args contains 0.31415",
+        Command::new("sh").args(["-c", &script]),
+        &[
+            "thread.cgroups",
+            "thread.cgroup.cpu",
+            "thread.cgroup.memory",
+        ],
+    );
+    let [[all, cpu, memory]] = &seen[..] else {
         panic!("one execve expected: {seen:?}");
     };
     let ours = std::fs::read_to_string("/proc/self/cgroup").unwrap();
@@ -981,30 +1002,11 @@ fn clone_gives_the_ids_in_the_process_pid_namespace() {
     if !live_ready() {
         return;
     }
-    let mut ins = Inspector::builder()
-        .live()
-        .filter("evt.type=execve and proc.name=sleep and proc.args contains 0.27182")
-        .unwrap()
-        .build()
-        .expect("starting live capture");
-    let status = Command::new("unshare")
-        .args(["--pid", "--fork", "sh", "-c", "exec sleep 0.27182"])
-        .status()
-        .expect("running unshare (util-linux)");
-    ins.stop_flag()
-        .unwrap()
-        .store(true, std::sync::atomic::Ordering::Relaxed);
-    let mut seen = Vec::new();
-    while let Some(ev) = ins.next().unwrap() {
-        let f = |n: &str| ev.field(n).unwrap_or_default();
-        seen.push([
-            f("proc.pid"),
-            f("proc.vpid"),
-            f("thread.vtid"),
-            f("proc.vpgid"),
-        ]);
-    }
-    assert!(status.success(), "unshare failed: {status}");
+    let seen = capture_while(
+        "evt.type=execve and proc.name=sleep and proc.args contains 0.27182",
+        Command::new("unshare").args(["--pid", "--fork", "sh", "-c", "exec sleep 0.27182"]),
+        &["proc.pid", "proc.vpid", "thread.vtid", "proc.vpgid"],
+    );
     let [[pid, vpid, vtid, vpgid]] = &seen[..] else {
         panic!("one execve expected: {seen:?}");
     };
