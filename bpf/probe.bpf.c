@@ -547,21 +547,16 @@ __noinline int cgroups_into(struct aux *a, u32 pos, u64 task)
 		return 0;
 	struct task_struct *t = (struct task_struct *)task;
 	u32 off = 0;
-	if (bpf_core_enum_value_exists(enum cgroup_subsys_id, cpuset_cgrp_id))
-		off = cgroup_subsys_into(a, pos, off, t,
-					 bpf_core_enum_value(enum cgroup_subsys_id, cpuset_cgrp_id));
-	if (bpf_core_enum_value_exists(enum cgroup_subsys_id, cpu_cgrp_id))
-		off = cgroup_subsys_into(a, pos, off, t,
-					 bpf_core_enum_value(enum cgroup_subsys_id, cpu_cgrp_id));
-	if (bpf_core_enum_value_exists(enum cgroup_subsys_id, cpuacct_cgrp_id))
-		off = cgroup_subsys_into(a, pos, off, t,
-					 bpf_core_enum_value(enum cgroup_subsys_id, cpuacct_cgrp_id));
-	if (bpf_core_enum_value_exists(enum cgroup_subsys_id, io_cgrp_id))
-		off = cgroup_subsys_into(a, pos, off, t,
-					 bpf_core_enum_value(enum cgroup_subsys_id, io_cgrp_id));
-	if (bpf_core_enum_value_exists(enum cgroup_subsys_id, memory_cgrp_id))
-		off = cgroup_subsys_into(a, pos, off, t,
-					 bpf_core_enum_value(enum cgroup_subsys_id, memory_cgrp_id));
+#define CGROUP_SUBSYS(id)                                                              \
+	if (bpf_core_enum_value_exists(enum cgroup_subsys_id, id))                     \
+		off = cgroup_subsys_into(a, pos, off, t,                               \
+					 bpf_core_enum_value(enum cgroup_subsys_id, id))
+	CGROUP_SUBSYS(cpuset_cgrp_id);
+	CGROUP_SUBSYS(cpu_cgrp_id);
+	CGROUP_SUBSYS(cpuacct_cgrp_id);
+	CGROUP_SUBSYS(io_cgrp_id);
+	CGROUP_SUBSYS(memory_cgrp_id);
+#undef CGROUP_SUBSYS
 	return off;
 }
 

@@ -62,12 +62,7 @@ const ARGS: &[&str] = &[
 /// processes named `names` until the process `run` returned has exited (its procexit), or
 /// 30 seconds.
 fn capture(filter: &str, names: &[&str], run: impl FnOnce() -> u32) -> Vec<Rec> {
-    let mut ins = Inspector::builder()
-        .live()
-        .filter(filter)
-        .unwrap()
-        .build()
-        .expect("starting live capture");
+    let mut ins = live_inspector(filter);
     let stop = ins.stop_flag().unwrap();
     let root = run();
     let timer = std::thread::spawn({
@@ -148,10 +143,9 @@ fn find(recs: &[Rec], from: usize, what: &str, pred: impl Fn(&Rec) -> bool) -> u
 
 #[test]
 fn workload_events_have_their_arguments_and_state() {
-    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    if !live_ready() {
+    let Some(_serial) = live_serial(&SERIAL) else {
         return;
-    }
+    };
     let bin = compile_workload(WORKLOAD, "workload.c");
     let dir = fresh_dir("live-events");
     let data = format!("{}/data.txt", dir.display());
@@ -286,10 +280,9 @@ fn strace_syscalls(log: &str) -> HashMap<i64, Vec<String>> {
 
 #[test]
 fn workload_syscalls_are_those_strace_sees() {
-    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    if !live_ready() {
+    let Some(_serial) = live_serial(&SERIAL) else {
         return;
-    }
+    };
     if Command::new("strace").arg("-V").output().is_err() {
         skip("strace is not installed (scripts/install-deps installs it)");
         return;
@@ -416,10 +409,9 @@ fn written_capture_reads_back_and_sysdig_reads_it_alike() {
 
 #[test]
 fn drops_are_counted_exactly() {
-    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    if !live_ready() {
+    let Some(_serial) = live_serial(&SERIAL) else {
         return;
-    }
+    };
     let bin = compile_workload(WORKLOAD, "workload.c");
     const N: u64 = 20_000;
     let mut child = Command::new(&bin)
@@ -486,10 +478,9 @@ fn without_privileges_one_line_says_what_is_missing() {
 /// to the other CPU gives nothing, pinned to a selected one every call.
 #[test]
 fn cpu_selection_captures_only_those_cpus() {
-    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    if !live_ready() {
+    let Some(_serial) = live_serial(&SERIAL) else {
         return;
-    }
+    };
     let ncpu = std::thread::available_parallelism().map_or(1, |n| n.get());
     if ncpu < 2 {
         skip("CPU selection needs two CPUs");

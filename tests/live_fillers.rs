@@ -215,10 +215,9 @@ impl<'a> Cursor<'a> {
 
 #[test]
 fn fd_creating_syscalls_keep_the_fd_table() {
-    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    if !live_ready() {
+    let Some(_serial) = live_serial(&SERIAL) else {
         return;
-    }
+    };
     let recs = run("fds");
     let dir = tempdir_path("fds");
     let file = format!("{}/file.txt", dir.display());
@@ -349,10 +348,9 @@ fn fd_creating_syscalls_keep_the_fd_table() {
 
 #[test]
 fn process_state_calls_move_cwd_session_ids_and_namespaces() {
-    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    if !live_ready() {
+    let Some(_serial) = live_serial(&SERIAL) else {
         return;
-    }
+    };
     let recs = run("proc");
     let dir = tempdir_path("proc").display().to_string();
     let main_pid: i64 = recs[0].f("proc.pid").parse().unwrap();
@@ -475,10 +473,9 @@ fn process_state_calls_move_cwd_session_ids_and_namespaces() {
 
 #[test]
 fn file_signal_and_ptrace_calls_have_their_arguments() {
-    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    if !live_ready() {
+    let Some(_serial) = live_serial(&SERIAL) else {
         return;
-    }
+    };
     let recs = run("files");
     let dir = tempdir_path("files").display().to_string();
     let main_pid: i64 = recs[0].f("proc.pid").parse().unwrap();
@@ -607,10 +604,9 @@ fn file_signal_and_ptrace_calls_have_their_arguments() {
 
 #[test]
 fn data_socket_memory_and_module_calls_have_their_arguments() {
-    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    if !live_ready() {
+    let Some(_serial) = live_serial(&SERIAL) else {
         return;
-    }
+    };
     let recs = run("io");
     let dir = tempdir_path("io").display().to_string();
     let file = format!("{dir}/io.txt");
@@ -825,18 +821,12 @@ impl RawRec {
 
 #[test]
 fn enter_events_of_opens_and_connect_carry_the_arguments_as_called() {
-    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    if !live_ready() {
+    let Some(_serial) = live_serial(&SERIAL) else {
         return;
-    }
+    };
     let bin = compile_workload(WORKLOAD, "fillers.c");
     let dir = tempdir("enter").display().to_string();
-    let mut child = Command::new(&bin)
-        .arg("enter")
-        .arg(&dir)
-        .stdin(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = spawn_waiting(&bin, "enter", &dir);
     let pid = child.id();
     let config = LiveConfig {
         only_process: Some(pid),
@@ -917,12 +907,7 @@ fn capture_while<const N: usize>(
     command: &mut Command,
     fields: &[&str; N],
 ) -> Vec<[String; N]> {
-    let mut ins = Inspector::builder()
-        .live()
-        .filter(filter)
-        .unwrap()
-        .build()
-        .expect("starting live capture");
+    let mut ins = live_inspector(filter);
     let status = command.status().expect("running the command");
     assert!(status.success(), "{command:?} failed: {status}");
     ins.stop_flag()
@@ -940,10 +925,9 @@ fn capture_while<const N: usize>(
 /// exec'd, shows that cgroup, and the subsystems it did not move in show its parent's.
 #[test]
 fn clone_and_execve_carry_the_cgroups() {
-    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    if !live_ready() {
+    let Some(_serial) = live_serial(&SERIAL) else {
         return;
-    }
+    };
     // The cpu controller's hierarchy: cgroup v1 (its own mount), else the v2 one.
     let (base, v1) = if Path::new("/sys/fs/cgroup/cpu/cgroup.procs").exists() {
         ("/sys/fs/cgroup/cpu", true)
@@ -998,10 +982,9 @@ fn clone_and_execve_carry_the_cgroups() {
 /// init), while its host pid stays its own.
 #[test]
 fn clone_gives_the_ids_in_the_process_pid_namespace() {
-    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    if !live_ready() {
+    let Some(_serial) = live_serial(&SERIAL) else {
         return;
-    }
+    };
     let seen = capture_while(
         "evt.type=execve and proc.name=sleep and proc.args contains 0.27182",
         Command::new("unshare").args(["--pid", "--fork", "sh", "-c", "exec sleep 0.27182"]),
@@ -1020,19 +1003,13 @@ fn clone_gives_the_ids_in_the_process_pid_namespace() {
 /// takes its name from them; without the option there are none.
 #[test]
 fn cli_enter_events_option_sends_them() {
-    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    if !live_ready() {
+    let Some(_serial) = live_serial(&SERIAL) else {
         return;
-    }
+    };
     let bin = compile_workload(WORKLOAD, "fillers.c");
     let run = |option: Option<&str>| -> String {
         let dir = tempdir("enter-cli").display().to_string();
-        let mut child = Command::new(&bin)
-            .arg("enter")
-            .arg(&dir)
-            .stdin(Stdio::piped())
-            .spawn()
-            .unwrap();
+        let mut child = spawn_waiting(&bin, "enter", &dir);
         let filter = format!(
             "proc.pid={} and evt.type in (open, openat, creat, connect)",
             child.id()
@@ -1074,6 +1051,16 @@ fn cli_enter_events_option_sends_them() {
     let without = run(None);
     assert!(without.contains("< open DIR/t-open"), "{without}");
     assert!(!without.lines().any(|l| l.starts_with('>')), "{without}");
+}
+
+/// The workload in `mode` on `dir`, waiting for a line on its stdin to start.
+fn spawn_waiting(bin: &Path, mode: &str, dir: &str) -> std::process::Child {
+    Command::new(bin)
+        .arg(mode)
+        .arg(dir)
+        .stdin(Stdio::piped())
+        .spawn()
+        .unwrap()
 }
 
 /// The scratch directory of a mode, fresh.

@@ -192,6 +192,24 @@ pub fn wait_until_capturing(path: &std::path::Path) {
     }
 }
 
+/// For a live test: the lock that runs the live tests of a binary one at a time (they all
+/// watch the whole machine), once live capture can run here; else `None`, after the
+/// `SKIPPED:` notice.
+pub fn live_serial(lock: &std::sync::Mutex<()>) -> Option<std::sync::MutexGuard<'_, ()>> {
+    let guard = lock.lock().unwrap_or_else(|e| e.into_inner());
+    live_ready().then_some(guard)
+}
+
+/// A live inspector keeping the events `filter` matches.
+pub fn live_inspector(filter: &str) -> peregrine::Inspector {
+    peregrine::Inspector::builder()
+        .live()
+        .filter(filter)
+        .unwrap()
+        .build()
+        .expect("starting live capture")
+}
+
 /// Compiles the live tests' workload `tests/live/SOURCE` into the target's temporary
 /// directory as `name` (its process name), once per test binary.
 pub fn compile_workload(name: &str, source: &str) -> PathBuf {
