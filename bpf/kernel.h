@@ -64,12 +64,24 @@ struct dentry {
 	struct qstr d_name;
 };
 
+typedef struct {
+	uid_t val;
+} kuid_t;
+
+typedef struct {
+	gid_t val;
+} kgid_t;
+
 struct super_block {
 	dev_t s_dev;
+	unsigned long s_flags;
 };
 
 struct inode {
 	umode_t i_mode;
+	kuid_t i_uid;
+	kgid_t i_gid;
+	unsigned int i_flags;
 	unsigned long i_ino;
 	struct super_block *i_sb;
 };
@@ -140,14 +152,6 @@ struct files_struct {
 };
 
 typedef struct {
-	uid_t val;
-} kuid_t;
-
-typedef struct {
-	gid_t val;
-} kgid_t;
-
-typedef struct {
 	u64 val;
 } kernel_cap_t;
 
@@ -156,6 +160,8 @@ struct cred {
 	kgid_t gid;
 	kuid_t euid;
 	kgid_t egid;
+	kuid_t fsuid;
+	kgid_t fsgid;
 	kernel_cap_t cap_inheritable;
 	kernel_cap_t cap_permitted;
 	kernel_cap_t cap_effective;
@@ -208,6 +214,7 @@ struct mm_struct {
 	unsigned long arg_end;
 	unsigned long env_start;
 	unsigned long env_end;
+	struct file *exe_file;
 };
 
 struct kernfs_node {

@@ -677,6 +677,49 @@ static __always_inline void fill_clone(struct settings *s, struct pt_regs *regs,
 	writer_submit(&w);
 }
 
+#define SB_RDONLY 1
+#define S_IMMUTABLE 8
+#define CAP_DAC_OVERRIDE 1
+#define CAP_FOWNER 3
+
+/* execve's flags: whether the new executable is writable by the process's file-system user
+ * (EXE_WRITABLE), as the kernel's permission check would answer for a write: not on a
+ * read-only file system nor when immutable; for its owner; else by its mode bits for the
+ * owner, the group or others; else with CAP_DAC_OVERRIDE or CAP_FOWNER. Supplementary
+ * groups and user-namespace id mappings are not looked at. And whether it was created by
+ * memfd_create (EXE_FROM_MEMFD). Overlay file systems' upper layer (EXE_UPPER_LAYER) is not
+ * told. */
+static __always_inline u32 exe_flags(struct task_struct *t)
+{
+	struct inode *ino = BPF_CORE_READ(t, mm, exe_file, f_inode);
+	if (!ino)
+		return 0;
+	if ((BPF_CORE_READ(ino, i_sb, s_flags) & SB_RDONLY) ||
+	    (BPF_CORE_READ(ino, i_flags) & S_IMMUTABLE))
+		return 0;
+	u32 mode = BPF_CORE_READ(ino, i_mode);
+	u32 uid = BPF_CORE_READ(ino, i_uid.val), gid = BPF_CORE_READ(ino, i_gid.val);
+	u32 fsuid = BPF_CORE_READ(t, cred, fsuid.val), fsgid = BPF_CORE_READ(t, cred, fsgid.val);
+	u64 caps = BPF_CORE_READ(t, cred, cap_effective.val);
+	bool writable;
+	if (fsuid == uid)
+		writable = true;
+	else if (fsgid == gid)
+		writable = mode & 0020;
+	else
+		writable = mode & 0002;
+	if (caps & ((1ULL << CAP_DAC_OVERRIDE) | (1ULL << CAP_FOWNER)))
+		writable = true;
+	u32 flags = writable ? PPM_EXECVE_FLAGS_EXE_WRITABLE : 0;
+	/* A file of memfd_create() is named "memfd:NAME": an executable run from memory. */
+	char name[7] = {};
+	const unsigned char *dname = BPF_CORE_READ(t, mm, exe_file, f_path.dentry, d_name.name);
+	if (dname && bpf_probe_read_kernel(name, 6, dname) == 0 && name[0] == 'm' &&
+	    name[1] == 'e' && name[2] == 'm' && name[3] == 'f' && name[4] == 'd' && name[5] == ':')
+		flags |= PPM_EXECVE_FLAGS_EXE_FROM_MEMFD;
+	return flags;
+}
+
 static __always_inline void fill_execve(struct settings *s, struct pt_regs *regs, long ret,
 					bool at)
 {
@@ -692,7 +735,7 @@ static __always_inline void fill_execve(struct settings *s, struct pt_regs *regs
 	push_u32(&w, 0);	/* tty */
 	push_u64(&w, process_group(t, true));	/* vpgid */
 	push_u32(&w, BPF_CORE_READ(t, loginuid.val));
-	push_u32(&w, 0);	/* flags */
+	push_u32(&w, ret == 0 ? exe_flags(t) : 0);	/* flags */
 	push_u64(&w, BPF_CORE_READ(t, cred, cap_inheritable.val));
 	push_u64(&w, BPF_CORE_READ(t, cred, cap_permitted.val));
 	push_u64(&w, BPF_CORE_READ(t, cred, cap_effective.val));

@@ -999,6 +999,46 @@ fn clone_gives_the_ids_in_the_process_pid_namespace() {
     assert_eq!(vpgid, "0");
 }
 
+/// execve's flags: an executable its user may write (root, the owner here) is marked
+/// writable, one run from a memfd is marked so (a successful execveat reads as execve, as in
+/// libsinsp), and one `nobody` may not write is not.
+#[test]
+fn execve_flags_tell_writable_and_memfd_executables() {
+    let Some(_serial) = live_serial(&SERIAL) else {
+        return;
+    };
+    let bin = compile_workload(WORKLOAD, "fillers.c");
+    let flags = |filter: &str, command: &mut Command| -> String {
+        let seen = capture_while(filter, command, &["evt.arg.flags"]);
+        let [[f]] = &seen[..] else {
+            panic!("one execve expected: {seen:?}");
+        };
+        f.clone()
+    };
+    let memfd = flags(
+        "evt.type=execve and proc.args contains pg-memfd-run",
+        Command::new(&bin).args(["memfd", "-"]),
+    );
+    assert!(memfd.contains("EXE_FROM_MEMFD"), "{memfd}");
+    let root = flags(
+        "evt.type=execve and proc.name=sleep and proc.args contains 0.1618",
+        Command::new("sleep").arg("0.1618"),
+    );
+    assert_eq!(root, "EXE_WRITABLE");
+    let nobody = flags(
+        "evt.type=execve and proc.name=sleep and proc.args contains 0.1619",
+        Command::new("setpriv").args([
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            "--inh-caps=-all",
+            "sleep",
+            "0.1619",
+        ]),
+    );
+    assert_eq!(nobody, "0");
+}
+
 /// The CLI's `--enter-events`: the enter events come out with the exits, and the open's fd
 /// takes its name from them; without the option there are none.
 #[test]

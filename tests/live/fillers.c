@@ -26,13 +26,16 @@
  *        and recvfrom, sendmsg and recvmsg, sendmmsg of two messages and recvmmsg; a unix
  *        stream socket at DIR/u.sock: connect, accept, send, recv;
  *        shutdown(SHUT_WR) of a socketpair end; setsockopt and getsockopt SO_RCVBUF,
- *        getsockopt SO_ERROR; 8 MiB made resident, an anonymous mmap, mprotect, a file mmap; ioctl FIONREAD;
+ *        getsockopt SO_ERROR; 8 MiB made resident, an anonymous mmap, mprotect, a file
+ *        mmap; ioctl FIONREAD;
  *        bpf BPF_MAP_CREATE (an array); init_module and finit_module of a file that is no
  *        module, delete_module of a module that does not exist (all three fail).
  * enter: waits for a line on stdin, then open DIR/t-open (O_CREAT|O_WRONLY, 0600), openat
  *        DIR/t-openat (O_CREAT|O_RDWR, 0640), openat2 of it (O_RDONLY,
  *        RESOLVE_NO_SYMLINKS), creat DIR/t-creat (0644), each closed; a loopback TCP
  *        server and a connect to it.
+ * memfd: copies /bin/true into a memfd and executes it from there (execveat, AT_EMPTY_PATH)
+ *        with the argument pg-memfd-run.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -419,6 +422,21 @@ static int enter(const char *dir)
 	return 0;
 }
 
+static int memfd_exec(void)
+{
+	int in = open("/bin/true", O_RDONLY), fd = memfd_create("pg-true", 0);
+	char buf[65536];
+	ssize_t n;
+	if (in < 0 || fd < 0)
+		return 2;
+	while ((n = read(in, buf, sizeof(buf))) > 0)
+		if (write(fd, buf, n) != n)
+			return 3;
+	char *argv[] = {"true", "pg-memfd-run", NULL}, *envp[] = {NULL};
+	syscall(SYS_execveat, fd, "", argv, envp, AT_EMPTY_PATH);
+	return 4;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 3) {
@@ -435,6 +453,8 @@ int main(int argc, char **argv)
 		return io(argv[2]);
 	if (strcmp(argv[1], "enter") == 0)
 		return enter(argv[2]);
+	if (strcmp(argv[1], "memfd") == 0)
+		return memfd_exec();
 	fprintf(stderr, "unknown mode %s\n", argv[1]);
 	return 2;
 }
