@@ -621,10 +621,13 @@ static __always_inline void push_proc_common(struct writer *w, struct task_struc
 #define PIDTYPE_TGID 1
 #define PIDTYPE_PGID 2
 
-/* The number of `p` seen from the pid namespace at `level` (0 outside containers), or 0 if
- * `p` is not in that namespace, as the kernel's pid_nr_ns() gives it. */
-static __always_inline s64 pid_nr_at(struct pid *p, u32 level)
+/* The number of pid `pid` seen from the pid namespace at `level` (0 outside containers), or
+ * 0 if it is not in that namespace, as the kernel's pid_nr_ns() gives it. A global function
+ * (checked once): inlined, its branch doubled the paths the verifier walks through each
+ * clone and execve filler after it. */
+__noinline s64 pid_nr_at(u64 pid, u32 level)
 {
+	struct pid *p = (struct pid *)pid;
 	if (!p || BPF_CORE_READ(p, level) < level)
 		return 0;
 	int nr = 0;
@@ -644,7 +647,7 @@ static __always_inline u32 ns_level(struct task_struct *t)
 /* The process group of `t`: as the host sees it, or (`in_ns`) in t's own pid namespace. */
 static __always_inline s64 process_group(struct task_struct *t, bool in_ns)
 {
-	return pid_nr_at(BPF_CORE_READ(t, signal, pids[PIDTYPE_PGID]), in_ns ? ns_level(t) : 0);
+	return pid_nr_at((u64)BPF_CORE_READ(t, signal, pids[PIDTYPE_PGID]), in_ns ? ns_level(t) : 0);
 }
 
 static __always_inline void fill_clone(struct settings *s, struct pt_regs *regs, long ret,
@@ -671,8 +674,8 @@ static __always_inline void fill_clone(struct settings *s, struct pt_regs *regs,
 	push_u32(&w, BPF_CORE_READ(t, cred, egid.val));
 	/* Ids in the task's own pid namespace (the host's outside containers). */
 	u32 level = ns_level(t);
-	push_u64(&w, pid_nr_at(BPF_CORE_READ(t, thread_pid), level));
-	push_u64(&w, pid_nr_at(BPF_CORE_READ(t, signal, pids[PIDTYPE_TGID]), level));
+	push_u64(&w, pid_nr_at((u64)BPF_CORE_READ(t, thread_pid), level));
+	push_u64(&w, pid_nr_at((u64)BPF_CORE_READ(t, signal, pids[PIDTYPE_TGID]), level));
 	push_u64(&w, 0); /* pidns_init_start_ts */
 	writer_submit(&w);
 }
@@ -688,9 +691,11 @@ static __always_inline void fill_clone(struct settings *s, struct pt_regs *regs,
  * owner, the group or others; else with CAP_DAC_OVERRIDE or CAP_FOWNER. Supplementary
  * groups and user-namespace id mappings are not looked at. And whether it was created by
  * memfd_create (EXE_FROM_MEMFD). Overlay file systems' upper layer (EXE_UPPER_LAYER) is not
- * told. */
-static __always_inline u32 exe_flags(struct task_struct *t)
+ * told. A global function: the verifier checks it once, apart from the execve fillers,
+ * whose paths its branches would otherwise multiply. */
+__noinline int exe_flags(u64 task)
 {
+	struct task_struct *t = (struct task_struct *)task;
 	struct inode *ino = BPF_CORE_READ(t, mm, exe_file, f_inode);
 	if (!ino)
 		return 0;
@@ -735,7 +740,7 @@ static __always_inline void fill_execve(struct settings *s, struct pt_regs *regs
 	push_u32(&w, 0);	/* tty */
 	push_u64(&w, process_group(t, true));	/* vpgid */
 	push_u32(&w, BPF_CORE_READ(t, loginuid.val));
-	push_u32(&w, ret == 0 ? exe_flags(t) : 0);	/* flags */
+	push_u32(&w, ret == 0 ? exe_flags((u64)t) : 0);	/* flags */
 	push_u64(&w, BPF_CORE_READ(t, cred, cap_inheritable.val));
 	push_u64(&w, BPF_CORE_READ(t, cred, cap_permitted.val));
 	push_u64(&w, BPF_CORE_READ(t, cred, cap_effective.val));
