@@ -277,3 +277,55 @@ fn cli_reports_missing_file_and_unknown_field_in_one_line() {
         "peregrine: bad output format at column 11: unknown field 'proc.nme'\n"
     );
 }
+
+/// Reads a capture file by path (mapped when it is a plain regular file): the events read,
+/// and how it ended.
+fn read_path(path: &std::path::Path) -> (Vec<Vec<u8>>, Result<(), Error>) {
+    let mut events = Vec::new();
+    let mut r = match FileReader::open(path) {
+        Ok(r) => r,
+        Err(e) => return (events, Err(e)),
+    };
+    loop {
+        match r.next_event() {
+            Ok(Some(e)) => events.push(e.event.as_bytes().to_vec()),
+            Ok(None) => return (events, Ok(())),
+            Err(e) => return (events, Err(e)),
+        }
+    }
+}
+
+#[test]
+fn mapped_file_cut_anywhere_reads_and_fails_as_the_stream_does() {
+    for name in ["cat_write.scap", "ping_sendto.scap"] {
+        let Some(bytes) = decompressed(name) else {
+            return;
+        };
+        let path = std::env::temp_dir().join(format!(
+            "peregrine-mapped-cut-{}-{name}",
+            std::process::id()
+        ));
+        // Around every block boundary, and every offset of the first 4 KiB.
+        let mut cuts: Vec<usize> = (0..4096.min(bytes.len())).collect();
+        for (end, _) in block_ends(&bytes) {
+            for d in [0, 1, 2, 7, 8, 9, 30] {
+                cuts.push(end.saturating_sub(d));
+                cuts.push((end + d).min(bytes.len()));
+            }
+        }
+        cuts.sort_unstable();
+        cuts.dedup();
+        for cut in cuts {
+            std::fs::write(&path, &bytes[..cut]).unwrap();
+            let (mapped, mapped_end) = read_path(&path);
+            let (streamed, streamed_end) = read_bytes(bytes[..cut].to_vec());
+            assert_eq!(mapped, streamed, "{name} cut at {cut}: events differ");
+            assert_eq!(
+                mapped_end.map_err(|e| e.to_string()),
+                streamed_end.map_err(|e| e.to_string()),
+                "{name} cut at {cut}: endings differ"
+            );
+        }
+        std::fs::remove_file(&path).unwrap();
+    }
+}

@@ -120,6 +120,7 @@ pub fn large_lengths(ty: u16) -> bool {
 impl<'a> EventRef<'a> {
     /// Validates `buf` as one event. `buf` may be longer than the event (block padding); the
     /// view covers exactly the header's `len` bytes.
+    #[inline]
     pub fn new(buf: &'a [u8]) -> Result<Self, EventError> {
         if buf.len() < HEADER_LEN {
             return Err(EventError::TooShort {
@@ -144,8 +145,36 @@ impl<'a> EventRef<'a> {
         if values_start > bytes.len() {
             return Err(EventError::LengthsOverflow { nparams, len });
         }
+        // Sum the lengths in one pass (no overflow: at most 32 lengths of at most 32 bits,
+        // in 64 bits); only a sum past the end needs the pass that names the parameter.
+        let lens = &bytes[HEADER_LEN..values_start];
+        let mut sum = 0u64;
+        if width == 2 {
+            for c in lens.as_chunks::<2>().0 {
+                sum += u16::from_le_bytes(*c) as u64;
+            }
+        } else {
+            for c in lens.as_chunks::<4>().0 {
+                sum += u32::from_le_bytes(*c) as u64;
+            }
+        }
+        if values_start as u64 + sum > len as u64 {
+            return Err(Self::param_overflow(bytes, width, values_start, len));
+        }
+        Ok(EventRef {
+            bytes,
+            values_start: values_start as u32,
+            nparams: nparams as u8,
+            wide: width == 4,
+        })
+    }
+
+    /// The first parameter whose length runs past the end of the event.
+    #[cold]
+    fn param_overflow(bytes: &[u8], width: usize, values_start: usize, len: u32) -> EventError {
         let mut end = values_start as u64;
-        for i in 0..nparams as usize {
+        let nparams = (values_start - HEADER_LEN) / width;
+        for i in 0..nparams {
             let at = HEADER_LEN + i * width;
             let plen = if width == 2 {
                 u16_at(bytes, at) as u32
@@ -154,19 +183,18 @@ impl<'a> EventRef<'a> {
             };
             end += plen as u64;
             if end > len as u64 {
-                return Err(EventError::ParamOverflow {
+                return EventError::ParamOverflow {
                     index: i,
                     param_len: plen,
                     len,
-                });
+                };
             }
         }
-        Ok(EventRef {
-            bytes,
-            values_start: values_start as u32,
-            nparams: nparams as u8,
-            wide: width == 4,
-        })
+        // Not reached (the lengths add up past the end, so one of them crosses it).
+        EventError::LengthsOverflow {
+            nparams: nparams as u32,
+            len,
+        }
     }
 
     /// What validation found, to lend the same bytes again later without checking them
@@ -319,6 +347,7 @@ impl<'a> Param<'a> {
     }
 
     /// Decodes the value according to the schema type.
+    #[inline]
     pub fn value(&self) -> Result<Value<'a>, DecodeError> {
         Value::decode(self.info.ty, self.info.extra, self.bytes)
     }

@@ -151,6 +151,16 @@ impl<'a> FdList<'a> {
     }
 }
 
+/// The bytes of a fixed-size value of type `ty`, or the error naming its size.
+#[inline(always)]
+fn fixed<const N: usize>(ty: ParamType, b: &[u8]) -> Result<[u8; N], DecodeError> {
+    b.try_into().map_err(|_| DecodeError::WrongSize {
+        ty,
+        expected: N,
+        got: b.len(),
+    })
+}
+
 fn arr<const N: usize>(b: &[u8]) -> [u8; N] {
     b[..N].try_into().unwrap()
 }
@@ -178,25 +188,22 @@ impl<'a> Value<'a> {
         if b.is_empty() {
             return Ok(Value::Empty);
         }
-        if let Some(size) = ty.fixed_size()
-            && b.len() != size
-        {
-            return Err(DecodeError::WrongSize {
-                ty,
-                expected: size,
-                got: b.len(),
-            });
-        }
+        // One match: each fixed-size type checks its size in its own arm (the sizes are
+        // `ParamType::fixed_size`'s; a test checks that they agree).
         let v = match ty {
-            T::Int8 => Value::Signed(b[0] as i8 as i64),
-            T::Int16 => Value::Signed(i16::from_le_bytes(arr(b)) as i64),
-            T::Int32 | T::Fd32 | T::Pid32 => Value::Signed(i32::from_le_bytes(arr(b)) as i64),
-            T::Int64 | T::Errno | T::Fd | T::Pid => Value::Signed(i64::from_le_bytes(arr(b))),
+            T::Int8 => Value::Signed(fixed::<1>(ty, b)?[0] as i8 as i64),
+            T::Int16 => Value::Signed(i16::from_le_bytes(fixed(ty, b)?) as i64),
+            T::Int32 | T::Fd32 | T::Pid32 => {
+                Value::Signed(i32::from_le_bytes(fixed(ty, b)?) as i64)
+            }
+            T::Int64 | T::Errno | T::Fd | T::Pid => {
+                Value::Signed(i64::from_le_bytes(fixed(ty, b)?))
+            }
             T::Uint8 | T::SigType | T::L4Proto | T::SockFamily | T::Flags8 | T::EnumFlags8 => {
-                Value::Unsigned(b[0] as u64)
+                Value::Unsigned(fixed::<1>(ty, b)?[0] as u64)
             }
             T::Uint16 | T::SyscallId | T::Port | T::Flags16 | T::EnumFlags16 => {
-                Value::Unsigned(u16::from_le_bytes(arr(b)) as u64)
+                Value::Unsigned(u16::from_le_bytes(fixed(ty, b)?) as u64)
             }
             T::Uint32
             | T::Bool
@@ -205,19 +212,27 @@ impl<'a> Value<'a> {
             | T::Uid
             | T::Gid
             | T::SigSet
-            | T::Mode => Value::Unsigned(u32::from_le_bytes(arr(b)) as u64),
-            T::Uint64 | T::RelTime | T::AbsTime => Value::Unsigned(u64::from_le_bytes(arr(b))),
-            T::Double => Value::Double(f64::from_le_bytes(arr(b))),
+            | T::Mode => Value::Unsigned(u32::from_le_bytes(fixed(ty, b)?) as u64),
+            T::Uint64 | T::RelTime | T::AbsTime => {
+                Value::Unsigned(u64::from_le_bytes(fixed(ty, b)?))
+            }
+            T::Double => Value::Double(f64::from_le_bytes(fixed(ty, b)?)),
+            T::Ipv4Addr => Value::Ipv4(fixed(ty, b)?),
+            T::Ipv6Addr => Value::Ipv6(fixed(ty, b)?),
+            T::Ipv4Net => {
+                let n: [u8; 8] = fixed(ty, b)?;
+                Value::Ipv4Net(arr(&n), arr(&n[4..]))
+            }
+            T::Ipv6Net => {
+                let n: [u8; 32] = fixed(ty, b)?;
+                Value::Ipv6Net(arr(&n), arr(&n[16..]))
+            }
             T::CharBuf | T::FsPath | T::FsRelPath => Value::Str(strip_nul(b)),
             T::ByteBuf => Value::Bytes(b),
             T::CharBufArray | T::CharBufPairArray => Value::StrList(b),
             T::SockAddr => Value::SockAddr(decode_sockaddr(b)?),
             T::SockTuple => Value::SockTuple(decode_socktuple(b)?),
             T::FdList => Value::FdList(decode_fdlist(b)?),
-            T::Ipv4Addr => Value::Ipv4(arr(b)),
-            T::Ipv6Addr => Value::Ipv6(arr(b)),
-            T::Ipv4Net => Value::Ipv4Net(arr(b), arr(&b[4..])),
-            T::Ipv6Net => Value::Ipv6Net(arr(b), arr(&b[16..])),
             T::IpAddr | T::IpNet => match b.len() {
                 4 => Value::Ipv4(arr(b)),
                 16 => Value::Ipv6(arr(b)),
@@ -377,5 +392,42 @@ pub fn effective_format(format: PrintFormat, v: &Value<'_>) -> PrintFormat {
     match v {
         Value::Dyn { alt, .. } => alt.format,
         _ => format,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every parameter type of the schema refuses exactly the sizes `fixed_size` says are
+    /// wrong, naming the expected size, and decodes the right size.
+    #[test]
+    fn fixed_sizes_are_checked_as_fixed_size_says() {
+        for info in crate::event::table::EVENTS.iter() {
+            for p in info.params {
+                for len in 1..=40 {
+                    let bytes = vec![2u8; len];
+                    let got = Value::decode(p.ty, p.extra, &bytes);
+                    match p.ty.fixed_size() {
+                        Some(size) if size != len => assert_eq!(
+                            got,
+                            Err(DecodeError::WrongSize {
+                                ty: p.ty,
+                                expected: size,
+                                got: len
+                            }),
+                            "{:?} of {len} bytes",
+                            p.ty
+                        ),
+                        Some(_) => assert!(got.is_ok(), "{:?} of {len} bytes", p.ty),
+                        None => assert!(
+                            !matches!(got, Err(DecodeError::WrongSize { .. })),
+                            "{:?} of {len} bytes",
+                            p.ty
+                        ),
+                    }
+                }
+            }
+        }
     }
 }

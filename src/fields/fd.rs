@@ -174,10 +174,11 @@ pub(super) fn extract(field: &Field, kind: K, v: &EventView<'_>, out: &mut Strin
                 && e.param(0)
                     .and_then(|p| p.value().ok()?.as_i64())
                     .is_some_and(|r| r < 0);
-            let name = match fd {
-                Some(f) if !failed_connect => sanitized(&f.name),
+            // The fd's own name is sanitized straight into `out` (no string per event).
+            let made = match fd {
+                Some(_) if !failed_connect => None,
                 _ => match creator_name(v) {
-                    Some(n) => n,
+                    Some(n) => Some(n),
                     None => return false,
                 },
             };
@@ -185,7 +186,11 @@ pub(super) fn extract(field: &Field, kind: K, v: &EventView<'_>, out: &mut Strin
                 out.push_str(&t.container_id);
                 out.push(':');
             }
-            out.push_str(&name);
+            match (made, fd) {
+                (Some(n), _) => out.push_str(&n),
+                (None, Some(f)) => render::push_sanitized(out, &f.name),
+                (None, None) => {}
+            }
         }
         K::FdType => match fd {
             Some(f) => out.push_str(type_name(f.kind)),

@@ -684,6 +684,24 @@ fn types_of(n: &Node) -> (EventTypes, bool) {
                 (EventTypes::all(), false)
             }
         }
+        // `evt.dir = <` (or `>`) can only match exit (or enter) events.
+        Node::Cmp(c)
+            if matches!(
+                (&c.lhs, c.op, &c.rhs),
+                (Operand::Field(f), Op::Eq, Rhs::Text(dir))
+                    if f.info().name == "evt.dir" && (dir == "<" || dir == ">")
+            ) =>
+        {
+            let Rhs::Text(dir) = &c.rhs else {
+                return (EventTypes::all(), false);
+            };
+            let mut s = EventTypes::all();
+            s.bits.iter_mut().for_each(|w| *w = 0);
+            for id in (0..EVENT_MAX).filter(|&id| crate::event::Direction::of(id).symbol() == dir) {
+                s.insert(id);
+            }
+            (s, false)
+        }
         Node::Cmp(_) => (EventTypes::all(), false),
     }
 }
@@ -956,6 +974,15 @@ mod tests {
             vec![0, 1, 2, 3, 4, 5]
         );
         assert_eq!(ids("evt.type=procexit"), vec![16, 186]);
+        // A direction narrows the set to exits (odd ids) or enters (even ids).
+        assert_eq!(
+            ids("evt.type in (open, close) and evt.dir = <"),
+            vec![1, 3, 5]
+        );
+        assert_eq!(ids("evt.dir = > and evt.type=close"), vec![0, 4]);
+        assert_eq!(ids("evt.dir = <").len(), EVENT_MAX as usize / 2);
+        assert_eq!(ids("evt.dir != <").len(), EVENT_MAX as usize);
+        assert_eq!(ids("not evt.dir = <").len(), EVENT_MAX as usize);
         assert_eq!(ids("proc.name=cat").len(), EVENT_MAX as usize);
         let not_exit = ids("not evt.type=procexit");
         assert!(!not_exit.contains(&186) && not_exit.contains(&2));

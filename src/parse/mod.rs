@@ -451,11 +451,18 @@ impl Parser {
             return;
         }
         let query_os = !(is_clone_exit(cur.ty) || cur.ty == SCHEDSWITCH_6_E);
-        cur.has_thread = get_or_make_thread(state, cur.tid, query_os);
+        // One lookup for the common case: the thread and its main thread are known.
+        let main_known = state
+            .threads
+            .get(cur.tid)
+            .map(|t| t.is_main() || state.threads.contains(t.pid));
+        cur.has_thread = main_known.is_some() || get_or_make_thread(state, cur.tid, query_os);
         if cur.ty == SCHEDSWITCH_6_E || !cur.has_thread {
             return;
         }
-        ensure_main_thread(state, cur.tid);
+        if main_known != Some(true) {
+            ensure_main_thread(state, cur.tid);
+        }
         let uses_fd = uses_fd(ev);
         let Some(t) = state.threads.get_mut(cur.tid) else {
             return;
@@ -508,10 +515,12 @@ impl Parser {
             Some(f) => {
                 let c = f.flags.contains(FdFlags::CLOSE_CANCELED);
                 f.flags.remove(FdFlags::CLOSE_CANCELED);
+                // What `look_up_fd` would find: this very entry.
+                cur.fd = Some(fd);
+                cur.fd_name_hash = Some(name_hash(&f.name));
                 c
             }
         };
-        cur.look_up_fd(state, fd);
         if canceled && state.fd(cur.tid, CANCELED_FD).is_some() {
             self.schedule_fd_removal(cur.tid, CANCELED_FD);
         }

@@ -265,8 +265,19 @@ impl ThreadTable {
 
     /// The fd table `tid` uses.
     pub fn fds(&self, tid: i64) -> Option<&FdTable> {
-        let owner = self.fd_owner(tid)?;
-        self.threads.get(&owner).map(|t| &t.fds)
+        self.fds_of(self.threads.get(&tid)?)
+    }
+
+    /// The fd table `t` (a thread of this table) uses: its own, or its main thread's when it
+    /// was cloned with `CLONE_FILES` (none if that main thread is unknown). The same as
+    /// [`ThreadTable::fds`] of its tid, without looking `t` up again.
+    #[inline]
+    pub fn fds_of<'a>(&'a self, t: &'a Thread) -> Option<&'a FdTable> {
+        if !t.shares_fds() {
+            Some(&t.fds)
+        } else {
+            self.threads.get(&t.pid).map(|m| &m.fds)
+        }
     }
 
     /// The fd table `tid` uses, to update.
