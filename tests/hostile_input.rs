@@ -278,8 +278,7 @@ fn cli_reports_missing_file_and_unknown_field_in_one_line() {
     );
 }
 
-/// Reads a capture file by path (mapped when it is a plain regular file): the events read,
-/// and how it ended.
+/// Reads a capture file by path (`FileReader::open`): the events read, and how it ended.
 fn read_path(path: &std::path::Path) -> (Vec<Vec<u8>>, Result<(), Error>) {
     let mut events = Vec::new();
     let mut r = match FileReader::open(path) {
@@ -296,13 +295,13 @@ fn read_path(path: &std::path::Path) -> (Vec<Vec<u8>>, Result<(), Error>) {
 }
 
 #[test]
-fn mapped_file_cut_anywhere_reads_and_fails_as_the_stream_does() {
+fn file_cut_anywhere_reads_and_fails_by_path_as_from_bytes() {
     for name in ["cat_write.scap", "ping_sendto.scap"] {
         let Some(bytes) = decompressed(name) else {
             return;
         };
         let path = std::env::temp_dir().join(format!(
-            "peregrine-mapped-cut-{}-{name}",
+            "peregrine-cut-{}-{name}",
             std::process::id()
         ));
         // Around every block boundary, and every offset of the first 4 KiB.
@@ -317,11 +316,11 @@ fn mapped_file_cut_anywhere_reads_and_fails_as_the_stream_does() {
         cuts.dedup();
         for cut in cuts {
             std::fs::write(&path, &bytes[..cut]).unwrap();
-            let (mapped, mapped_end) = read_path(&path);
+            let (by_path, path_end) = read_path(&path);
             let (streamed, streamed_end) = read_bytes(bytes[..cut].to_vec());
-            assert_eq!(mapped, streamed, "{name} cut at {cut}: events differ");
+            assert_eq!(by_path, streamed, "{name} cut at {cut}: events differ");
             assert_eq!(
-                mapped_end.map_err(|e| e.to_string()),
+                path_end.map_err(|e| e.to_string()),
                 streamed_end.map_err(|e| e.to_string()),
                 "{name} cut at {cut}: endings differ"
             );

@@ -143,19 +143,14 @@ fn block_name(ty: u32) -> &'static str {
 }
 
 impl FileReader {
-    /// Opens the capture at `path`. A plain regular file is mapped into memory a window at
-    /// a time (no copy of its bytes); gzip files, pipes and devices are streamed. Both read
-    /// alike, with the same errors.
+    /// Opens the capture at `path`, plain or gzip (told from its first bytes).
     pub fn open(path: impl AsRef<Path>) -> Result<Self> {
         let path = path.as_ref();
         let file = File::open(path).map_err(|source| Error::Io {
             path: path.to_owned(),
             source,
         })?;
-        match Input::mapped(file) {
-            Ok(input) => Self::with_input(input, false, DEFAULT_MAX_THREADS),
-            Err(file) => Self::new(file),
-        }
+        Self::new(file)
     }
 
     /// Reads a capture from any byte stream. Reads the section header and the metadata
@@ -698,48 +693,4 @@ fn widen_v1(ev: &[u8], etype: u16, out: &mut Vec<u8>) -> Result<(), String> {
         }
     }
     Err("old-format event: no parameter count matches its length".into())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// Every event and all metadata of each reference capture, read through windows of one
-    /// page (every block crosses windows) and read as a stream, are the same.
-    #[test]
-    fn small_mapped_windows_read_as_the_stream_does() {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/captures");
-        let Ok(entries) = std::fs::read_dir(&dir) else {
-            return;
-        };
-        let read_all = |r: &mut FileReader| {
-            let mut events = Vec::new();
-            while let Some(e) = r.next_event().unwrap() {
-                events.push((
-                    e.cpu,
-                    e.flags,
-                    e.number,
-                    e.offset,
-                    e.event.as_bytes().to_vec(),
-                ));
-            }
-            events
-        };
-        let mut mapped_some = false;
-        for entry in entries {
-            let path = entry.unwrap().path();
-            if path.extension().is_none_or(|e| e != "scap") {
-                continue;
-            }
-            let Ok(input) = Input::mapped_with_window(File::open(&path).unwrap(), 4096) else {
-                continue; // gzip: streamed only
-            };
-            mapped_some = true;
-            let mut mapped = FileReader::with_input(input, false, DEFAULT_MAX_THREADS).unwrap();
-            let mut streamed = FileReader::new(File::open(&path).unwrap()).unwrap();
-            assert_eq!(read_all(&mut mapped), read_all(&mut streamed), "{path:?}");
-            assert_eq!(mapped.metadata(), streamed.metadata(), "{path:?}");
-        }
-        assert!(mapped_some, "no plain capture among the references");
-    }
 }
