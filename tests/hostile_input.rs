@@ -300,10 +300,8 @@ fn file_cut_anywhere_reads_and_fails_by_path_as_from_bytes() {
         let Some(bytes) = decompressed(name) else {
             return;
         };
-        let path = std::env::temp_dir().join(format!(
-            "peregrine-cut-{}-{name}",
-            std::process::id()
-        ));
+        let path =
+            std::env::temp_dir().join(format!("peregrine-cut-{}-{name}", std::process::id()));
         // Around every block boundary, and every offset of the first 4 KiB.
         let mut cuts: Vec<usize> = (0..4096.min(bytes.len())).collect();
         for (end, _) in block_ends(&bytes) {

@@ -405,6 +405,17 @@ fn written_capture_reads_back_and_sysdig_reads_it_alike() {
         names.starts_with(&format!("true {WORKLOAD} execve")),
         "{names}"
     );
+    // execve's flags as sysdig reads them: /bin/true, run as root, is writable by its user.
+    let args = [
+        "-r",
+        file.to_str().unwrap(),
+        "-p",
+        "%proc.name %proc.is_exe_writable",
+        "evt.type=execve and proc.name=true",
+    ];
+    let ours = peregrine_ok(&args);
+    assert!(ours.starts_with("true true\n"), "{ours}");
+    assert_eq!(ours, sysdig(&args));
 }
 
 #[test]

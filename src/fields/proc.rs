@@ -314,7 +314,7 @@ pub(super) fn extract(field: &Field, kind: K, v: &EventView<'_>, out: &mut Strin
         }
         K::VPgid => push_i64(out, t.vpgid),
         K::IsHealthcheck | K::IsLivenessProbe | K::IsReadinessProbe => push_bool(out, false),
-        K::IsExeWritable => push_bool(out, false),
+        K::IsExeWritable => push_bool(out, t.exe_writable),
         K::Uid => push_u64(out, u64::from(t.uid)),
         K::UserName | K::HomeDir | K::Shell => {
             let Some(u) = v.state.users.user(t.uid) else {

@@ -11,6 +11,9 @@ use crate::state::fd::FdFlags;
 use crate::state::thread::clone_flags as cf;
 use crate::state::{State, Thread, path};
 
+/// execve's flag: the executable is writable by the user who ran it (PPM_EXE_WRITABLE).
+const EXE_WRITABLE: u32 = 1;
+
 /// Where a clone exit keeps its flags, uid, gid; whether it has comm, memory counters,
 /// cgroups and namespace ids.
 struct CloneLayout {
@@ -145,6 +148,7 @@ pub(super) fn parse_clone_exit(parser: &mut Parser, state: &mut State, cur: &mut
         t.comm = p.comm.clone();
         t.exe = p.exe.clone();
         t.exepath = p.exepath.clone();
+        t.exe_writable = p.exe_writable;
         t.args = p.args.clone();
         t.root = p.root.clone();
         t.sid = p.sid;
@@ -335,6 +339,9 @@ pub(super) fn parse_execve_exit(parser: &mut Parser, state: &mut State, cur: &mu
     }
     if nparams > 18 {
         t.loginuid = p_u32(&ev, 18).unwrap_or(u32::MAX);
+    }
+    if nparams > 19 {
+        t.exe_writable = p_u32(&ev, 19).unwrap_or(0) & EXE_WRITABLE != 0;
     }
     if nparams > 20 {
         t.cap_inheritable = p_u64(&ev, 20).unwrap_or(0);

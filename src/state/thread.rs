@@ -49,6 +49,8 @@ pub struct Thread {
     pub exe: Vec<u8>,
     /// The full path of the executable.
     pub exepath: Vec<u8>,
+    /// Whether the executable is writable by the user who ran it (execve's flags).
+    pub exe_writable: bool,
     /// Arguments after `argv[0]`, each NUL-terminated.
     pub args: Vec<u8>,
     /// Environment, each entry NUL-terminated.
