@@ -12,8 +12,13 @@ use peregrine::capture::file::FileReader;
 
 /// Reads a whole in-memory capture: the events read, and how it ended.
 fn read_bytes(bytes: Vec<u8>) -> (Vec<Vec<u8>>, Result<(), Error>) {
+    read_all(FileReader::new(Cursor::new(bytes)))
+}
+
+/// Reads all of a capture just opened: the events read, and how it ended.
+fn read_all(opened: Result<FileReader, Error>) -> (Vec<Vec<u8>>, Result<(), Error>) {
     let mut events = Vec::new();
-    let mut r = match FileReader::new(Cursor::new(bytes)) {
+    let mut r = match opened {
         Ok(r) => r,
         Err(e) => return (events, Err(e)),
     };
@@ -280,18 +285,7 @@ fn cli_reports_missing_file_and_unknown_field_in_one_line() {
 
 /// Reads a capture file by path (`FileReader::open`): the events read, and how it ended.
 fn read_path(path: &std::path::Path) -> (Vec<Vec<u8>>, Result<(), Error>) {
-    let mut events = Vec::new();
-    let mut r = match FileReader::open(path) {
-        Ok(r) => r,
-        Err(e) => return (events, Err(e)),
-    };
-    loop {
-        match r.next_event() {
-            Ok(Some(e)) => events.push(e.event.as_bytes().to_vec()),
-            Ok(None) => return (events, Ok(())),
-            Err(e) => return (events, Err(e)),
-        }
-    }
+    read_all(FileReader::open(path))
 }
 
 #[test]
