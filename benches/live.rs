@@ -1,11 +1,13 @@
 //! Live capture benchmark (root): how fast a tight syscall loop runs with nothing attached,
 //! with an empty program on sys_exit, with the floor probe (a fixed 26-byte header per
-//! syscall exit into per-CPU ring buffers, drained by libbpf's consumer), and with
-//! Peregrine capturing everything through `Inspector::next()`; and, with a filter that
-//! excludes the loop's syscall, Peregrine against the empty program. All in one run.
+//! syscall exit into per-CPU ring buffers, drained by libbpf's consumer), with the floor
+//! that also copies the data of read and write (what any probe that sends the data pays
+//! on top of the floor), and with Peregrine capturing everything through
+//! `Inspector::next()`; and, with a filter that excludes the loop's syscall, Peregrine
+//! against the empty program. All in one run.
 //!
 //! Then redis-benchmark (SET and GET) against a local redis-server: no tracing, the floor
-//! probe, and Peregrine capturing everything.
+//! probe, the floor with the data copy, and Peregrine capturing everything.
 //!
 //! The machine's speed drifts between runs, so each comparison runs in interleaved rounds
 //! (one run of every setup per round, `PEREGRINE_BENCH_ROUNDS`, default 5) and reports the
@@ -87,7 +89,7 @@ fn probe_cost(prog: &str, f: impl FnOnce()) -> f64 {
     (after.0 - before.0) as f64 / (after.1 - before.1).max(1) as f64
 }
 
-/// The reference probe `prog` attached while `f` runs; with a ring consumer for `floor`.
+/// The reference probe `prog` attached while `f` runs; with a ring consumer for the floors.
 /// Returns what `f` returns and the events consumed and dropped.
 fn with_reference<T>(prog: &str, f: impl FnOnce() -> T) -> (T, u64, u64) {
     let ncpu = libbpf_rs::num_possible_cpus().unwrap();
@@ -127,7 +129,7 @@ fn with_reference<T>(prog: &str, f: impl FnOnce() -> T) -> (T, u64, u64) {
         .unwrap();
     let consumed = Arc::new(AtomicU64::new(0));
     let stop = Arc::new(AtomicBool::new(false));
-    let consumer = (prog == "floor").then(|| {
+    let consumer = prog.starts_with("floor").then(|| {
         let (consumed, stop) = (consumed.clone(), stop.clone());
         let rings: Vec<MapHandle> = rings
             .iter()
@@ -272,12 +274,13 @@ fn redis() {
     for _ in 0..rounds() {
         let none = redis_rate(port);
         let floor = with_reference("floor", || redis_rate(port)).0;
+        let copy = with_reference("floor_copy", || redis_rate(port)).0;
         let ours = with_peregrine("", || redis_rate(port)).0;
-        rows.push([none, floor, ours]);
+        rows.push([none, floor, copy, ours]);
     }
     let _ = server.kill();
     let _ = server.wait();
-    let cost = |r: &[f64; 3], i: usize| 1.0 - r[i] / r[0];
+    let cost = |r: &[f64; 4], i: usize| 1.0 - r[i] / r[0];
     println!(
         "redis-benchmark SET/GET, 200000 requests each, {} interleaved rounds (median, min..max):",
         rows.len()
@@ -292,18 +295,25 @@ fn redis() {
         spread(rows.iter().map(|r| cost(r, 1)), 100.0, 1)
     );
     println!(
-        "  peregrine, everything:   {} requests/s, slowdown {}%",
+        "  floor + data copy:       {} requests/s, slowdown {}%",
         spread(rows.iter().map(|r| r[2]), 1.0, 0),
         spread(rows.iter().map(|r| cost(r, 2)), 100.0, 1)
     );
     println!(
-        "  peregrine's slowdown / the floor's (per round): {}",
-        spread(
-            rows.iter().map(|r| cost(r, 2) / cost(r, 1).max(1e-9)),
-            1.0,
-            2
-        )
+        "  peregrine, everything:   {} requests/s, slowdown {}%",
+        spread(rows.iter().map(|r| r[3]), 1.0, 0),
+        spread(rows.iter().map(|r| cost(r, 3)), 100.0, 1)
     );
+    for (i, name) in [(1, "the floor's"), (2, "the floor + copy's")] {
+        println!(
+            "  peregrine's slowdown / {name} (per round): {}",
+            spread(
+                rows.iter().map(|r| cost(r, 3) / cost(r, i).max(1e-9)),
+                1.0,
+                2
+            )
+        );
+    }
 }
 
 /// Rounds of each comparison (`PEREGRINE_BENCH_ROUNDS`, default 5).
@@ -384,12 +394,13 @@ fn main() {
             let none = run_loop(&bin, mode, iters);
             let empty = with_reference("empty", || run_loop(&bin, mode, iters)).0;
             let floor = with_reference("floor", || run_loop(&bin, mode, iters));
+            let copy = with_reference("floor_copy", || run_loop(&bin, mode, iters)).0;
             let ours = with_peregrine("", || run_loop(&bin, mode, iters));
             let filtered = with_peregrine("evt.type=open", || run_loop(&bin, mode, iters));
             floor_events += floor.1;
             ours_events += ours.1;
             drops += floor.2 + ours.2 + filtered.2;
-            rows.push([none, empty, floor.0, ours.0, filtered.0]);
+            rows.push([none, empty, floor.0, copy, ours.0, filtered.0]);
         }
         let col = |i: usize| spread(rows.iter().map(|r| r[i]), 1e-6, 2);
         println!(
@@ -402,28 +413,36 @@ fn main() {
             "  floor probe + consumer:          {} ({floor_events} events read)",
             col(2)
         );
+        println!("  floor + data copy:               {}", col(3));
         println!(
             "  peregrine, everything:           {} ({ours_events} events delivered)",
-            col(3)
+            col(4)
         );
-        println!("  peregrine, filter evt.type=open: {}", col(4));
+        println!("  peregrine, filter evt.type=open: {}", col(5));
         println!("  events dropped, all runs: {drops}");
         println!(
             "  peregrine / floor (per round):               {}",
-            spread(rows.iter().map(|r| r[3] / r[2]), 1.0, 2)
+            spread(rows.iter().map(|r| r[4] / r[2]), 1.0, 2)
+        );
+        println!(
+            "  peregrine / floor + data copy (per round):   {}",
+            spread(rows.iter().map(|r| r[4] / r[3]), 1.0, 2)
         );
         println!(
             "  filtered peregrine / empty program (per round): {}",
-            spread(rows.iter().map(|r| r[4] / r[1]), 1.0, 2)
+            spread(rows.iter().map(|r| r[5] / r[1]), 1.0, 2)
         );
         let floor_ns = probe_cost("floor", || {
             with_reference("floor", || run_loop(&bin, mode, iters));
+        });
+        let copy_ns = probe_cost("floor_copy", || {
+            with_reference("floor_copy", || run_loop(&bin, mode, iters));
         });
         let ours_ns = probe_cost("sys_exit", || {
             with_peregrine("", || run_loop(&bin, mode, iters));
         });
         println!(
-            "  probe run time per syscall exit (BPF statistics, separate runs): floor {floor_ns:.0} ns, peregrine {ours_ns:.0} ns"
+            "  probe run time per syscall exit (BPF statistics, separate runs): floor {floor_ns:.0} ns, floor + copy {copy_ns:.0} ns, peregrine {ours_ns:.0} ns"
         );
     }
     if runs("drain") {

@@ -32,6 +32,10 @@ struct pt_regs {
 #define SC_ARG4(regs) ((regs)->regs[4])
 #define SC_ARG5(regs) ((regs)->regs[5])
 
+/* Native numbers of read and write (the live benchmark's reference probe copies their data). */
+#define SC_NR_READ 63
+#define SC_NR_WRITE 64
+
 /* O_* flags whose values are the architecture's own. */
 #define K_O_DIRECTORY 040000
 #define K_O_DIRECT 0200000

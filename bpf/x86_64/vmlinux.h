@@ -46,6 +46,10 @@ struct pt_regs {
 #define SC_ARG4(regs) ((regs)->r8)
 #define SC_ARG5(regs) ((regs)->r9)
 
+/* Native numbers of read and write (the live benchmark's reference probe copies their data). */
+#define SC_NR_READ 0
+#define SC_NR_WRITE 1
+
 /* O_* flags whose values are the architecture's own. */
 #define K_O_DIRECT 040000
 #define K_O_LARGEFILE 0100000
