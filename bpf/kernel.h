@@ -77,6 +77,11 @@ struct super_block {
 	unsigned long s_flags;
 };
 
+struct timespec64 {
+	s64 tv_sec;
+	long tv_nsec;
+};
+
 struct inode {
 	umode_t i_mode;
 	kuid_t i_uid;
@@ -84,6 +89,22 @@ struct inode {
 	unsigned int i_flags;
 	unsigned long i_ino;
 	struct super_block *i_sb;
+	struct timespec64 i_ctime;	/* before Linux 6.6 */
+	struct timespec64 i_mtime;	/* before Linux 6.7 */
+};
+
+/* The inode's change and modification times moved twice; CO-RE matches these flavours to
+ * struct inode and bpf_core_field_exists tells which the running kernel has. */
+struct inode___v6_6 {
+	struct timespec64 __i_ctime;	/* 6.6 to 6.10 */
+	struct timespec64 __i_mtime;	/* 6.7 to 6.10 */
+};
+
+struct inode___v6_11 {
+	s64 i_ctime_sec;
+	u32 i_ctime_nsec;
+	s64 i_mtime_sec;
+	u32 i_mtime_nsec;
 };
 
 struct vfsmount {
@@ -113,6 +134,8 @@ struct sock_common {
 
 struct sock {
 	struct sock_common __sk_common;
+	u32 sk_ack_backlog;	/* read with their size in the running kernel */
+	u32 sk_max_ack_backlog;
 };
 
 struct socket {
@@ -174,8 +197,11 @@ struct rlimit {
 
 /* The kernel's upid also holds its namespace: its size is taken from the running kernel
  * (bpf_core_type_size), never from this declaration. */
+struct pid_namespace;
+
 struct upid {
 	int nr;
+	struct pid_namespace *ns;
 };
 
 struct pid {
@@ -183,9 +209,20 @@ struct pid {
 	struct upid numbers[1];
 };
 
+struct tty_driver {
+	int major;
+	int minor_start;
+};
+
+struct tty_struct {
+	int index;
+	struct tty_driver *driver;
+};
+
 struct signal_struct {
 	struct rlimit rlim[16];
 	struct pid *pids[4];
+	struct tty_struct *tty;
 };
 
 typedef struct {
@@ -269,6 +306,11 @@ struct task_struct {
 	struct signal_struct *signal;
 	struct css_set *cgroups;
 	struct pid *thread_pid;
+	u64 start_time;	/* monotonic ns */
+};
+
+struct pid_namespace {
+	struct task_struct *child_reaper;
 };
 
 #pragma clang attribute pop

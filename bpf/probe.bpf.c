@@ -271,6 +271,12 @@ static __always_inline u32 open_mode(u32 flags, u32 mode)
 	return 0;
 }
 
+/* An fd argument: the kernel takes an int. */
+static __always_inline s64 fd_arg(unsigned long v)
+{
+	return (s64)(int)v;
+}
+
 /* The file behind fd `fd` of the current process, or NULL. */
 static __always_inline struct file *fd_file(s64 fd)
 {
@@ -286,6 +292,12 @@ static __always_inline struct file *fd_file(s64 fd)
 
 #define FMODE_CREATED 0x100000
 
+/* A device number as the kernel's new_encode_dev() gives it to user space. */
+static __always_inline u32 encode_dev(u32 major, u32 minor)
+{
+	return (minor & 0xff) | (major << 8) | ((minor & ~0xffu) << 12);
+}
+
 /* dev (encoded as the kernel's new_encode_dev), ino and whether the open created the file. */
 static __always_inline void file_ids(s64 fd, u32 *dev, u64 *ino, bool *created)
 {
@@ -297,8 +309,7 @@ static __always_inline void file_ids(s64 fd, u32 *dev, u64 *ino, bool *created)
 		return;
 	struct inode *inode = BPF_CORE_READ(f, f_inode);
 	u32 kdev = BPF_CORE_READ(inode, i_sb, s_dev);
-	u32 major = kdev >> 20, minor = kdev & 0xfffff;
-	*dev = (minor & 0xff) | (major << 8) | ((minor & ~0xffu) << 12);
+	*dev = encode_dev(kdev >> 20, kdev & 0xfffff);
 	*ino = BPF_CORE_READ(inode, i_ino);
 	if (bpf_core_field_exists(f->f_mode))
 		*created = (BPF_CORE_READ(f, f_mode) & FMODE_CREATED) != 0;
@@ -650,6 +661,22 @@ static __always_inline s64 process_group(struct task_struct *t, bool in_ns)
 	return pid_nr_at((u64)BPF_CORE_READ(t, signal, pids[PIDTYPE_PGID]), in_ns ? ns_level(t) : 0);
 }
 
+/* The start time (monotonic ns) of the init process of pid `pid`'s namespace, for the child
+ * (clone's `ret` 0), else 0. A global function, checked once. */
+__noinline u64 pidns_init_start(u64 pid, s64 ret)
+{
+	struct pid *p = (struct pid *)pid;
+	if (!p || ret != 0)
+		return 0;
+	u32 level = BPF_CORE_READ(p, level);
+	struct pid_namespace *ns = NULL;
+	u64 at = bpf_core_field_offset(struct pid, numbers) +
+		 (u64)(level & 31) * bpf_core_type_size(struct upid) +
+		 bpf_core_field_offset(struct upid, ns);
+	bpf_probe_read_kernel(&ns, sizeof(ns), (void *)p + at);
+	return BPF_CORE_READ(ns, child_reaper, start_time);
+}
+
 static __always_inline void fill_clone(struct settings *s, struct pt_regs *regs, long ret,
 				       u16 type)
 {
@@ -676,7 +703,8 @@ static __always_inline void fill_clone(struct settings *s, struct pt_regs *regs,
 	u32 level = ns_level(t);
 	push_u64(&w, pid_nr_at((u64)BPF_CORE_READ(t, thread_pid), level));
 	push_u64(&w, pid_nr_at((u64)BPF_CORE_READ(t, signal, pids[PIDTYPE_TGID]), level));
-	push_u64(&w, 0); /* pidns_init_start_ts */
+	/* When its pid namespace's init started (monotonic ns), told to the new task only. */
+	push_u64(&w, pidns_init_start((u64)BPF_CORE_READ(t, thread_pid), ret));
 	writer_submit(&w);
 }
 
@@ -725,6 +753,66 @@ __noinline int exe_flags(u64 task)
 	return flags;
 }
 
+/* The controlling terminal as the kernel's new_encode_dev(tty_devnum()), 0 without one
+ * (every read through a NULL tty gives 0). */
+static __always_inline u32 task_tty(struct task_struct *t)
+{
+	struct tty_struct *tty = BPF_CORE_READ(t, signal, tty);
+	u32 major = BPF_CORE_READ(tty, driver, major);
+	u32 minor = BPF_CORE_READ(tty, driver, minor_start) + BPF_CORE_READ(tty, index);
+	return encode_dev(major, minor);
+}
+
+/* An inode's last status change and last modification, in ns since the epoch. */
+static __always_inline u64 inode_ctime(struct inode *ino)
+{
+	struct inode___v6_6 *i66 = (void *)ino;
+	struct inode___v6_11 *i611 = (void *)ino;
+	if (bpf_core_field_exists(ino->i_ctime))
+		return BPF_CORE_READ(ino, i_ctime.tv_sec) * 1000000000ULL +
+		       BPF_CORE_READ(ino, i_ctime.tv_nsec);
+	if (bpf_core_field_exists(i66->__i_ctime))
+		return BPF_CORE_READ(i66, __i_ctime.tv_sec) * 1000000000ULL +
+		       BPF_CORE_READ(i66, __i_ctime.tv_nsec);
+	/* Since 6.13 the top bit of the nanoseconds says the time was queried (multigrain
+	 * timestamps); the kernel masks it off, and so does this. */
+	return BPF_CORE_READ(i611, i_ctime_sec) * 1000000000ULL +
+	       (BPF_CORE_READ(i611, i_ctime_nsec) & ~(1u << 31));
+}
+
+static __always_inline u64 inode_mtime(struct inode *ino)
+{
+	struct inode___v6_6 *i66 = (void *)ino;
+	struct inode___v6_11 *i611 = (void *)ino;
+	if (bpf_core_field_exists(ino->i_mtime))
+		return BPF_CORE_READ(ino, i_mtime.tv_sec) * 1000000000ULL +
+		       BPF_CORE_READ(ino, i_mtime.tv_nsec);
+	if (bpf_core_field_exists(i66->__i_mtime))
+		return BPF_CORE_READ(i66, __i_mtime.tv_sec) * 1000000000ULL +
+		       BPF_CORE_READ(i66, __i_mtime.tv_nsec);
+	return BPF_CORE_READ(i611, i_mtime_sec) * 1000000000ULL + BPF_CORE_READ(i611, i_mtime_nsec);
+}
+
+#define EXE_INO 0
+#define EXE_CTIME 1
+#define EXE_MTIME 2
+
+/* After a successful execve (`ret` 0), the new executable's inode number (EXE_INO), last
+ * status change (EXE_CTIME) or last modification (EXE_MTIME); else 0. A global function,
+ * checked once. */
+__noinline u64 exe_inode(u64 task, s64 ret, u32 which)
+{
+	struct task_struct *t = (struct task_struct *)task;
+	struct inode *exe = BPF_CORE_READ(t, mm, exe_file, f_inode);
+	if (ret != 0 || !exe)
+		return 0;
+	if (which == EXE_INO)
+		return BPF_CORE_READ(exe, i_ino);
+	if (which == EXE_CTIME)
+		return inode_ctime(exe);
+	return inode_mtime(exe);
+}
+
 static __always_inline void fill_execve(struct settings *s, struct pt_regs *regs, long ret,
 					bool at)
 {
@@ -737,16 +825,16 @@ static __always_inline void fill_execve(struct settings *s, struct pt_regs *regs
 	push_exe_args(&w, t);
 	push_proc_common(&w, t);
 	push_env(&w, t);
-	push_u32(&w, 0);	/* tty */
+	push_u32(&w, task_tty(t));
 	push_u64(&w, process_group(t, true));	/* vpgid */
 	push_u32(&w, BPF_CORE_READ(t, loginuid.val));
 	push_u32(&w, ret == 0 ? exe_flags((u64)t) : 0);	/* flags */
 	push_u64(&w, BPF_CORE_READ(t, cred, cap_inheritable.val));
 	push_u64(&w, BPF_CORE_READ(t, cred, cap_permitted.val));
 	push_u64(&w, BPF_CORE_READ(t, cred, cap_effective.val));
-	push_u64(&w, 0);	/* exe_ino */
-	push_u64(&w, 0);	/* exe_ino_ctime */
-	push_u64(&w, 0);	/* exe_ino_mtime */
+	push_u64(&w, exe_inode((u64)t, ret, EXE_INO));
+	push_u64(&w, exe_inode((u64)t, ret, EXE_CTIME));
+	push_u64(&w, exe_inode((u64)t, ret, EXE_MTIME));
 	push_u32(&w, BPF_CORE_READ(t, cred, euid.val));
 	push_empty(&w);		/* trusted_exepath */
 	push_u64(&w, process_group(t, false));	/* pgid */
@@ -956,6 +1044,30 @@ static __always_inline void fill_connect(struct settings *s, struct pt_regs *reg
 	writer_submit(&w);
 }
 
+#define QUEUE_PCT 0
+#define QUEUE_LEN 1
+#define QUEUE_MAX 2
+
+/* The queue of listening socket `fd` after an accept: how full it is in percent
+ * (QUEUE_PCT), the connections still waiting (QUEUE_LEN) or the backlog it was given
+ * (QUEUE_MAX); 0 when fd is not a socket. A global function, checked once, so that its
+ * branches do not multiply the accept fillers' paths. */
+__noinline u32 listen_queue(s64 fd, u32 which)
+{
+	struct file *f = fd_file(fd);
+	struct socket *sock = f ? (struct socket *)BPF_CORE_READ(f, private_data) : NULL;
+	struct sock *sk = sock ? BPF_CORE_READ(sock, sk) : NULL;
+	if (!sk)
+		return 0;
+	u32 len = BPF_CORE_READ_BITFIELD_PROBED(sk, sk_ack_backlog);
+	u32 max = BPF_CORE_READ_BITFIELD_PROBED(sk, sk_max_ack_backlog);
+	if (which == QUEUE_LEN)
+		return len;
+	if (which == QUEUE_MAX)
+		return max;
+	return len && max ? (u32)((u64)len * 100 / max) : 0;
+}
+
 static __always_inline void fill_accept(struct settings *s, struct pt_regs *regs, long ret,
 					bool four)
 {
@@ -968,9 +1080,10 @@ static __always_inline void fill_accept(struct settings *s, struct pt_regs *regs
 		push_socktuple(&w, ret, true);
 	else
 		set_len(&w, 0);
-	push_u8(&w, 0);		/* queuepct */
-	push_u32(&w, 0);	/* queuelen */
-	push_u32(&w, 0);	/* queuemax */
+	s64 listener = ret >= 0 ? fd_arg(SC_ARG0(regs)) : -1;
+	push_u8(&w, listen_queue(listener, QUEUE_PCT));
+	push_u32(&w, listen_queue(listener, QUEUE_LEN));
+	push_u32(&w, listen_queue(listener, QUEUE_MAX));
 	if (four)
 		push_u32(&w, (u32)SC_ARG3(regs));
 	writer_submit(&w);
@@ -1020,12 +1133,6 @@ static __always_inline void fill_setuid(struct settings *s, struct pt_regs *regs
 	push_u64(&w, ret);
 	push_u32(&w, (u32)SC_ARG0(regs));
 	writer_submit(&w);
-}
-
-/* An fd argument: the kernel takes an int. */
-static __always_inline s64 fd_arg(unsigned long v)
-{
-	return (s64)(int)v;
 }
 
 #define K_O_NONBLOCK 04000

@@ -52,7 +52,8 @@ const PARAMS: &str = "fd oldfd newfd flags cmd arg fd1 fd2 ino source peer domai
     rgid egid sgid ruid euid suid cap_inheritable cap_permitted cap_effective option arg2_str \
     arg2_int nstype mode dirfd olddir oldpath newdir newpath target linkpath linkdirfd filename \
     uid pathname resolve dev dir sig tid request addr data creat_flags pos offset out_fd in_fd \
-    tuple msgcontrol how level optname val optlen length prot argument img uargs vm_size vm_rss";
+    tuple msgcontrol how level optname val optlen length prot argument img uargs vm_size vm_rss \
+    queuepct queuelen queuemax";
 
 /// One captured event: the fields above, by name.
 #[derive(Debug, Clone)]
@@ -704,6 +705,11 @@ fn data_socket_memory_and_module_calls_have_their_arguments() {
     assert!(ut.contains("->"), "{ut}");
     let ac = c.next("accept");
     assert_eq!(ac.arg("tuple"), ut);
+    // The listening socket's queue: listen(us, 1), and the one connection taken.
+    assert_eq!(
+        (ac.raw("queuelen"), ac.raw("queuemax"), ac.raw("queuepct")),
+        ("0", "1", "0")
+    );
     let st = c.next("sendto");
     assert_eq!(
         (st.arg("data"), st.arg("tuple")),
@@ -997,6 +1003,127 @@ fn clone_gives_the_ids_in_the_process_pid_namespace() {
     assert_eq!((vpid.as_str(), vtid.as_str()), ("1", "1"), "pid {pid}");
     // Its process group was made outside the namespace: not in it, so 0, as getpgrp() says.
     assert_eq!(vpgid, "0");
+}
+
+/// execve tells the controlling terminal (the kernel's encoding, as /proc/PID/stat's
+/// tty_nr) and the executable's inode number and change and modification times (ns since
+/// the epoch, as stat(2) gives them).
+#[test]
+fn execve_tells_the_terminal_and_the_executables_inode() {
+    use std::os::unix::fs::MetadataExt;
+    let Some(_serial) = live_serial(&SERIAL) else {
+        return;
+    };
+    // `cut` prints field 7 of its own stat line under a pseudo-terminal that `script` opens.
+    let out = tempdir_path("tty").with_extension("out");
+    let script = format!(
+        "script -qec \"cut -d' ' -f7 /proc/self/stat\" /dev/null > {}",
+        out.display()
+    );
+    let seen = capture_while(
+        "evt.type=execve and proc.name=cut",
+        Command::new("sh").args(["-c", &script]),
+        &[
+            "proc.tty",
+            "evt.rawarg.exe_ino",
+            "evt.rawarg.exe_ino_ctime",
+            "evt.rawarg.exe_ino_mtime",
+        ],
+    );
+    let printed = std::fs::read_to_string(&out).unwrap();
+    let _ = std::fs::remove_file(&out);
+    let [[tty, ino, ctime, mtime]] = &seen[..] else {
+        panic!("one execve expected: {seen:?}");
+    };
+    assert_eq!(tty, printed.trim());
+    assert_ne!(tty, "0", "script gives cut a terminal");
+    let m = std::fs::metadata("/usr/bin/cut").unwrap();
+    let ns = |s: i64, n: i64| (s * 1_000_000_000 + n).to_string();
+    assert_eq!(
+        (ino.as_str(), ctime.clone(), mtime.clone()),
+        (
+            m.ino().to_string().as_str(),
+            ns(m.ctime(), m.ctime_nsec()),
+            ns(m.mtime(), m.mtime_nsec())
+        )
+    );
+}
+
+/// A new process is told when the init of its pid namespace started (monotonic ns; sysdig
+/// adds the boot time): in the host's namespace, pid 1's start, which /proc/1/stat gives
+/// in clock ticks since boot.
+#[test]
+fn clone_tells_the_child_when_its_pid_namespace_began() {
+    let Some(_serial) = live_serial(&SERIAL) else {
+        return;
+    };
+    let seen = capture_while(
+        "evt.type=clone and evt.rawarg.res=0 and proc.args contains 0.1414",
+        Command::new("sh").args(["-c", "sleep 0.1414 & wait"]),
+        &["evt.rawarg.pidns_init_start_ts"],
+    );
+    let [[ts]] = &seen[..] else {
+        panic!("one clone child expected: {seen:?}");
+    };
+    let stat = std::fs::read_to_string("/proc/1/stat").unwrap();
+    let after_comm = &stat[stat.rfind(')').unwrap() + 2..];
+    let ticks: u64 = after_comm.split(' ').nth(19).unwrap().parse().unwrap();
+    // SAFETY: sysconf has no preconditions.
+    let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as u64;
+    let expected = ticks * 1_000_000_000 / hz;
+    let ts: u64 = ts.parse().unwrap();
+    assert!(
+        ts.abs_diff(expected) <= 2_000_000_000 / hz,
+        "pidns_init_start_ts {ts}, pid 1 started at {expected} ns"
+    );
+}
+
+/// A process found running at the start (read from /proc) carries what execve would have
+/// told of its executable: inode number and times, and whether its user may write it (root
+/// owns it here); the state has it too.
+#[test]
+fn processes_found_at_start_know_their_executable() {
+    use std::os::unix::fs::MetadataExt;
+    let Some(_serial) = live_serial(&SERIAL) else {
+        return;
+    };
+    let mut child = Command::new("sleep").arg("30").spawn().unwrap();
+    let ins = live_inspector("evt.type=getppid");
+    let pid = child.id();
+    let record = ins
+        .metadata()
+        .threads
+        .iter()
+        .find(|t| t.tid == u64::from(pid))
+        .cloned();
+    let writable = ins
+        .state()
+        .threads
+        .get(i64::from(pid))
+        .map(|t| t.exe_writable);
+    let m = std::fs::metadata(format!("/proc/{pid}/exe")).unwrap();
+    drop(ins);
+    let _ = child.kill();
+    let _ = child.wait();
+    let record = record.expect("sleep is in the process list");
+    let ns = |s: i64, n: i64| (s * 1_000_000_000 + n) as u64;
+    assert_eq!(
+        (
+            record.exe_ino,
+            record.exe_ino_ctime,
+            record.exe_ino_mtime,
+            record.exe_writable,
+            record.exe_from_memfd
+        ),
+        (
+            m.ino(),
+            ns(m.ctime(), m.ctime_nsec()),
+            ns(m.mtime(), m.mtime_nsec()),
+            true,
+            false
+        )
+    );
+    assert_eq!(writable, Some(true));
 }
 
 /// execve's flags: an executable its user may write (root, the owner here) is marked

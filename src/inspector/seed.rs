@@ -76,6 +76,7 @@ fn thread_from_record(r: &ThreadRecord) -> Thread {
     t.comm = r.comm.clone();
     t.exe = r.exe.clone();
     t.exepath = r.exepath.clone();
+    t.exe_writable = r.exe_writable;
     t.args = r.args.clone();
     if t.is_main() {
         t.env = crate::parse::trim_env(&r.env).to_vec();

@@ -7,6 +7,7 @@
 use std::collections::HashMap;
 use std::fs;
 use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 
 use crate::capture::file::blocks::{
@@ -91,6 +92,22 @@ fn status_field<'a>(status: &'a str, key: &str) -> Option<&'a str> {
         .map(str::trim)
 }
 
+/// Whether a file-system user `fsuid`/`fsgid` with effective capabilities `caps` may write
+/// the file `m` describes, decided as the probe decides it at execve: its owner may; else
+/// the group's or others' write bit; CAP_DAC_OVERRIDE or CAP_FOWNER may always.
+/// Supplementary groups, read-only mounts and immutable files are not looked at.
+fn writable_by(m: &fs::Metadata, fsuid: u32, fsgid: u32, caps: u64) -> bool {
+    const CAP_DAC_OVERRIDE: u64 = 1 << 1;
+    const CAP_FOWNER: u64 = 1 << 3;
+    caps & (CAP_DAC_OVERRIDE | CAP_FOWNER) != 0
+        || m.uid() == fsuid
+        || if m.gid() == fsgid {
+            m.mode() & 0o020 != 0
+        } else {
+            m.mode() & 0o002 != 0
+        }
+}
+
 fn thread(dir: &Path, tid: u64, pid: u64) -> Option<ThreadRecord> {
     let stat = String::from_utf8(fs::read(dir.join("stat")).ok()?).ok()?;
     // The comm is in parentheses and may hold spaces and parentheses itself.
@@ -164,6 +181,20 @@ fn thread(dir: &Path, tid: u64, pid: u64) -> Option<ThreadRecord> {
             .and_then(|v| u64::from_str_radix(v, 16).ok())
             .unwrap_or(0)
     };
+    // The file-system ids are the fourth of Uid/Gid.
+    let fs_id = |key| {
+        status_field(&status, key)
+            .and_then(|v| v.split_whitespace().nth(3))
+            .and_then(|v| v.parse::<u32>().ok())
+            .unwrap_or(0)
+    };
+    let exepath = link(&dir.join("exe"));
+    let exe_file = fs::metadata(dir.join("exe")).ok();
+    let ns = |s: i64, n: i64| {
+        (s as u64)
+            .wrapping_mul(1_000_000_000)
+            .wrapping_add(n as u64)
+    };
     Some(ThreadRecord {
         tid,
         pid,
@@ -172,7 +203,18 @@ fn thread(dir: &Path, tid: u64, pid: u64) -> Option<ThreadRecord> {
         vpgid: num(2),
         comm: cut(comm, MAX_PATH),
         exe: cut(exe, MAX_PATH),
-        exepath: link(&dir.join("exe")),
+        exe_writable: exe_file
+            .as_ref()
+            .is_some_and(|m| writable_by(m, fs_id("Uid"), fs_id("Gid"), cap("CapEff"))),
+        exe_from_memfd: exepath.starts_with(b"/memfd:"),
+        exe_ino: exe_file.as_ref().map_or(0, |m| m.ino()),
+        exe_ino_ctime: exe_file
+            .as_ref()
+            .map_or(0, |m| ns(m.ctime(), m.ctime_nsec())),
+        exe_ino_mtime: exe_file
+            .as_ref()
+            .map_or(0, |m| ns(m.mtime(), m.mtime_nsec())),
+        exepath,
         args: cut_list(args_only, MAX_ARGS),
         cwd: link(&dir.join("cwd")),
         fdlimit,
