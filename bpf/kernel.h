@@ -55,6 +55,11 @@ enum {
 
 #pragma clang attribute push(__attribute__((preserve_access_index)), apply_to = record)
 
+struct list_head {
+	struct list_head *next;
+	struct list_head *prev;
+};
+
 struct qstr {
 	const unsigned char *name;
 };
@@ -223,6 +228,9 @@ struct signal_struct {
 	struct rlimit rlim[16];
 	struct pid *pids[4];
 	struct tty_struct *tty;
+	struct list_head thread_head;	/* the threads of the group, by task_struct.thread_node */
+	unsigned int is_child_subreaper : 1;
+	unsigned int has_child_subreaper : 1;
 };
 
 typedef struct {
@@ -307,6 +315,9 @@ struct task_struct {
 	struct css_set *cgroups;
 	struct pid *thread_pid;
 	u64 start_time;	/* monotonic ns */
+	unsigned int flags;	/* PF_* */
+	struct list_head children;
+	struct list_head thread_node;
 };
 
 struct pid_namespace {

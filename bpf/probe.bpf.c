@@ -661,6 +661,18 @@ static __always_inline s64 process_group(struct task_struct *t, bool in_ns)
 	return pid_nr_at((u64)BPF_CORE_READ(t, signal, pids[PIDTYPE_PGID]), in_ns ? ns_level(t) : 0);
 }
 
+/* The pid namespace `p` belongs to (the innermost of those it is seen in). */
+static __always_inline struct pid_namespace *pid_ns(struct pid *p)
+{
+	u32 level = BPF_CORE_READ(p, level);
+	struct pid_namespace *ns = NULL;
+	u64 at = bpf_core_field_offset(struct pid, numbers) +
+		 (u64)(level & 31) * bpf_core_type_size(struct upid) +
+		 bpf_core_field_offset(struct upid, ns);
+	bpf_probe_read_kernel(&ns, sizeof(ns), (void *)p + at);
+	return ns;
+}
+
 /* The start time (monotonic ns) of the init process of pid `pid`'s namespace, for the child
  * (clone's `ret` 0), else 0. A global function, checked once. */
 __noinline u64 pidns_init_start(u64 pid, s64 ret)
@@ -668,13 +680,7 @@ __noinline u64 pidns_init_start(u64 pid, s64 ret)
 	struct pid *p = (struct pid *)pid;
 	if (!p || ret != 0)
 		return 0;
-	u32 level = BPF_CORE_READ(p, level);
-	struct pid_namespace *ns = NULL;
-	u64 at = bpf_core_field_offset(struct pid, numbers) +
-		 (u64)(level & 31) * bpf_core_type_size(struct upid) +
-		 bpf_core_field_offset(struct upid, ns);
-	bpf_probe_read_kernel(&ns, sizeof(ns), (void *)p + at);
-	return BPF_CORE_READ(ns, child_reaper, start_time);
+	return BPF_CORE_READ(pid_ns(p), child_reaper, start_time);
 }
 
 static __always_inline void fill_clone(struct settings *s, struct pt_regs *regs, long ret,
@@ -2519,6 +2525,74 @@ int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 }
 
 /* A process or thread ends: the exit status as wait() reports it. */
+#define PF_EXITING 0x4
+#define MAX_GROUP_THREADS 32
+#define MAX_ANCESTORS 64
+
+/* A thread of `task`'s thread group that is not exiting: its tid; 0 if there is none; -1 if
+ * the group has more threads than are looked at. A global function, checked once. */
+__noinline s64 alive_thread(u64 task)
+{
+	struct task_struct *t = (struct task_struct *)task;
+	if (!t)
+		return 0;
+	struct signal_struct *sig = BPF_CORE_READ(t, signal);
+	u64 head = (u64)sig + bpf_core_field_offset(struct signal_struct, thread_head);
+	u64 node = (u64)BPF_CORE_READ(sig, thread_head.next);
+	u64 off = bpf_core_field_offset(struct task_struct, thread_node);
+	for (int i = 0; i < MAX_GROUP_THREADS; i++) {
+		if (!node || node == head)
+			return 0;
+		struct task_struct *th = (struct task_struct *)(node - off);
+		if (!(BPF_CORE_READ(th, flags) & PF_EXITING))
+			return BPF_CORE_READ(th, pid);
+		node = (u64)BPF_CORE_READ(th, thread_node.next);
+	}
+	return -1;
+}
+
+/* The thread that adopts the children of exiting `task`, chosen as the kernel chooses it
+ * (find_new_reaper): another live thread of its group; else, when its process has
+ * `has_child_subreaper`, a live thread of the nearest ancestor in the same pid namespace
+ * marked as a child subreaper; else the init of its pid namespace. 0 when it has no
+ * children (or is that init, whose namespace dies with it); -1 when the threads or
+ * ancestors are too many to look at (user space then keeps the children as they are). A
+ * global function, checked once. */
+__noinline s64 new_reaper(u64 task)
+{
+	struct task_struct *t = (struct task_struct *)task;
+	if (!t)
+		return 0;
+	u64 children = task + bpf_core_field_offset(struct task_struct, children);
+	if ((u64)BPF_CORE_READ(t, children.next) == children)
+		return 0;
+	s64 r = alive_thread(task);
+	if (r != 0)
+		return r;
+	struct pid *pid = BPF_CORE_READ(t, thread_pid);
+	u32 level = BPF_CORE_READ(pid, level);
+	struct task_struct *init = BPF_CORE_READ(pid_ns(pid), child_reaper);
+	if (init == t)
+		return 0;
+	s64 init_tid = BPF_CORE_READ(init, pid);
+	struct signal_struct *sig = BPF_CORE_READ(t, signal);
+	if (!BPF_CORE_READ_BITFIELD_PROBED(sig, has_child_subreaper))
+		return init_tid;
+	struct task_struct *a = BPF_CORE_READ(t, real_parent);
+	for (int i = 0; i < MAX_ANCESTORS; i++) {
+		if (!a || a == init || BPF_CORE_READ(a, thread_pid, level) != level)
+			return init_tid;
+		sig = BPF_CORE_READ(a, signal);
+		if (BPF_CORE_READ_BITFIELD_PROBED(sig, is_child_subreaper)) {
+			r = alive_thread((u64)a);
+			if (r != 0)
+				return r;
+		}
+		a = BPF_CORE_READ(a, real_parent);
+	}
+	return -1;
+}
+
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(sched_process_exit, struct task_struct *p)
 {
@@ -2538,7 +2612,8 @@ int BPF_PROG(sched_process_exit, struct task_struct *p)
 	set_len(&w, 1);
 	*(u8 *)&w.aux->data[SAFE(w.pos)] = (code & 0x80) != 0;
 	set_len(&w, 1);
-	push_u64(&w, 0); /* reaper_tid: not known here */
+	/* The exiting task is the current one (and a scalar, as a global function takes). */
+	push_u64(&w, new_reaper(bpf_get_current_task()));
 	writer_submit(&w);
 	return 0;
 }

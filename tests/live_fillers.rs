@@ -32,6 +32,7 @@ const FIELDS: &[&str] = &[
     "evt.rawarg.res",
     "thread.tid",
     "proc.pid",
+    "proc.ppid",
     "proc.name",
     "proc.cwd",
     "proc.sid",
@@ -53,7 +54,7 @@ const PARAMS: &str = "fd oldfd newfd flags cmd arg fd1 fd2 ino source peer domai
     arg2_int nstype mode dirfd olddir oldpath newdir newpath target linkpath linkdirfd filename \
     uid pathname resolve dev dir sig tid request addr data creat_flags pos offset out_fd in_fd \
     tuple msgcontrol how level optname val optlen length prot argument img uargs vm_size vm_rss \
-    queuepct queuelen queuemax";
+    queuepct queuelen queuemax reaper_tid";
 
 /// One captured event: the fields above, by name.
 #[derive(Debug, Clone)]
@@ -1076,6 +1077,69 @@ fn clone_tells_the_child_when_its_pid_namespace_began() {
         ts.abs_diff(expected) <= 2_000_000_000 / hz,
         "pidns_init_start_ts {ts}, pid 1 started at {expected} ns"
     );
+}
+
+/// A process that exits leaving a child names the thread that adopts it, the one the
+/// kernel gives the orphan as its parent (init or a child subreaper), and the state moves
+/// the child there.
+#[test]
+fn procexit_names_the_reaper_of_the_orphans() {
+    let Some(_serial) = live_serial(&SERIAL) else {
+        return;
+    };
+    let pidfile = tempdir_path("reaper").with_extension("pid");
+    let script = format!("sleep 3.1415 & echo $! > {}", pidfile.display());
+    let mut ins = live_inspector("evt.type=procexit and proc.args contains 3.1415");
+    let status = Command::new("sh").args(["-c", &script]).status().unwrap();
+    assert!(status.success());
+    // Removals (and the reparenting with them) happen at the event after the exit.
+    Command::new("true").status().unwrap();
+    let orphan: i64 = std::fs::read_to_string(&pidfile)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    let _ = std::fs::remove_file(&pidfile);
+    // The sleep's parent now, as the kernel says.
+    let stat = std::fs::read_to_string(format!("/proc/{orphan}/stat")).unwrap();
+    let ppid: i64 = stat[stat.rfind(')').unwrap() + 2..]
+        .split(' ')
+        .nth(1)
+        .unwrap()
+        .parse()
+        .unwrap();
+    ins.stop_flag()
+        .unwrap()
+        .store(true, std::sync::atomic::Ordering::Relaxed);
+    let mut reapers = Vec::new();
+    while let Some(ev) = ins.next().unwrap() {
+        reapers.push(ev.field("evt.rawarg.reaper_tid").unwrap());
+    }
+    let adopted = ins.state().threads.get(orphan).map(|t| t.ptid);
+    // SAFETY: kill has no memory preconditions; orphan is the sleep started above.
+    unsafe { libc::kill(orphan as i32, libc::SIGKILL) };
+    assert_eq!(reapers, [ppid.to_string()], "the shell's exit");
+    assert_eq!(adopted, Some(ppid));
+}
+
+/// An orphan goes to the nearest ancestor that is a child subreaper: the exit of its parent
+/// names that process, and the state moves the orphan there.
+#[test]
+fn procexit_names_a_child_subreaper() {
+    let Some(_serial) = live_serial(&SERIAL) else {
+        return;
+    };
+    let recs = run("reaper");
+    let root = recs[0].f("proc.pid").to_string();
+    let exits: Vec<&Rec> = recs.iter().filter(|r| r.ty() == "procexit").collect();
+    let [child, grandchild, workload] = exits[..] else {
+        panic!("three exits expected: {exits:?}");
+    };
+    assert_eq!(child.f("proc.ppid"), root);
+    assert_eq!(child.raw("reaper_tid"), root, "the child leaves an orphan");
+    assert_eq!(grandchild.f("proc.ppid"), root, "adopted");
+    assert_eq!(grandchild.raw("reaper_tid"), "0", "no children");
+    assert_eq!(workload.f("proc.pid"), root);
 }
 
 /// A process found running at the start (read from /proc) carries what execve would have

@@ -36,6 +36,8 @@
  *        server and a connect to it.
  * memfd: copies /bin/true into a memfd and executes it from there (execveat, AT_EMPTY_PATH)
  *        with the argument pg-memfd-run.
+ * reaper: becomes a child subreaper; a child forks a grandchild and exits, so the
+ *        grandchild is adopted by this process; then kills and reaps the grandchild.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -437,6 +439,31 @@ static int memfd_exec(void)
 	return 4;
 }
 
+static int reaper(void)
+{
+	if (prctl(PR_SET_CHILD_SUBREAPER, 1) != 0)
+		return 2;
+	int link[2];
+	if (pipe(link) != 0)
+		return 3;
+	pid_t child = fork();
+	if (child == 0) {
+		pid_t grandchild = fork();
+		if (grandchild == 0) {
+			for (;;)
+				pause();
+		}
+		write(link[1], &grandchild, sizeof(grandchild));
+		_exit(0);
+	}
+	pid_t grandchild = 0;
+	if (child < 0 || read(link[0], &grandchild, sizeof(grandchild)) != sizeof(grandchild) ||
+	    waitpid(child, NULL, 0) != child)
+		return 4;
+	kill(grandchild, SIGKILL);
+	return waitpid(grandchild, NULL, 0) == grandchild ? 0 : 5;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 3) {
@@ -455,6 +482,8 @@ int main(int argc, char **argv)
 		return enter(argv[2]);
 	if (strcmp(argv[1], "memfd") == 0)
 		return memfd_exec();
+	if (strcmp(argv[1], "reaper") == 0)
+		return reaper();
 	fprintf(stderr, "unknown mode %s\n", argv[1]);
 	return 2;
 }
