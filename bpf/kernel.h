@@ -121,6 +121,14 @@ struct path {
 	struct dentry *dentry;
 };
 
+/* The mount a vfsmount is part of (`mnt` is a member of struct mount, found by its
+ * offset in the running kernel). */
+struct mount {
+	struct mount *mnt_parent;
+	struct dentry *mnt_mountpoint;
+	struct vfsmount mnt;
+};
+
 struct in6_addr {
 	u8 s6_addr[16];
 };

@@ -799,6 +799,120 @@ static __always_inline u64 inode_mtime(struct inode *ino)
 	return BPF_CORE_READ(i611, i_mtime_sec) * 1000000000ULL + BPF_CORE_READ(i611, i_mtime_nsec);
 }
 
+#define EXEPATH_DEPTH 32	/* components */
+#define EXEPATH_STEPS 48	/* components and mount crossings */
+#define EXEPATH_NAME_MAX 256
+#define EXEPATH_SCRATCH (HALF + 1024)	/* the components' names, lowest first */
+
+/* This CPU's scratch buffer. */
+static __always_inline struct aux *this_aux(void)
+{
+	u32 cpu = bpf_get_smp_processor_id();
+	return bpf_map_lookup_elem(&aux_map, &cpu);
+}
+
+/* The walk up from the executable's dentry (bpf_loop steps: the verifier checks one). */
+struct exe_walk {
+	u64 dentry;
+	u64 mount;
+	u64 mount_root;
+	u32 n;		/* names kept at EXEPATH_SCRATCH */
+	u32 whole;	/* reached the root of the mount tree */
+};
+
+static long exe_walk_step(u32 i, void *ctx)
+{
+	struct exe_walk *w = ctx;
+	if (w->dentry == w->mount_root) {
+		struct mount *m = (struct mount *)w->mount;
+		u64 up = (u64)BPF_CORE_READ(m, mnt_parent);
+		if (up == w->mount) {
+			w->whole = 1;
+			return 1;
+		}
+		w->dentry = (u64)BPF_CORE_READ(m, mnt_mountpoint);
+		w->mount = up;
+		w->mount_root = (u64)BPF_CORE_READ((struct mount *)up, mnt.mnt_root);
+		return 0;
+	}
+	struct dentry *d = (struct dentry *)w->dentry;
+	u64 parent = (u64)BPF_CORE_READ(d, d_parent);
+	struct aux *a = this_aux();
+	/* Outside the tree (a root that is no mount's), or too deep. */
+	if (!a || parent == w->dentry || w->n >= EXEPATH_DEPTH)
+		return 1;
+	*(u64 *)&a->data[EXEPATH_SCRATCH + 8 * (w->n & (EXEPATH_DEPTH - 1))] =
+		(u64)BPF_CORE_READ(d, d_name.name);
+	w->n++;
+	w->dentry = parent;
+	return 0;
+}
+
+/* Writing the names kept, top first, as "/name" each. */
+struct exe_write {
+	u32 pos;
+	u32 off;
+	u32 n;
+	u32 too_long;
+};
+
+static long exe_write_step(u32 i, void *ctx)
+{
+	struct exe_write *w = ctx;
+	struct aux *a = this_aux();
+	if (!a || i >= w->n || i >= EXEPATH_DEPTH)
+		return 1;
+	u32 off = w->off;
+	if (off > MAX_PATH - EXEPATH_NAME_MAX - 1) {
+		w->too_long = 1;
+		return 1;
+	}
+	u64 name = *(u64 *)&a->data[EXEPATH_SCRATCH + 8 * ((w->n - 1 - i) & (EXEPATH_DEPTH - 1))];
+	a->data[SAFE(w->pos + off)] = '/';
+	long k = bpf_probe_read_kernel_str(&a->data[SAFE(w->pos + off + 1)], EXEPATH_NAME_MAX,
+					   (const char *)name);
+	w->off = off + 1 + (k > 1 ? k - 1 : 0);
+	return 0;
+}
+
+/* After a successful execve (`ret` 0), the path of the new executable from the root of
+ * the mount tree, as d_path() would give it outside any chroot, written with its NUL at
+ * `pos` of the scratch buffer; returns its length. The dentries are walked up, crossing
+ * mount points, without the locks d_path() takes, so a rename during the walk can give a
+ * path that never existed. An executable outside the tree (memfd_create) gives its name
+ * alone; a path deeper than EXEPATH_DEPTH or longer than MAX_PATH, nothing. A global
+ * function, checked once. */
+__noinline int exe_path_into(struct aux *a, u32 pos, u64 task, s64 ret)
+{
+	if (!a || ret != 0)
+		return 0;
+	struct task_struct *t = (struct task_struct *)task;
+	struct file *f = BPF_CORE_READ(t, mm, exe_file);
+	if (!f)
+		return 0;
+	struct vfsmount *vm = BPF_CORE_READ(f, f_path.mnt);
+	struct exe_walk walk = {
+		.dentry = (u64)BPF_CORE_READ(f, f_path.dentry),
+		.mount = (u64)vm - bpf_core_field_offset(struct mount, mnt),
+		.mount_root = (u64)BPF_CORE_READ(vm, mnt_root),
+	};
+	bpf_loop(EXEPATH_STEPS, exe_walk_step, &walk, 0);
+	if (walk.n == 0 && !walk.whole) {
+		struct dentry *d = (struct dentry *)walk.dentry;
+		long k = bpf_probe_read_kernel_str(&a->data[SAFE(pos)], EXEPATH_NAME_MAX,
+						   BPF_CORE_READ(d, d_name.name));
+		return k > 1 ? k : 0;
+	}
+	if (!walk.whole)
+		return 0;
+	struct exe_write out = { .pos = pos, .n = walk.n };
+	bpf_loop(EXEPATH_DEPTH, exe_write_step, &out, 0);
+	if (out.too_long || out.off > MAX_PATH)
+		return 0;
+	a->data[SAFE(pos + out.off)] = 0;
+	return out.off + 1;
+}
+
 #define EXE_INO 0
 #define EXE_CTIME 1
 #define EXE_MTIME 2
@@ -842,7 +956,7 @@ static __always_inline void fill_execve(struct settings *s, struct pt_regs *regs
 	push_u64(&w, exe_inode((u64)t, ret, EXE_CTIME));
 	push_u64(&w, exe_inode((u64)t, ret, EXE_MTIME));
 	push_u32(&w, BPF_CORE_READ(t, cred, euid.val));
-	push_empty(&w);		/* trusted_exepath */
+	set_len(&w, (u16)exe_path_into(w.aux, w.pos, (u64)t, ret));	/* trusted_exepath */
 	push_u64(&w, process_group(t, false));	/* pgid */
 	push_u32(&w, BPF_CORE_READ(t, cred, egid.val));
 	if (!at) {

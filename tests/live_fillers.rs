@@ -1007,8 +1007,8 @@ fn clone_gives_the_ids_in_the_process_pid_namespace() {
 }
 
 /// execve tells the controlling terminal (the kernel's encoding, as /proc/PID/stat's
-/// tty_nr) and the executable's inode number and change and modification times (ns since
-/// the epoch, as stat(2) gives them).
+/// tty_nr), the executable's inode number and change and modification times (ns since the
+/// epoch, as stat(2) gives them) and its path as the kernel knows it.
 #[test]
 fn execve_tells_the_terminal_and_the_executables_inode() {
     use std::os::unix::fs::MetadataExt;
@@ -1029,15 +1029,22 @@ fn execve_tells_the_terminal_and_the_executables_inode() {
             "evt.rawarg.exe_ino",
             "evt.rawarg.exe_ino_ctime",
             "evt.rawarg.exe_ino_mtime",
+            "evt.rawarg.trusted_exepath",
+            "proc.exepath",
         ],
     );
     let printed = std::fs::read_to_string(&out).unwrap();
     let _ = std::fs::remove_file(&out);
-    let [[tty, ino, ctime, mtime]] = &seen[..] else {
+    let [[tty, ino, ctime, mtime, exepath, state_exepath]] = &seen[..] else {
         panic!("one execve expected: {seen:?}");
     };
     assert_eq!(tty, printed.trim());
     assert_ne!(tty, "0", "script gives cut a terminal");
+    // The executable's own path, symbolic links resolved, from the root of the mounts.
+    let real = std::fs::canonicalize("/usr/bin/cut").unwrap();
+    assert_eq!(exepath, real.to_str().unwrap());
+    // And the state takes it (without enter events, the only path it has).
+    assert_eq!(state_exepath, exepath);
     let m = std::fs::metadata("/usr/bin/cut").unwrap();
     let ns = |s: i64, n: i64| (s * 1_000_000_000 + n).to_string();
     assert_eq!(
@@ -1206,11 +1213,17 @@ fn execve_flags_tell_writable_and_memfd_executables() {
         };
         f.clone()
     };
-    let memfd = flags(
+    let seen = capture_while(
         "evt.type=execve and proc.args contains pg-memfd-run",
         Command::new(&bin).args(["memfd", "-"]),
+        &["evt.arg.flags", "evt.rawarg.trusted_exepath"],
     );
+    let [[memfd, exepath]] = &seen[..] else {
+        panic!("one execve expected: {seen:?}");
+    };
     assert!(memfd.contains("EXE_FROM_MEMFD"), "{memfd}");
+    // A file outside the mount tree: its name alone.
+    assert_eq!(exepath, "memfd:pg-true");
     let root = flags(
         "evt.type=execve and proc.name=sleep and proc.args contains 0.1618",
         Command::new("sleep").arg("0.1618"),

@@ -331,7 +331,18 @@ pub(super) fn parse_execve_exit(parser: &mut Parser, state: &mut State, cur: &mu
     if !matches!(ty, SYSCALL_EXECVE_15_X | SYSCALL_EXECVE_16_X) && new_layout {
         t.tty = p_u32(&ev, 16).unwrap_or(0);
     }
-    if let Some(p) = exepath {
+    // The kernel's own path of the executable (trusted_exepath, sent by newer probes)
+    // is preferred to the one rebuilt from the enter event, as in newer libsinsp; sysdig
+    // 0.29's events do not carry it.
+    let trusted = match ty {
+        SYSCALL_EXECVE_19_X | SYSCALL_EXECVEAT_X if nparams > 27 => {
+            p_str(&ev, 27).filter(|p| !p.is_empty())
+        }
+        _ => None,
+    };
+    if let Some(p) = trusted {
+        t.exepath = p.to_vec();
+    } else if let Some(p) = exepath {
         t.exepath = p;
     }
     if matches!(ty, SYSCALL_EXECVE_19_X | SYSCALL_EXECVEAT_X) {
