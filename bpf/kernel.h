@@ -64,9 +64,12 @@ struct qstr {
 	const unsigned char *name;
 };
 
+struct inode;
+
 struct dentry {
 	struct dentry *d_parent;
 	struct qstr d_name;
+	struct inode *d_inode;
 };
 
 typedef struct {
@@ -80,6 +83,7 @@ typedef struct {
 struct super_block {
 	dev_t s_dev;
 	unsigned long s_flags;
+	unsigned long s_magic;
 };
 
 struct timespec64 {
@@ -103,6 +107,14 @@ struct inode {
 struct inode___v6_6 {
 	struct timespec64 __i_ctime;	/* 6.6 to 6.10 */
 	struct timespec64 __i_mtime;	/* 6.7 to 6.10 */
+};
+
+/* An overlay file system's inode: the VFS inode and the upper layer's dentry, NULL while
+ * the file is only in a lower layer. Its type may be missing (overlay not built, or a
+ * module without BTF): bpf_core_type_exists tells. */
+struct ovl_inode {
+	struct inode vfs_inode;
+	struct dentry *__upperdentry;
 };
 
 struct inode___v6_11 {

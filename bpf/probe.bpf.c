@@ -715,6 +715,7 @@ static __always_inline void fill_clone(struct settings *s, struct pt_regs *regs,
 }
 
 #define SB_RDONLY 1
+#define OVERLAYFS_SUPER_MAGIC 0x794c7630
 #define S_IMMUTABLE 8
 #define CAP_DAC_OVERRIDE 1
 #define CAP_FOWNER 3
@@ -723,18 +724,16 @@ static __always_inline void fill_clone(struct settings *s, struct pt_regs *regs,
  * (EXE_WRITABLE), as the kernel's permission check would answer for a write: not on a
  * read-only file system nor when immutable; for its owner; else by its mode bits for the
  * owner, the group or others; else with CAP_DAC_OVERRIDE or CAP_FOWNER. Supplementary
- * groups and user-namespace id mappings are not looked at. And whether it was created by
- * memfd_create (EXE_FROM_MEMFD). Overlay file systems' upper layer (EXE_UPPER_LAYER) is not
- * told. A global function: the verifier checks it once, apart from the execve fillers,
+ * groups and user-namespace id mappings are not looked at. Whether it was created by
+ * memfd_create (EXE_FROM_MEMFD). And, on an overlay file system, whether it comes from the
+ * upper layer (EXE_UPPER_LAYER: written or copied up there) or from a lower one only
+ * (EXE_LOWER_LAYER). A global function: the verifier checks it once, apart from the execve fillers,
  * whose paths its branches would otherwise multiply. */
 __noinline int exe_flags(u64 task)
 {
 	struct task_struct *t = (struct task_struct *)task;
 	struct inode *ino = BPF_CORE_READ(t, mm, exe_file, f_inode);
 	if (!ino)
-		return 0;
-	if ((BPF_CORE_READ(ino, i_sb, s_flags) & SB_RDONLY) ||
-	    (BPF_CORE_READ(ino, i_flags) & S_IMMUTABLE))
 		return 0;
 	u32 mode = BPF_CORE_READ(ino, i_mode);
 	u32 uid = BPF_CORE_READ(ino, i_uid.val), gid = BPF_CORE_READ(ino, i_gid.val);
@@ -749,7 +748,21 @@ __noinline int exe_flags(u64 task)
 		writable = mode & 0002;
 	if (caps & ((1ULL << CAP_DAC_OVERRIDE) | (1ULL << CAP_FOWNER)))
 		writable = true;
+	if ((BPF_CORE_READ(ino, i_sb, s_flags) & SB_RDONLY) ||
+	    (BPF_CORE_READ(ino, i_flags) & S_IMMUTABLE))
+		writable = false;
 	u32 flags = writable ? PPM_EXECVE_FLAGS_EXE_WRITABLE : 0;
+	/* On an overlay file system: from the upper (written) layer, or a lower one only. */
+	if (bpf_core_type_exists(struct ovl_inode) &&
+	    BPF_CORE_READ(ino, i_sb, s_magic) == OVERLAYFS_SUPER_MAGIC) {
+		struct ovl_inode *ovl =
+			(void *)((u64)ino - bpf_core_field_offset(struct ovl_inode, vfs_inode));
+		struct dentry *upper = BPF_CORE_READ(ovl, __upperdentry);
+		if (upper && BPF_CORE_READ(upper, d_inode, i_ino) != 0)
+			flags |= PPM_EXECVE_FLAGS_EXE_UPPER_LAYER;
+		else
+			flags |= PPM_EXECVE_FLAGS_EXE_LOWER_LAYER;
+	}
 	/* A file of memfd_create() is named "memfd:NAME": an executable run from memory. */
 	char name[7] = {};
 	const unsigned char *dname = BPF_CORE_READ(t, mm, exe_file, f_path.dentry, d_name.name);

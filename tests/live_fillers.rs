@@ -1243,6 +1243,57 @@ fn execve_flags_tell_writable_and_memfd_executables() {
     assert_eq!(nobody, "0");
 }
 
+/// On an overlay file system, execve tells whether the executable comes from the upper
+/// layer or only from a lower one.
+#[test]
+fn execve_flags_tell_the_overlay_layer() {
+    let Some(_serial) = live_serial(&SERIAL) else {
+        return;
+    };
+    let dir = tempdir("overlay");
+    let [lower, upper, work, merged] = ["lower", "upper", "work", "merged"].map(|d| {
+        let p = Path::new(&dir).join(d);
+        std::fs::create_dir_all(&p).unwrap();
+        p
+    });
+    std::fs::copy("/bin/true", lower.join("pg-ovl-low")).unwrap();
+    std::fs::copy("/bin/true", upper.join("pg-ovl-up")).unwrap();
+    let options = format!(
+        "lowerdir={},upperdir={},workdir={}",
+        lower.display(),
+        upper.display(),
+        work.display()
+    );
+    let mounted = Command::new("mount")
+        .args(["-t", "overlay", "overlay", "-o", &options])
+        .arg(&merged)
+        .status()
+        .unwrap();
+    assert!(mounted.success(), "mounting an overlay file system");
+    struct Unmount(PathBuf);
+    impl Drop for Unmount {
+        fn drop(&mut self) {
+            let _ = Command::new("umount").arg(&self.0).status();
+        }
+    }
+    let _unmount = Unmount(merged.clone());
+    for (name, layer) in [
+        ("pg-ovl-low", "EXE_LOWER_LAYER"),
+        ("pg-ovl-up", "EXE_UPPER_LAYER"),
+    ] {
+        let seen = capture_while(
+            &format!("evt.type=execve and proc.name={name}"),
+            &mut Command::new(merged.join(name)),
+            &["evt.arg.flags"],
+        );
+        let [[flags]] = &seen[..] else {
+            panic!("one execve expected: {seen:?}");
+        };
+        assert!(flags.contains(layer), "{name}: {flags}");
+        assert!(flags.contains("EXE_WRITABLE"), "{name}: {flags}");
+    }
+}
+
 /// The CLI's `--enter-events`: the enter events come out with the exits, and the open's fd
 /// takes its name from them; without the option there are none.
 #[test]
