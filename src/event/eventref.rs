@@ -305,16 +305,61 @@ impl<'a> EventRef<'a> {
     }
 
     /// Every parameter the event carries that its schema describes, in order.
-    pub fn params(&self) -> impl Iterator<Item = Param<'a>> + '_ {
+    #[inline]
+    pub fn params(&self) -> Params<'a> {
         let infos = self.info().map_or(&[][..], |i| i.params);
-        let mut at = self.values_start as usize;
-        (0..self.nparams()).map_while(move |i| {
-            let len = self.param_len(i);
-            let bytes = self.bytes.get(at..at + len)?;
-            at += len;
-            let info = infos.get(i)?;
-            Some(Param { info, bytes })
-        })
+        let infos = &infos[..infos.len().min(self.nparams as usize)];
+        let values_start = self.values_start as usize;
+        Params {
+            infos: infos.iter(),
+            // Validation proved `HEADER_LEN <= values_start <= len`; `get` keeps this
+            // panic-free regardless.
+            lens: self.bytes.get(HEADER_LEN..values_start).unwrap_or_default(),
+            values: self.bytes.get(values_start..).unwrap_or_default(),
+            wide: self.wide,
+        }
+    }
+}
+
+/// The parameters of an event with their schema, in order: the iterator of
+/// [`EventRef::params`]. One pass over the length array and the values together.
+#[derive(Debug, Clone)]
+pub struct Params<'a> {
+    /// The schema of the parameters left (no more than the event carries).
+    infos: std::slice::Iter<'static, ParamInfo>,
+    /// The length entries left.
+    lens: &'a [u8],
+    /// The values left.
+    values: &'a [u8],
+    /// Lengths are u32, not u16.
+    wide: bool,
+}
+
+impl<'a> Iterator for Params<'a> {
+    type Item = Param<'a>;
+
+    #[inline]
+    fn next(&mut self) -> Option<Param<'a>> {
+        let info = self.infos.next()?;
+        let len = if self.wide {
+            let (l, rest) = self.lens.split_first_chunk::<4>()?;
+            self.lens = rest;
+            u32::from_le_bytes(*l) as usize
+        } else {
+            let (l, rest) = self.lens.split_first_chunk::<2>()?;
+            self.lens = rest;
+            u16::from_le_bytes(*l) as usize
+        };
+        // Validation proved that every value ends within the event; the checked split
+        // keeps this panic-free regardless.
+        let (bytes, rest) = self.values.split_at_checked(len)?;
+        self.values = rest;
+        Some(Param { info, bytes })
+    }
+
+    #[inline]
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (0, Some(self.infos.len()))
     }
 }
 
@@ -349,7 +394,7 @@ impl<'a> Param<'a> {
     /// Decodes the value according to the schema type.
     #[inline]
     pub fn value(&self) -> Result<Value<'a>, DecodeError> {
-        Value::decode(self.info.ty, self.info.extra, self.bytes)
+        Value::decode_param(self.info, self.bytes)
     }
 }
 
