@@ -75,12 +75,19 @@ impl EventShape {
     /// The event again over `buf`, which must start with the very bytes the shape was taken
     /// from. `None` if `buf` is too short (the layout is then not trusted).
     pub(crate) fn attach<'a>(&self, buf: &'a [u8]) -> Option<EventRef<'a>> {
-        Some(EventRef {
-            bytes: buf.get(..self.len as usize)?,
+        Some(self.attach_proven(buf.get(..self.len as usize)?))
+    }
+
+    /// As [`EventShape::attach`], for a `buf` known to hold the event: it must be at least
+    /// the event's length (a shorter one panics).
+    #[inline]
+    pub(crate) fn attach_proven<'a>(&self, buf: &'a [u8]) -> EventRef<'a> {
+        EventRef {
+            bytes: &buf[..self.len as usize],
             values_start: self.values_start,
             nparams: self.nparams,
             wide: self.wide,
-        })
+        }
     }
 }
 
