@@ -275,16 +275,6 @@ impl<'a> EventRef<'a> {
         Direction::of(self.event_type())
     }
 
-    /// The length of parameter `i` as the event's length array gives it.
-    #[inline]
-    fn param_len(&self, i: usize) -> usize {
-        if self.wide {
-            u32_at(self.bytes, HEADER_LEN + i * 4) as usize
-        } else {
-            u16_at(self.bytes, HEADER_LEN + i * 2) as usize
-        }
-    }
-
     /// The raw bytes of parameter `i`. (The event holds lengths, not offsets: the start is
     /// the sum of the lengths before, at most 31 additions, which keeps the view small.)
     #[inline]
@@ -292,10 +282,21 @@ impl<'a> EventRef<'a> {
         if i >= self.nparams as usize {
             return None;
         }
-        let start = self.values_start as usize + (0..i).map(|j| self.param_len(j)).sum::<usize>();
-        // Validation checked every end against the length; `get` keeps this panic-free
-        // regardless.
-        self.bytes.get(start..start + self.param_len(i))
+        // Validation checked the length array and every end against the length; `get`
+        // keeps this panic-free regardless.
+        let (before, len) = if self.wide {
+            let lens = self.bytes.get(HEADER_LEN..HEADER_LEN + 4 * (i + 1))?;
+            let (this, before) = lens.as_chunks::<4>().0.split_last()?;
+            let before: usize = before.iter().map(|l| u32::from_le_bytes(*l) as usize).sum();
+            (before, u32::from_le_bytes(*this) as usize)
+        } else {
+            let lens = self.bytes.get(HEADER_LEN..HEADER_LEN + 2 * (i + 1))?;
+            let (this, before) = lens.as_chunks::<2>().0.split_last()?;
+            let before: usize = before.iter().map(|l| u16::from_le_bytes(*l) as usize).sum();
+            (before, u16::from_le_bytes(*this) as usize)
+        };
+        let start = self.values_start as usize + before;
+        self.bytes.get(start..start + len)
     }
 
     /// Parameter `i` with its schema, if the event has it.
