@@ -478,6 +478,23 @@ pub fn effective_format(format: PrintFormat, v: &Value<'_>) -> PrintFormat {
 mod tests {
     use super::*;
 
+    /// A zero-length parameter is `Empty` whatever its type (the producer had no value),
+    /// through the common types' fast arms and the others' alike.
+    #[test]
+    fn empty_bytes_are_empty_for_every_type() {
+        for info in crate::event::table::EVENTS.iter() {
+            for p in info.params {
+                assert_eq!(
+                    Value::decode(p.ty, p.extra, &[]),
+                    Ok(Value::Empty),
+                    "{:?}",
+                    p.ty
+                );
+                assert_eq!(Value::decode_param(p, &[]), Ok(Value::Empty), "{:?}", p.ty);
+            }
+        }
+    }
+
     /// Every parameter type of the schema refuses exactly the sizes `fixed_size` says are
     /// wrong, naming the expected size, and decodes the right size.
     #[test]
