@@ -7,7 +7,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let (mut events, mut params) = (0u64, 0u64);
     while let Some(e) = r.next_event()? {
         events += 1;
-        params += e.event.params().filter(|p| p.value().is_ok()).count() as u64;
+        // `black_box` keeps each decoded value alive, so that no decoding is optimized away.
+        params += e
+            .event
+            .params()
+            .filter(|p| std::hint::black_box(&p.value()).is_ok())
+            .count() as u64;
     }
     println!("{events} events, {params} params");
     Ok(())

@@ -75,12 +75,19 @@ impl EventShape {
     /// The event again over `buf`, which must start with the very bytes the shape was taken
     /// from. `None` if `buf` is too short (the layout is then not trusted).
     pub(crate) fn attach<'a>(&self, buf: &'a [u8]) -> Option<EventRef<'a>> {
-        Some(EventRef {
-            bytes: buf.get(..self.len as usize)?,
+        Some(self.attach_proven(buf.get(..self.len as usize)?))
+    }
+
+    /// As [`EventShape::attach`], for a `buf` known to hold the event: it must be at least
+    /// the event's length (a shorter one panics).
+    #[inline]
+    pub(crate) fn attach_proven<'a>(&self, buf: &'a [u8]) -> EventRef<'a> {
+        EventRef {
+            bytes: &buf[..self.len as usize],
             values_start: self.values_start,
             nparams: self.nparams,
             wide: self.wide,
-        })
+        }
     }
 }
 
@@ -268,16 +275,6 @@ impl<'a> EventRef<'a> {
         Direction::of(self.event_type())
     }
 
-    /// The length of parameter `i` as the event's length array gives it.
-    #[inline]
-    fn param_len(&self, i: usize) -> usize {
-        if self.wide {
-            u32_at(self.bytes, HEADER_LEN + i * 4) as usize
-        } else {
-            u16_at(self.bytes, HEADER_LEN + i * 2) as usize
-        }
-    }
-
     /// The raw bytes of parameter `i`. (The event holds lengths, not offsets: the start is
     /// the sum of the lengths before, at most 31 additions, which keeps the view small.)
     #[inline]
@@ -285,10 +282,21 @@ impl<'a> EventRef<'a> {
         if i >= self.nparams as usize {
             return None;
         }
-        let start = self.values_start as usize + (0..i).map(|j| self.param_len(j)).sum::<usize>();
-        // Validation checked every end against the length; `get` keeps this panic-free
-        // regardless.
-        self.bytes.get(start..start + self.param_len(i))
+        // Validation checked the length array and every end against the length; `get`
+        // keeps this panic-free regardless.
+        let (before, len) = if self.wide {
+            let lens = self.bytes.get(HEADER_LEN..HEADER_LEN + 4 * (i + 1))?;
+            let (this, before) = lens.as_chunks::<4>().0.split_last()?;
+            let before: usize = before.iter().map(|l| u32::from_le_bytes(*l) as usize).sum();
+            (before, u32::from_le_bytes(*this) as usize)
+        } else {
+            let lens = self.bytes.get(HEADER_LEN..HEADER_LEN + 2 * (i + 1))?;
+            let (this, before) = lens.as_chunks::<2>().0.split_last()?;
+            let before: usize = before.iter().map(|l| u16::from_le_bytes(*l) as usize).sum();
+            (before, u16::from_le_bytes(*this) as usize)
+        };
+        let start = self.values_start as usize + before;
+        self.bytes.get(start..start + len)
     }
 
     /// Parameter `i` with its schema, if the event has it.
@@ -305,16 +313,61 @@ impl<'a> EventRef<'a> {
     }
 
     /// Every parameter the event carries that its schema describes, in order.
-    pub fn params(&self) -> impl Iterator<Item = Param<'a>> + '_ {
+    #[inline]
+    pub fn params(&self) -> Params<'a> {
         let infos = self.info().map_or(&[][..], |i| i.params);
-        let mut at = self.values_start as usize;
-        (0..self.nparams()).map_while(move |i| {
-            let len = self.param_len(i);
-            let bytes = self.bytes.get(at..at + len)?;
-            at += len;
-            let info = infos.get(i)?;
-            Some(Param { info, bytes })
-        })
+        let infos = &infos[..infos.len().min(self.nparams as usize)];
+        let values_start = self.values_start as usize;
+        Params {
+            infos: infos.iter(),
+            // Validation proved `HEADER_LEN <= values_start <= len`; `get` keeps this
+            // panic-free regardless.
+            lens: self.bytes.get(HEADER_LEN..values_start).unwrap_or_default(),
+            values: self.bytes.get(values_start..).unwrap_or_default(),
+            wide: self.wide,
+        }
+    }
+}
+
+/// The parameters of an event with their schema, in order: the iterator of
+/// [`EventRef::params`]. One pass over the length array and the values together.
+#[derive(Debug, Clone)]
+pub struct Params<'a> {
+    /// The schema of the parameters left (no more than the event carries).
+    infos: std::slice::Iter<'static, ParamInfo>,
+    /// The length entries left.
+    lens: &'a [u8],
+    /// The values left.
+    values: &'a [u8],
+    /// Lengths are u32, not u16.
+    wide: bool,
+}
+
+impl<'a> Iterator for Params<'a> {
+    type Item = Param<'a>;
+
+    #[inline]
+    fn next(&mut self) -> Option<Param<'a>> {
+        let info = self.infos.next()?;
+        let len = if self.wide {
+            let (l, rest) = self.lens.split_first_chunk::<4>()?;
+            self.lens = rest;
+            u32::from_le_bytes(*l) as usize
+        } else {
+            let (l, rest) = self.lens.split_first_chunk::<2>()?;
+            self.lens = rest;
+            u16::from_le_bytes(*l) as usize
+        };
+        // Validation proved that every value ends within the event; the checked split
+        // keeps this panic-free regardless.
+        let (bytes, rest) = self.values.split_at_checked(len)?;
+        self.values = rest;
+        Some(Param { info, bytes })
+    }
+
+    #[inline]
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (0, Some(self.infos.len()))
     }
 }
 
@@ -349,7 +402,7 @@ impl<'a> Param<'a> {
     /// Decodes the value according to the schema type.
     #[inline]
     pub fn value(&self) -> Result<Value<'a>, DecodeError> {
-        Value::decode(self.info.ty, self.info.extra, self.bytes)
+        Value::decode_param(self.info, self.bytes)
     }
 }
 

@@ -13,7 +13,7 @@ pub mod value;
 
 pub use builder::EventBuilder;
 pub(crate) use eventref::EventShape;
-pub use eventref::{EventError, EventRef, HEADER_LEN, Param, large_lengths};
+pub use eventref::{EventError, EventRef, HEADER_LEN, Param, Params, large_lengths};
 pub use schema::{
     Category, Direction, EVENT_MAX, EventFlags, EventInfo, FlagName, MAX_EVENT_PARAMS, ParamExtra,
     ParamInfo, ParamType, PrintFormat, event_info,

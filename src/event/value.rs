@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use super::schema::{DynParam, ParamExtra, ParamType, PrintFormat};
+use super::schema::{DynParam, ParamExtra, ParamInfo, ParamType, PrintFormat};
 
 /// Address families as they appear in socket parameters.
 pub const AF_UNIX: u8 = 1;
@@ -161,6 +161,30 @@ fn fixed<const N: usize>(ty: ParamType, b: &[u8]) -> Result<[u8; N], DecodeError
     })
 }
 
+/// A fixed-size value of type `ty` made by `f` from its bytes, or the error naming its size.
+#[inline(always)]
+fn int<'a, const N: usize>(
+    ty: ParamType,
+    b: &'a [u8],
+    f: impl FnOnce([u8; N]) -> Value<'a>,
+) -> Result<Value<'a>, DecodeError> {
+    match b.try_into() {
+        Ok(v) => Ok(f(v)),
+        Err(_) => wrong_size(ty, N, b.len()),
+    }
+}
+
+/// A fixed-size value of the wrong size: `Empty` for no bytes, else the error naming the
+/// size; out of the way of the hot path.
+#[cold]
+#[inline(never)]
+fn wrong_size<'a>(ty: ParamType, expected: usize, got: usize) -> Result<Value<'a>, DecodeError> {
+    if got == 0 {
+        return Ok(Value::Empty);
+    }
+    Err(DecodeError::WrongSize { ty, expected, got })
+}
+
 fn arr<const N: usize>(b: &[u8]) -> [u8; N] {
     b[..N].try_into().unwrap()
 }
@@ -183,7 +207,62 @@ pub fn until_nul(b: &[u8]) -> &[u8] {
 
 impl<'a> Value<'a> {
     /// Decodes `bytes` as a parameter of type `ty` (`extra` supplies the `PT_DYN` table).
+    #[inline]
     pub fn decode(ty: ParamType, extra: ParamExtra, b: &'a [u8]) -> Result<Self, DecodeError> {
+        Self::decode_typed(ty, &extra, b)
+    }
+
+    /// Decodes `bytes` as a value of the parameter `info` describes.
+    #[inline]
+    pub fn decode_param(info: &ParamInfo, b: &'a [u8]) -> Result<Self, DecodeError> {
+        Self::decode_typed(info.ty, &info.extra, b)
+    }
+
+    /// The common types (integers, strings, buffers) decoded here, each arm writing only
+    /// the few words of its variant; the rest in [`Value::decode_other`], so that the
+    /// common ones do not pay for moving the large variants.
+    #[inline]
+    fn decode_typed(ty: ParamType, extra: &ParamExtra, b: &'a [u8]) -> Result<Self, DecodeError> {
+        use ParamType as T;
+        // An empty value is `Empty` whatever its type: the fixed-size types find it on their
+        // size check's failure path, the others check it.
+        match ty {
+            T::Int8 => int(ty, b, |[v]| Value::Signed(v as i8 as i64)),
+            T::Int16 => int(ty, b, |v| Value::Signed(i16::from_le_bytes(v) as i64)),
+            T::Int32 | T::Fd32 | T::Pid32 => {
+                int(ty, b, |v| Value::Signed(i32::from_le_bytes(v) as i64))
+            }
+            T::Int64 | T::Errno | T::Fd | T::Pid => {
+                int(ty, b, |v| Value::Signed(i64::from_le_bytes(v)))
+            }
+            T::Uint8 | T::SigType | T::L4Proto | T::SockFamily | T::Flags8 | T::EnumFlags8 => {
+                int(ty, b, |[v]| Value::Unsigned(v as u64))
+            }
+            T::Uint16 | T::SyscallId | T::Port | T::Flags16 | T::EnumFlags16 => {
+                int(ty, b, |v| Value::Unsigned(u16::from_le_bytes(v) as u64))
+            }
+            T::Uint32
+            | T::Bool
+            | T::Flags32
+            | T::EnumFlags32
+            | T::Uid
+            | T::Gid
+            | T::SigSet
+            | T::Mode => int(ty, b, |v| Value::Unsigned(u32::from_le_bytes(v) as u64)),
+            T::Uint64 | T::RelTime | T::AbsTime => {
+                int(ty, b, |v| Value::Unsigned(u64::from_le_bytes(v)))
+            }
+            _ if b.is_empty() => Ok(Value::Empty),
+            T::CharBuf | T::FsPath | T::FsRelPath => Ok(Value::Str(strip_nul(b))),
+            T::ByteBuf => Ok(Value::Bytes(b)),
+            T::CharBufArray | T::CharBufPairArray => Ok(Value::StrList(b)),
+            _ => Self::decode_other(ty, extra, b),
+        }
+    }
+
+    /// Every type (the rare ones for [`Value::decode_typed`]).
+    #[inline(never)]
+    fn decode_other(ty: ParamType, extra: &ParamExtra, b: &'a [u8]) -> Result<Self, DecodeError> {
         use ParamType as T;
         if b.is_empty() {
             return Ok(Value::Empty);
@@ -244,7 +323,7 @@ impl<'a> Value<'a> {
                 }
             },
             T::Dyn => {
-                let ParamExtra::Dynamic(table) = extra else {
+                let &ParamExtra::Dynamic(table) = extra else {
                     return Err(DecodeError::Malformed {
                         ty,
                         what: "dynamic parameter without a table",
@@ -398,6 +477,23 @@ pub fn effective_format(format: PrintFormat, v: &Value<'_>) -> PrintFormat {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A zero-length parameter is `Empty` whatever its type (the producer had no value),
+    /// through the common types' fast arms and the others' alike.
+    #[test]
+    fn empty_bytes_are_empty_for_every_type() {
+        for info in crate::event::table::EVENTS.iter() {
+            for p in info.params {
+                assert_eq!(
+                    Value::decode(p.ty, p.extra, &[]),
+                    Ok(Value::Empty),
+                    "{:?}",
+                    p.ty
+                );
+                assert_eq!(Value::decode_param(p, &[]), Ok(Value::Empty), "{:?}", p.ty);
+            }
+        }
+    }
 
     /// Every parameter type of the schema refuses exactly the sizes `fixed_size` says are
     /// wrong, naming the expected size, and decodes the right size.

@@ -116,16 +116,28 @@ impl IdIndex {
     }
 }
 
-/// Where the last lent event is and what validating it found.
-struct LastEvent {
-    /// Its bytes start this far into the input's available bytes (unless `v1`).
-    start: usize,
+/// An event block found whole and valid, and what its event was found to be.
+#[derive(Clone, Copy)]
+struct AtHand {
+    /// The block's length.
+    total: u32,
+    /// Bytes between the block header and the event (cpu id, flags).
+    pre: u8,
+    /// An old-format event, widened into the reader's scratch buffer.
     v1: bool,
     shape: crate::event::EventShape,
     cpu: u16,
     flags: u32,
-    number: u64,
-    offset: u64,
+}
+
+/// Where the last lent event is and what validating it found. The rest of what was lent
+/// (cpu, flags, number, offset) is read again from the block, which stays in the buffer
+/// until the next call.
+struct LastEvent {
+    /// Its bytes start this far into the input's available bytes (unless `v1`).
+    start: u8,
+    v1: bool,
+    shape: crate::event::EventShape,
 }
 
 fn block_name(ty: u32) -> &'static str {
@@ -444,14 +456,129 @@ impl FileReader {
     /// The next event, or `None` at the end of the capture. Metadata blocks met between
     /// events are parsed into [`FileReader::metadata`]. Events whose type is beyond the
     /// schema (written by a newer producer) are skipped, as libscap does.
+    #[inline]
     pub fn next_event(&mut self) -> Result<Option<RawEvent<'_>>> {
-        self.last = None;
         self.input.consume(std::mem::take(&mut self.pending));
-        // Find the next event block, handling metadata and skipped events, without keeping
-        // a borrow of the buffer across iterations.
-        let (total, kind, pre) = loop {
+        if let Some(at) = self.event_at_hand() {
+            self.events += 1;
+            self.pending = at.total as usize;
+            return Ok(Some(self.lend(at)));
+        }
+        match self.next_event_general()? {
+            Some(at) => Ok(Some(self.lend(at))),
+            None => Ok(None),
+        }
+    }
+
+    /// Lends the event `at` describes (counted, its block to be consumed next time).
+    #[inline(always)]
+    fn lend(&mut self, at: AtHand) -> RawEvent<'_> {
+        let start = 8 + at.pre as usize;
+        self.last = Some(LastEvent {
+            start: start as u8,
+            v1: at.v1,
+            shape: at.shape,
+        });
+        let bytes = if at.v1 {
+            &self.v1_scratch[..]
+        } else {
+            &self.input.available()[start..]
+        };
+        RawEvent {
+            event: at.shape.attach_proven(bytes),
+            cpu: at.cpu,
+            flags: at.flags,
+            number: self.events,
+            offset: self.input.offset(),
+        }
+    }
+
+    /// [`FileReader::next_event`] for everything [`FileReader::event_at_hand`] leaves:
+    /// blocks not yet in the buffer, metadata, old formats, events not lent, and errors.
+    /// Counts the event and marks its block to be consumed at the next call, as the fast
+    /// way does.
+    #[inline(never)]
+    fn next_event_general(&mut self) -> Result<Option<AtHand>> {
+        self.last = None;
+        let Some((total, kind, pre)) = self.find_event_block()? else {
+            return Ok(None);
+        };
+        let offset = self.input.offset();
+        let number = self.events + 1;
+        self.pending = total;
+        self.events = number;
+        let body = &self.input.available()[8..total - 4];
+        let cpu = u16::from_le_bytes([body[0], body[1]]);
+        let flags = if kind.has_flags {
+            u32::from_le_bytes(body[2..6].try_into().unwrap())
+        } else {
+            0
+        };
+        let bytes: &[u8] = if kind.v1 {
+            Self::widen(&body[pre..], &mut self.v1_scratch, offset, number)?;
+            &self.v1_scratch
+        } else {
+            &body[pre..]
+        };
+        let event = EventRef::new(bytes).map_err(|source| Error::BadEvent {
+            number,
+            offset,
+            source,
+        })?;
+        Ok(Some(AtHand {
+            total: total as u32,
+            pre: pre as u8,
+            v1: kind.v1,
+            shape: event.shape(),
+            cpu,
+            flags,
+        }))
+    }
+
+    /// The common case of [`FileReader::next_event`], checked in one pass over the bytes at
+    /// hand: a current-format event block, whole, within the limits, of an event type that
+    /// is lent, holding a valid event. Anything else (`None`) goes the general way, which
+    /// accepts exactly what this accepts and reports everything else.
+    #[inline]
+    fn event_at_hand(&self) -> Option<AtHand> {
+        let (total, kind, pre) = self.event_block_at_hand()?;
+        let body = self.input.available().get(8..total - 4)?;
+        let shape = EventRef::new(body.get(pre..)?).ok()?.shape();
+        let cpu = u16::from_le_bytes(*body.first_chunk::<2>()?);
+        let flags = if kind.has_flags {
+            u32::from_le_bytes(*body.get(2..)?.first_chunk::<4>()?)
+        } else {
+            0
+        };
+        Some(AtHand {
+            total: total as u32,
+            pre: pre as u8,
+            v1: false,
+            shape,
+            cpu,
+            flags,
+        })
+    }
+
+    /// Converts an old-format event into `scratch` (see [`widen_v1`]).
+    #[cold]
+    fn widen(ev: &[u8], scratch: &mut Vec<u8>, offset: u64, number: u64) -> Result<()> {
+        let etype = u16::from_le_bytes([ev[20], ev[21]]);
+        widen_v1(ev, etype, scratch).map_err(|what| Error::Malformed {
+            offset,
+            what: format!("event #{number}: {what}"),
+        })
+    }
+
+    /// The general way to the next event block: reads block headers, handles metadata
+    /// blocks and the event blocks that are not lent, and checks everything
+    /// [`FileReader::event_block_at_hand`] did not accept. `None` at the end of the stream.
+    #[inline(never)]
+    fn find_event_block(&mut self) -> Result<Option<(usize, EventBlockKind, usize)>> {
+        // Without keeping a borrow of the buffer across iterations.
+        loop {
             if let Some(found) = self.event_block_at_hand() {
-                break found;
+                return Ok(Some(found));
             }
             let Some((ty, total)) = self.block_header()? else {
                 return Ok(None);
@@ -492,57 +619,13 @@ impl FileReader {
                 self.input.consume(total);
                 continue;
             }
-            break (total, kind, pre);
-        };
-        let offset = self.input.offset();
-        let number = self.events + 1;
-        self.pending = total;
-        self.events = number;
-        let body = &self.input.available()[8..total - 4];
-        let cpu = u16::from_le_bytes([body[0], body[1]]);
-        let flags = if kind.has_flags {
-            u32::from_le_bytes(body[2..6].try_into().unwrap())
-        } else {
-            0
-        };
-        let ev = &body[pre..];
-        let bytes: &[u8] = if kind.v1 {
-            let etype = u16::from_le_bytes([ev[20], ev[21]]);
-            widen_v1(ev, etype, &mut self.v1_scratch).map_err(|what| Error::Malformed {
-                offset,
-                what: format!("event #{number}: {what}"),
-            })?;
-            &self.v1_scratch
-        } else {
-            ev
-        };
-        let event = EventRef::new(bytes).map_err(|source| Error::BadEvent {
-            number,
-            offset,
-            source,
-        })?;
-        self.last = Some(LastEvent {
-            start: 8 + pre,
-            v1: kind.v1,
-            shape: event.shape(),
-            cpu,
-            flags,
-            number,
-            offset,
-        });
-        Ok(Some(RawEvent {
-            event,
-            cpu,
-            flags,
-            number,
-            offset,
-        }))
+            return Ok(Some((total, kind, pre)));
+        }
     }
 
-    /// The common case of [`FileReader::next_event`], checked in one pass over the bytes at
-    /// hand: a current-format event block, whole, within the limits, of an event type that
-    /// is lent. Anything else (`None`) goes the general way, which accepts exactly what this
-    /// accepts and reports everything else.
+    /// The block checks of [`FileReader::event_at_hand`]: a current-format event block,
+    /// whole, within the limits, of an event type that is lent, as (length, kind, bytes
+    /// before the event). Anything else (`None`) goes the general way.
     #[inline]
     fn event_block_at_hand(&self) -> Option<(usize, EventBlockKind, usize)> {
         let b = self.input.available();
@@ -571,8 +654,11 @@ impl FileReader {
         if total < 12 + pre + HEADER_LEN || total > MAX_SMALL_EVENT_BLOCK + 8 || total > b.len() {
             return None;
         }
-        let etype = u16::from_le_bytes([b[8 + pre + 20], b[8 + pre + 21]]);
-        if etype >= EVENT_MAX || (USER_ADDED_E..=GROUP_DELETED_X).contains(&etype) {
+        let etype = u16::from_le_bytes(b[8 + pre + 20..8 + pre + 22].try_into().unwrap());
+        if etype >= EVENT_MAX {
+            return None;
+        }
+        if (USER_ADDED_E..=GROUP_DELETED_X).contains(&etype) {
             return None;
         }
         Some((total, kind, pre))
@@ -582,17 +668,25 @@ impl FileReader {
     /// first event, after the end, or after an error).
     pub fn current(&self) -> Option<RawEvent<'_>> {
         let last = self.last.as_ref()?;
+        let block = self.input.available();
         let bytes: &[u8] = if last.v1 {
             &self.v1_scratch
         } else {
-            &self.input.available()[last.start..]
+            block.get(last.start as usize..)?
+        };
+        let ty = u32::from_le_bytes(block.get(..4)?.try_into().ok()?);
+        let cpu = u16::from_le_bytes(block.get(8..10)?.try_into().ok()?);
+        let flags = if blocks::event_block_kind(ty)?.has_flags {
+            u32::from_le_bytes(block.get(10..14)?.try_into().ok()?)
+        } else {
+            0
         };
         Some(RawEvent {
             event: last.shape.attach(bytes)?,
-            cpu: last.cpu,
-            flags: last.flags,
-            number: last.number,
-            offset: last.offset,
+            cpu,
+            flags,
+            number: self.events,
+            offset: self.input.offset(),
         })
     }
 }
