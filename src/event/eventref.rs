@@ -317,13 +317,16 @@ impl<'a> EventRef<'a> {
     pub fn params(&self) -> Params<'a> {
         let infos = self.info().map_or(&[][..], |i| i.params);
         let infos = &infos[..infos.len().min(self.nparams as usize)];
-        let values_start = self.values_start as usize;
+        // Validation proved `HEADER_LEN <= values_start <= len`; the checked splits keep
+        // this panic-free regardless.
+        let (head, values) = self
+            .bytes
+            .split_at_checked(self.values_start as usize)
+            .unwrap_or_default();
         Params {
             infos: infos.iter(),
-            // Validation proved `HEADER_LEN <= values_start <= len`; `get` keeps this
-            // panic-free regardless.
-            lens: self.bytes.get(HEADER_LEN..values_start).unwrap_or_default(),
-            values: self.bytes.get(values_start..).unwrap_or_default(),
+            lens: head.get(HEADER_LEN..).unwrap_or_default(),
+            values,
             wide: self.wide,
         }
     }
