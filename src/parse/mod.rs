@@ -314,6 +314,20 @@ impl Parser {
         raw: &RawEvent<'_>,
         keep: &mut dyn FnMut(&State, EventContext) -> bool,
     ) -> (EventContext, bool) {
+        self.process_filtered_typed(state, raw, true, keep)
+    }
+
+    /// [`Parser::process_filtered`] for a filter that can match only some event types:
+    /// `type_wanted` says whether this event's type is one of them. An event of another
+    /// type is rejected without calling `keep` (and without working out its context, which
+    /// is then the default); it still changes the state as it would have.
+    pub fn process_filtered_typed(
+        &mut self,
+        state: &mut State,
+        raw: &RawEvent<'_>,
+        type_wanted: bool,
+        keep: &mut dyn FnMut(&State, EventContext) -> bool,
+    ) -> (EventContext, bool) {
         let mut cur = self.begin(state, raw);
         let flags = event_flags(cur.ty);
         if cur.ty == SYSCALL_WRITE_X && cur.fd.is_none() {
@@ -323,16 +337,18 @@ impl Parser {
                 cur.look_up_fd(state, fd);
             }
         }
+        if !type_wanted {
+            if flags.contains(EventFlags::MODIFIES_STATE) {
+                self.dispatch(state, &mut cur);
+            } else {
+                self.reject_unparsed(state, &cur, flags);
+            }
+            return (EventContext::default(), false);
+        }
         if !flags.contains(EventFlags::MODIFIES_STATE) {
             let ctx = self.context(state, &cur);
             if !keep(state, ctx) {
-                if cur.has_thread
-                    && !flags.contains(EventFlags::SKIPPARSERESET)
-                    && cur.ty != SCHEDSWITCH_6_E
-                    && let Some(t) = state.threads.get_mut(cur.tid)
-                {
-                    t.lastevent_type = NO_EVENT;
-                }
+                self.reject_unparsed(state, &cur, flags);
                 return (ctx, false);
             }
         } else {
@@ -353,6 +369,18 @@ impl Parser {
         }
         self.end(state, &cur);
         (ctx, true)
+    }
+
+    /// What a filtered-out event that changes no state still does: it breaks its thread's
+    /// enter/exit pairing, as in libsinsp, where it is dropped before being parsed.
+    fn reject_unparsed(&self, state: &mut State, cur: &Cur<'_>, flags: EventFlags) {
+        if cur.has_thread
+            && !flags.contains(EventFlags::SKIPPARSERESET)
+            && cur.ty != SCHEDSWITCH_6_E
+            && let Some(t) = state.threads.get_mut(cur.tid)
+        {
+            t.lastevent_type = NO_EVENT;
+        }
     }
 
     /// Applies pending removals, finds the event's thread and fd.
