@@ -231,13 +231,10 @@ impl Inspector {
                         view.buffers = buffers;
                         filter.matches(&view)
                     };
-                    let (ctx, kept) = self.parser.process_filtered_typed(
-                        &mut self.state,
-                        &raw,
-                        wanted,
-                        &mut keep,
-                    );
-                    if kept {
+                    if let Some(ctx) =
+                        self.parser
+                            .process_filtered_typed(&mut self.state, &raw, wanted, &mut keep)
+                    {
                         break ctx;
                     }
                 }

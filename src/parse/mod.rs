@@ -72,7 +72,34 @@ fn is_clone_exit(ty: u16) -> bool {
 /// The flags of an event type as the parser and fields use them: the schema's, corrected
 /// for the few ids whose flags sysdig 0.29's table had otherwise (mmap and the `*at` calls
 /// name no fd of theirs in their first parameter; sendmmsg/recvmmsg were not fd events).
+#[inline]
 pub(crate) fn event_flags(ty: u16) -> EventFlags {
+    match TYPE_TABLE.get(usize::from(ty)) {
+        Some(t) => t.flags,
+        None => corrected_flags(ty),
+    }
+}
+
+/// What the parser needs to know of each event type, worked out once.
+#[derive(Clone, Copy)]
+struct TypeInfo {
+    /// [`event_flags`].
+    flags: EventFlags,
+    /// [`skips_parse_reset`].
+    skips_reset: bool,
+}
+
+/// [`TypeInfo`] by type id, for the ids of the schema.
+static TYPE_TABLE: std::sync::LazyLock<Vec<TypeInfo>> = std::sync::LazyLock::new(|| {
+    (0..crate::event::schema::EVENT_MAX)
+        .map(|ty| TypeInfo {
+            flags: corrected_flags(ty),
+            skips_reset: skips_parse_reset_uncached(ty),
+        })
+        .collect()
+});
+
+fn corrected_flags(ty: u16) -> EventFlags {
     let mut f = crate::event::event_info(ty).map_or(EventFlags::empty(), |i| i.flags);
     match ty {
         51 | 55 => f.remove(
@@ -89,17 +116,19 @@ pub(crate) fn event_flags(ty: u16) -> EventFlags {
     f
 }
 
-fn uses_fd(ev: &EventRef<'_>) -> bool {
-    event_flags(ev.event_type()).contains(EventFlags::USES_FD)
-}
-
 fn skips_parse_reset(ev: &EventRef<'_>) -> bool {
     let ty = ev.event_type();
+    match TYPE_TABLE.get(usize::from(ty)) {
+        Some(t) => t.skips_reset,
+        None => skips_parse_reset_uncached(ty),
+    }
+}
+
+fn skips_parse_reset_uncached(ty: u16) -> bool {
     if ty < OLD_TABLE_END {
         SKIP_PARSE_RESET_OLD.binary_search(&ty).is_ok()
     } else {
-        ev.info()
-            .is_some_and(|i| i.flags.contains(EventFlags::SKIPPARSERESET))
+        crate::event::event_info(ty).is_some_and(|i| i.flags.contains(EventFlags::SKIPPARSERESET))
     }
 }
 
@@ -143,6 +172,8 @@ fn p_str<'e>(ev: &EventRef<'e>, i: usize) -> Option<&'e [u8]> {
 struct Cur<'e> {
     ev: EventRef<'e>,
     ty: u16,
+    /// [`event_flags`] of the type.
+    flags: EventFlags,
     tid: i64,
     ts: u64,
     /// The event's thread is in the table.
@@ -157,7 +188,12 @@ impl Cur<'_> {
     /// Makes fd `fd` of the thread's table the event's fd, if it is there, remembering its
     /// name as it was found (libsinsp notes an fd's name at every lookup).
     fn look_up_fd(&mut self, state: &State, fd: i64) {
-        match state.fd(self.tid, fd) {
+        self.set_fd(fd, state.fd(self.tid, fd));
+    }
+
+    /// Makes `f`, fd `fd` of the thread's table if there, the event's fd.
+    fn set_fd(&mut self, fd: i64, f: Option<&FdInfo>) {
+        match f {
             Some(f) => {
                 self.fd = Some(fd);
                 self.fd_name_hash = Some(name_hash(&f.name));
@@ -171,6 +207,14 @@ impl Cur<'_> {
 }
 
 use crate::fields::view::name_hash;
+
+/// What became of an event given to a filter.
+enum Outcome {
+    Kept(EventContext),
+    Rejected(EventContext),
+    /// Rejected for its type, without a context.
+    RejectedByType,
+}
 
 /// Parses events into a [`State`], one at a time, in order.
 #[derive(Debug, Default)]
@@ -294,7 +338,8 @@ impl Parser {
     /// Parses one event: applies what the previous event left pending, then what this
     /// event changes. Returns what fields need to know about the event.
     pub fn process(&mut self, state: &mut State, raw: &RawEvent<'_>) -> EventContext {
-        let mut cur = self.begin(state, raw);
+        let flags = event_flags(raw.event.event_type());
+        let mut cur = self.begin(state, raw, flags, false);
         self.dispatch(state, &mut cur);
         let ctx = self.context(state, &cur);
         if raw.flags & DF_STATE_ONLY == 0 {
@@ -314,22 +359,44 @@ impl Parser {
         raw: &RawEvent<'_>,
         keep: &mut dyn FnMut(&State, EventContext) -> bool,
     ) -> (EventContext, bool) {
-        self.process_filtered_typed(state, raw, true, keep)
+        match self.filter_event(state, raw, true, keep) {
+            Outcome::Kept(ctx) => (ctx, true),
+            Outcome::Rejected(ctx) => (ctx, false),
+            Outcome::RejectedByType => (EventContext::default(), false),
+        }
     }
 
     /// [`Parser::process_filtered`] for a filter that can match only some event types:
     /// `type_wanted` says whether this event's type is one of them. An event of another
     /// type is rejected without calling `keep` (and without working out its context, which
-    /// is then the default); it still changes the state as it would have.
+    /// is then the default); it still changes the state as it would have. Returns the
+    /// context of a kept event, `None` for a rejected one.
     pub fn process_filtered_typed(
         &mut self,
         state: &mut State,
         raw: &RawEvent<'_>,
         type_wanted: bool,
         keep: &mut dyn FnMut(&State, EventContext) -> bool,
-    ) -> (EventContext, bool) {
-        let mut cur = self.begin(state, raw);
-        let flags = event_flags(cur.ty);
+    ) -> Option<EventContext> {
+        match self.filter_event(state, raw, type_wanted, keep) {
+            Outcome::Kept(ctx) => Some(ctx),
+            Outcome::Rejected(_) | Outcome::RejectedByType => None,
+        }
+    }
+
+    #[inline]
+    fn filter_event(
+        &mut self,
+        state: &mut State,
+        raw: &RawEvent<'_>,
+        type_wanted: bool,
+        keep: &mut dyn FnMut(&State, EventContext) -> bool,
+    ) -> Outcome {
+        let flags = event_flags(raw.event.event_type());
+        // An event that is rejected unparsed needs no fd: only the bookkeeping that changes
+        // state is done for it.
+        let unparsed = !type_wanted && !flags.contains(EventFlags::MODIFIES_STATE);
+        let mut cur = self.begin(state, raw, flags, unparsed);
         if cur.ty == SYSCALL_WRITE_X && cur.fd.is_none() {
             // libsinsp gives a filtered write exit the thread's last fd even when its enter
             // was filtered out (which broke the pairing).
@@ -343,19 +410,19 @@ impl Parser {
             } else {
                 self.reject_unparsed(state, &cur, flags);
             }
-            return (EventContext::default(), false);
+            return Outcome::RejectedByType;
         }
         if !flags.contains(EventFlags::MODIFIES_STATE) {
             let ctx = self.context(state, &cur);
             if !keep(state, ctx) {
                 self.reject_unparsed(state, &cur, flags);
-                return (ctx, false);
+                return Outcome::Rejected(ctx);
             }
         } else {
             self.dispatch(state, &mut cur);
             let ctx = self.context(state, &cur);
             if !keep(state, ctx) {
-                return (ctx, false);
+                return Outcome::Rejected(ctx);
             }
         }
         if flags.contains(EventFlags::MODIFIES_STATE) {
@@ -365,10 +432,10 @@ impl Parser {
         }
         let ctx = self.context(state, &cur);
         if raw.flags & DF_STATE_ONLY != 0 {
-            return (ctx, false);
+            return Outcome::Rejected(ctx);
         }
         self.end(state, &cur);
-        (ctx, true)
+        Outcome::Kept(ctx)
     }
 
     /// What a filtered-out event that changes no state still does: it breaks its thread's
@@ -383,8 +450,15 @@ impl Parser {
         }
     }
 
-    /// Applies pending removals, finds the event's thread and fd.
-    fn begin<'e>(&mut self, state: &mut State, raw: &RawEvent<'e>) -> Cur<'e> {
+    /// Applies pending removals, finds the event's thread and fd (`no_fd`: the event is
+    /// rejected unparsed, its fd is not looked up unless the bookkeeping changes it).
+    fn begin<'e>(
+        &mut self,
+        state: &mut State,
+        raw: &RawEvent<'e>,
+        flags: EventFlags,
+        no_fd: bool,
+    ) -> Cur<'e> {
         self.apply_pending(state);
         if self.purge_inactive {
             self.purge_inactive_threads(state, raw.event.ts());
@@ -393,13 +467,14 @@ impl Parser {
         let mut cur = Cur {
             ev,
             ty: ev.event_type(),
+            flags,
             tid: ev.tid(),
             ts: ev.ts(),
             has_thread: false,
             fd: None,
             fd_name_hash: None,
         };
-        self.reset(state, &mut cur);
+        self.reset(state, &mut cur, no_fd);
         if self.first_ts == 0 && !matches!(cur.ty, CONTAINER_JSON_E | CONTAINER_JSON_2_E) {
             self.first_ts = cur.ts;
         }
@@ -469,7 +544,7 @@ impl Parser {
 
     /// Finds the event's thread (making one up for most events of an unknown thread),
     /// keeps the enter/exit bookkeeping, and finds the event's fd.
-    fn reset(&mut self, state: &mut State, cur: &mut Cur<'_>) {
+    fn reset(&mut self, state: &mut State, cur: &mut Cur<'_>, no_fd: bool) {
         let ev = &cur.ev;
         if skips_parse_reset(ev) {
             cur.has_thread = cur.ty == PROCINFO_E && state.threads.contains(cur.tid);
@@ -491,7 +566,7 @@ impl Parser {
         if main_known != Some(true) {
             ensure_main_thread(state, cur.tid);
         }
-        let uses_fd = uses_fd(ev);
+        let uses_fd = cur.flags.contains(EventFlags::USES_FD);
         let Some(t) = state.threads.get_mut(cur.tid) else {
             return;
         };
@@ -506,9 +581,15 @@ impl Parser {
             }
             t.latency = 0;
             t.last_latency_entertime = cur.ts;
-            if uses_fd {
+            if uses_fd && !no_fd {
                 let fd = t.lastevent_fd;
-                cur.look_up_fd(state, fd);
+                if t.shares_fds() {
+                    cur.look_up_fd(state, fd);
+                } else {
+                    // The thread's own table: what `look_up_fd` would find, without looking
+                    // the thread up again.
+                    cur.set_fd(fd, t.fds.get(fd));
+                }
             }
             return;
         }
@@ -527,7 +608,9 @@ impl Parser {
                     .and_then(|p| p.value().ok()?.as_i64())
             {
                 t.lastevent_fd = fd;
-                cur.look_up_fd(state, fd);
+                if !no_fd {
+                    cur.look_up_fd(state, fd);
+                }
             }
             return;
         }
@@ -538,14 +621,21 @@ impl Parser {
             t.lastevent_fd = p_i64(ev, 1).unwrap_or(-1);
         }
         let fd = t.lastevent_fd;
-        let canceled = match state.threads.fds_mut(cur.tid).and_then(|tb| tb.get_mut(fd)) {
+        let entry = if t.shares_fds() {
+            state.threads.fds_mut(cur.tid).and_then(|tb| tb.get_mut(fd))
+        } else {
+            t.fds.get_mut(fd)
+        };
+        let canceled = match entry {
             None => return,
             Some(f) => {
                 let c = f.flags.contains(FdFlags::CLOSE_CANCELED);
                 f.flags.remove(FdFlags::CLOSE_CANCELED);
                 // What `look_up_fd` would find: this very entry.
                 cur.fd = Some(fd);
-                cur.fd_name_hash = Some(name_hash(&f.name));
+                if !no_fd {
+                    cur.fd_name_hash = Some(name_hash(&f.name));
+                }
                 c
             }
         };
