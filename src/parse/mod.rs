@@ -182,6 +182,10 @@ struct Cur<'e> {
     fd: Option<i64>,
     /// A hash of that fd's name when it was looked up (`None`: the fd is new).
     fd_name_hash: Option<u64>,
+    /// The thread's latency as reset left it, when the thread was found there.
+    latency: Option<u64>,
+    /// Reset already broke the thread's enter/exit pairing for an event rejected unparsed.
+    unpaired: bool,
 }
 
 impl Cur<'_> {
@@ -407,7 +411,7 @@ impl Parser {
         if !type_wanted {
             if flags.contains(EventFlags::MODIFIES_STATE) {
                 self.dispatch(state, &mut cur);
-            } else {
+            } else if !cur.unpaired {
                 self.reject_unparsed(state, &cur, flags);
             }
             return Outcome::RejectedByType;
@@ -451,7 +455,8 @@ impl Parser {
     }
 
     /// Applies pending removals, finds the event's thread and fd (`no_fd`: the event is
-    /// rejected unparsed, its fd is not looked up unless the bookkeeping changes it).
+    /// rejected unparsed, its fd is not looked up unless the bookkeeping changes it, and
+    /// its thread's enter/exit pairing is broken when the thread is found).
     fn begin<'e>(
         &mut self,
         state: &mut State,
@@ -473,6 +478,8 @@ impl Parser {
             has_thread: false,
             fd: None,
             fd_name_hash: None,
+            latency: None,
+            unpaired: false,
         };
         self.reset(state, &mut cur, no_fd);
         if self.first_ts == 0 && !matches!(cur.ty, CONTAINER_JSON_E | CONTAINER_JSON_2_E) {
@@ -483,9 +490,15 @@ impl Parser {
 
     /// What fields need to know about the event as parsed so far.
     fn context(&self, state: &State, cur: &Cur<'_>) -> EventContext {
-        let latency_ns = match state.threads.get(cur.tid) {
-            Some(t) if !is_enter(cur.ty) => t.latency,
-            _ => 0,
+        let latency_ns = if is_enter(cur.ty) {
+            0
+        } else {
+            match cur.latency {
+                // Only reset sets the latency, and parsing an event that changes no state
+                // neither replaces nor removes its thread.
+                Some(l) if !cur.flags.contains(EventFlags::MODIFIES_STATE) => l,
+                _ => state.threads.get(cur.tid).map_or(0, |t| t.latency),
+            }
         };
         EventContext {
             fd: cur.fd,
@@ -573,13 +586,18 @@ impl Parser {
         if query_os {
             t.flags |= clone_flags::ACTIVE;
         }
+        // An event rejected unparsed breaks the pairing (see `reject_unparsed`); done here,
+        // the thread is not looked up again for it.
+        let unpair = no_fd && !cur.flags.contains(EventFlags::SKIPPARSERESET);
+        cur.unpaired = unpair;
         if is_enter(cur.ty) {
             t.lastevent_fd = -1;
-            t.lastevent_type = cur.ty;
+            t.lastevent_type = if unpair { NO_EVENT } else { cur.ty };
             if uses_fd {
                 t.lastevent_fd = p_i64(ev, 0).unwrap_or(-1);
             }
             t.latency = 0;
+            cur.latency = Some(0);
             t.last_latency_entertime = cur.ts;
             if uses_fd && !no_fd {
                 let fd = t.lastevent_fd;
@@ -596,9 +614,14 @@ impl Parser {
         if t.last_latency_entertime != 0 {
             t.latency = cur.ts.wrapping_sub(t.last_latency_entertime);
         }
-        let paired = t.lastevent_type != NO_EVENT && t.lastevent_type.wrapping_add(1) == cur.ty;
+        cur.latency = Some(t.latency);
+        let last = t.lastevent_type;
+        let paired = last != NO_EVENT && last.wrapping_add(1) == cur.ty;
         t.last_enter_valid = paired;
-        if !paired && t.lastevent_type != TRACER_E {
+        if unpair {
+            t.lastevent_type = NO_EVENT;
+        }
+        if !paired && last != TRACER_E {
             // The enter event was lost: without it the exit's fd is unknown, unless the
             // exit names it (events newer than the old enter/exit pairs).
             if uses_fd
