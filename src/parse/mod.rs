@@ -188,7 +188,24 @@ struct Cur<'e> {
     unpaired: bool,
 }
 
-impl Cur<'_> {
+impl<'e> Cur<'e> {
+    /// The cursor of an event before [`Parser::begin`] (`flags`: its [`event_flags`]).
+    #[inline(always)]
+    fn new(ev: EventRef<'e>, flags: EventFlags) -> Self {
+        Cur {
+            ev,
+            ty: ev.event_type(),
+            flags,
+            tid: ev.tid(),
+            ts: ev.ts(),
+            has_thread: false,
+            fd: None,
+            fd_name_hash: None,
+            latency: None,
+            unpaired: false,
+        }
+    }
+
     /// Makes fd `fd` of the thread's table the event's fd, if it is there, remembering its
     /// name as it was found (libsinsp notes an fd's name at every lookup).
     fn look_up_fd(&mut self, state: &State, fd: i64) {
@@ -343,7 +360,8 @@ impl Parser {
     /// event changes. Returns what fields need to know about the event.
     pub fn process(&mut self, state: &mut State, raw: &RawEvent<'_>) -> EventContext {
         let flags = event_flags(raw.event.event_type());
-        let mut cur = self.begin(state, raw, flags, false);
+        let mut cur = Cur::new(raw.event, flags);
+        self.begin(state, &mut cur, false);
         self.dispatch(state, &mut cur);
         let ctx = self.context(state, &cur);
         if raw.flags & DF_STATE_ONLY == 0 {
@@ -375,6 +393,7 @@ impl Parser {
     /// type is rejected without calling `keep` (and without working out its context, which
     /// is then the default); it still changes the state as it would have. Returns the
     /// context of a kept event, `None` for a rejected one.
+    #[inline(always)]
     pub fn process_filtered_typed(
         &mut self,
         state: &mut State,
@@ -388,7 +407,7 @@ impl Parser {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     fn filter_event(
         &mut self,
         state: &mut State,
@@ -400,7 +419,8 @@ impl Parser {
         // An event that is rejected unparsed needs no fd: only the bookkeeping that changes
         // state is done for it.
         let unparsed = !type_wanted && !flags.contains(EventFlags::MODIFIES_STATE);
-        let mut cur = self.begin(state, raw, flags, unparsed);
+        let mut cur = Cur::new(raw.event, flags);
+        self.begin(state, &mut cur, unparsed);
         if cur.ty == SYSCALL_WRITE_X && cur.fd.is_none() {
             // libsinsp gives a filtered write exit the thread's last fd even when its enter
             // was filtered out (which broke the pairing).
@@ -457,35 +477,16 @@ impl Parser {
     /// Applies pending removals, finds the event's thread and fd (`no_fd`: the event is
     /// rejected unparsed, its fd is not looked up unless the bookkeeping changes it, and
     /// its thread's enter/exit pairing is broken when the thread is found).
-    fn begin<'e>(
-        &mut self,
-        state: &mut State,
-        raw: &RawEvent<'e>,
-        flags: EventFlags,
-        no_fd: bool,
-    ) -> Cur<'e> {
+    #[inline(always)]
+    fn begin(&mut self, state: &mut State, cur: &mut Cur<'_>, no_fd: bool) {
         self.apply_pending(state);
         if self.purge_inactive {
-            self.purge_inactive_threads(state, raw.event.ts());
+            self.purge_inactive_threads(state, cur.ts);
         }
-        let ev = raw.event;
-        let mut cur = Cur {
-            ev,
-            ty: ev.event_type(),
-            flags,
-            tid: ev.tid(),
-            ts: ev.ts(),
-            has_thread: false,
-            fd: None,
-            fd_name_hash: None,
-            latency: None,
-            unpaired: false,
-        };
-        self.reset(state, &mut cur, no_fd);
+        self.reset(state, cur, no_fd);
         if self.first_ts == 0 && !matches!(cur.ty, CONTAINER_JSON_E | CONTAINER_JSON_2_E) {
             self.first_ts = cur.ts;
         }
-        cur
     }
 
     /// What fields need to know about the event as parsed so far.
@@ -528,7 +529,16 @@ impl Parser {
 
     /// Removals that libsinsp delays until the next event, so that the exit or close
     /// itself can still be shown with its thread and fd.
+    #[inline(always)]
     fn apply_pending(&mut self, state: &mut State) {
+        if self.tid_to_remove.is_some() || !self.fds_to_remove.is_empty() {
+            self.apply_pending_removals(state);
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn apply_pending_removals(&mut self, state: &mut State) {
         if let Some(tid) = self.tid_to_remove.take() {
             remove_thread(state, tid, false);
             if let Some(reaper) = self.reaper.take()
@@ -557,6 +567,7 @@ impl Parser {
 
     /// Finds the event's thread (making one up for most events of an unknown thread),
     /// keeps the enter/exit bookkeeping, and finds the event's fd.
+    #[inline(always)]
     fn reset(&mut self, state: &mut State, cur: &mut Cur<'_>, no_fd: bool) {
         let ev = &cur.ev;
         if skips_parse_reset(ev) {
