@@ -116,6 +116,7 @@ fn corrected_flags(ty: u16) -> EventFlags {
     f
 }
 
+#[inline(always)]
 fn skips_parse_reset(ev: &EventRef<'_>) -> bool {
     let ty = ev.event_type();
     match TYPE_TABLE.get(usize::from(ty)) {
@@ -578,21 +579,31 @@ impl Parser {
             return;
         }
         let query_os = !(is_clone_exit(cur.ty) || cur.ty == SCHEDSWITCH_6_E);
-        // One lookup for the common case: the thread and its main thread are known.
-        let main_known = state
-            .threads
-            .get(cur.tid)
-            .map(|t| t.is_main() || state.threads.contains(t.pid));
-        cur.has_thread = main_known.is_some() || get_or_make_thread(state, cur.tid, query_os);
-        if cur.ty == SCHEDSWITCH_6_E || !cur.has_thread {
-            return;
-        }
-        if main_known != Some(true) {
-            ensure_main_thread(state, cur.tid);
-        }
         let uses_fd = cur.flags.contains(EventFlags::USES_FD);
-        let Some(t) = state.threads.get_mut(cur.tid) else {
-            return;
+        let t = match state.threads.get_mut(cur.tid) {
+            // One lookup for the common case: a known main thread.
+            Some(t) if t.is_main() && cur.ty != SCHEDSWITCH_6_E => {
+                cur.has_thread = true;
+                t
+            }
+            _ => {
+                let main_known = state
+                    .threads
+                    .get(cur.tid)
+                    .map(|t| t.is_main() || state.threads.contains(t.pid));
+                cur.has_thread =
+                    main_known.is_some() || get_or_make_thread(state, cur.tid, query_os);
+                if cur.ty == SCHEDSWITCH_6_E || !cur.has_thread {
+                    return;
+                }
+                if main_known != Some(true) {
+                    ensure_main_thread(state, cur.tid);
+                }
+                let Some(t) = state.threads.get_mut(cur.tid) else {
+                    return;
+                };
+                t
+            }
         };
         if query_os {
             t.flags |= clone_flags::ACTIVE;
