@@ -128,6 +128,41 @@ fn sanitized(name: &[u8]) -> String {
     s
 }
 
+/// The printable ASCII characters, to lend a one-character value as text.
+const PRINTABLE: &str = " !\"#$%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_`abcdefghijklmnopqrstuvwxyz{|}~";
+
+/// `fd.name` and `fd.typechar` borrowed from the state, in the common cases: an fd the
+/// event is about, whose name is printable ASCII (what `extract` would append, sanitizing
+/// nothing). `None` when `extract` must work the value out.
+pub(super) fn extract_str<'v>(kind: K, v: &EventView<'v>) -> Option<&'v str> {
+    let e = &v.raw.event;
+    let flags = event_flags(e.event_type());
+    if !flags.intersects(EventFlags::CREATES_FD | EventFlags::USES_FD | EventFlags::DESTROYS_FD) {
+        return None;
+    }
+    let t = v.thread?;
+    let f = match v.fd {
+        Some((_, f)) => f,
+        None if t.lastevent_fd != -1 => v.fd_table_get(t.lastevent_fd)?,
+        None => return None,
+    };
+    match kind {
+        // A failed connect is named after its arguments instead.
+        K::FdName if e.event_type() != SOCKET_CONNECT_X => {
+            if f.name.iter().all(|c| (0x20..0x7f).contains(c)) {
+                std::str::from_utf8(&f.name).ok()
+            } else {
+                None
+            }
+        }
+        K::FdTypeChar => {
+            let i = (f.kind.type_char() as usize).checked_sub(0x20)?;
+            PRINTABLE.get(i..i + 1)
+        }
+        _ => None,
+    }
+}
+
 /// The typechar an fd-creating call's enter implies, for events without an fd.
 fn creator_type_char(ty: u16) -> char {
     match ty & !1 {

@@ -758,6 +758,20 @@ impl Field {
         })
     }
 
+    /// The field's value as text borrowed from the state or the schema, for the fields kept
+    /// as they print (`proc.name`, `evt.dir`, `fd.name`, `fd.typechar`), when it applies and
+    /// is valid UTF-8: what [`Field::extract`] would append, without the copy. `None`
+    /// otherwise (use `extract` then).
+    #[inline]
+    pub fn extract_str<'v>(&self, v: &EventView<'v>) -> Option<&'v str> {
+        match self.info.kind {
+            K::Name => std::str::from_utf8(&v.thread?.comm).ok(),
+            K::Dir => Some(v.raw.event.direction().symbol()),
+            K::FdName | K::FdTypeChar => fd::extract_str(self.info.kind, v),
+            _ => None,
+        }
+    }
+
     /// Appends the field's value for the event to `out`; false when the field does not apply
     /// to the event (nothing is appended then).
     pub fn extract(&self, v: &EventView<'_>, out: &mut String) -> bool {

@@ -757,6 +757,11 @@ fn eval(n: &Node, v: &EventView<'_>, a: &mut String, b: &mut String) -> bool {
             {
                 return value.is_some_and(|l| cmp_result(c.op, i128::from(l).cmp(n)));
             }
+            if let Operand::Field(f) = &c.lhs
+                && let Some(text) = f.extract_str(v)
+            {
+                return c.op == Op::Exists || compare(text, c.op, &c.rhs, c.kind, v, b);
+            }
             if !c.lhs.extract(v, a) {
                 return false;
             }

@@ -224,18 +224,17 @@ impl Inspector {
                 }
                 Some(filter) => {
                     let buffers = self.buffers;
+                    // Types the filter can never match go without building a view.
+                    let wanted = filter.event_types().contains(raw.event.event_type());
                     let mut keep = |state: &State, ctx| {
-                        // Types the filter can never match go without building a view.
-                        filter.event_types().contains(raw.event.event_type()) && {
-                            let mut view = EventView::new(raw, raw.number, state, ctx);
-                            view.buffers = buffers;
-                            filter.matches(&view)
-                        }
+                        let mut view = EventView::new(raw, raw.number, state, ctx);
+                        view.buffers = buffers;
+                        filter.matches(&view)
                     };
-                    let (ctx, kept) =
+                    if let Some(ctx) =
                         self.parser
-                            .process_filtered(&mut self.state, &raw, &mut keep);
-                    if kept {
+                            .process_filtered_typed(&mut self.state, &raw, wanted, &mut keep)
+                    {
                         break ctx;
                     }
                 }

@@ -72,7 +72,34 @@ fn is_clone_exit(ty: u16) -> bool {
 /// The flags of an event type as the parser and fields use them: the schema's, corrected
 /// for the few ids whose flags sysdig 0.29's table had otherwise (mmap and the `*at` calls
 /// name no fd of theirs in their first parameter; sendmmsg/recvmmsg were not fd events).
+#[inline]
 pub(crate) fn event_flags(ty: u16) -> EventFlags {
+    match TYPE_TABLE.get(usize::from(ty)) {
+        Some(t) => t.flags,
+        None => corrected_flags(ty),
+    }
+}
+
+/// What the parser needs to know of each event type, worked out once.
+#[derive(Clone, Copy)]
+struct TypeInfo {
+    /// [`event_flags`].
+    flags: EventFlags,
+    /// [`skips_parse_reset`].
+    skips_reset: bool,
+}
+
+/// [`TypeInfo`] by type id, for the ids of the schema.
+static TYPE_TABLE: std::sync::LazyLock<Vec<TypeInfo>> = std::sync::LazyLock::new(|| {
+    (0..crate::event::schema::EVENT_MAX)
+        .map(|ty| TypeInfo {
+            flags: corrected_flags(ty),
+            skips_reset: skips_parse_reset_uncached(ty),
+        })
+        .collect()
+});
+
+fn corrected_flags(ty: u16) -> EventFlags {
     let mut f = crate::event::event_info(ty).map_or(EventFlags::empty(), |i| i.flags);
     match ty {
         51 | 55 => f.remove(
@@ -89,17 +116,20 @@ pub(crate) fn event_flags(ty: u16) -> EventFlags {
     f
 }
 
-fn uses_fd(ev: &EventRef<'_>) -> bool {
-    event_flags(ev.event_type()).contains(EventFlags::USES_FD)
-}
-
+#[inline(always)]
 fn skips_parse_reset(ev: &EventRef<'_>) -> bool {
     let ty = ev.event_type();
+    match TYPE_TABLE.get(usize::from(ty)) {
+        Some(t) => t.skips_reset,
+        None => skips_parse_reset_uncached(ty),
+    }
+}
+
+fn skips_parse_reset_uncached(ty: u16) -> bool {
     if ty < OLD_TABLE_END {
         SKIP_PARSE_RESET_OLD.binary_search(&ty).is_ok()
     } else {
-        ev.info()
-            .is_some_and(|i| i.flags.contains(EventFlags::SKIPPARSERESET))
+        crate::event::event_info(ty).is_some_and(|i| i.flags.contains(EventFlags::SKIPPARSERESET))
     }
 }
 
@@ -143,6 +173,8 @@ fn p_str<'e>(ev: &EventRef<'e>, i: usize) -> Option<&'e [u8]> {
 struct Cur<'e> {
     ev: EventRef<'e>,
     ty: u16,
+    /// [`event_flags`] of the type.
+    flags: EventFlags,
     tid: i64,
     ts: u64,
     /// The event's thread is in the table.
@@ -151,13 +183,39 @@ struct Cur<'e> {
     fd: Option<i64>,
     /// A hash of that fd's name when it was looked up (`None`: the fd is new).
     fd_name_hash: Option<u64>,
+    /// The thread's latency as reset left it, when the thread was found there.
+    latency: Option<u64>,
+    /// Reset already broke the thread's enter/exit pairing for an event rejected unparsed.
+    unpaired: bool,
 }
 
-impl Cur<'_> {
+impl<'e> Cur<'e> {
+    /// The cursor of an event before [`Parser::begin`] (`flags`: its [`event_flags`]).
+    #[inline(always)]
+    fn new(ev: EventRef<'e>, flags: EventFlags) -> Self {
+        Cur {
+            ev,
+            ty: ev.event_type(),
+            flags,
+            tid: ev.tid(),
+            ts: ev.ts(),
+            has_thread: false,
+            fd: None,
+            fd_name_hash: None,
+            latency: None,
+            unpaired: false,
+        }
+    }
+
     /// Makes fd `fd` of the thread's table the event's fd, if it is there, remembering its
     /// name as it was found (libsinsp notes an fd's name at every lookup).
     fn look_up_fd(&mut self, state: &State, fd: i64) {
-        match state.fd(self.tid, fd) {
+        self.set_fd(fd, state.fd(self.tid, fd));
+    }
+
+    /// Makes `f`, fd `fd` of the thread's table if there, the event's fd.
+    fn set_fd(&mut self, fd: i64, f: Option<&FdInfo>) {
+        match f {
             Some(f) => {
                 self.fd = Some(fd);
                 self.fd_name_hash = Some(name_hash(&f.name));
@@ -171,6 +229,14 @@ impl Cur<'_> {
 }
 
 use crate::fields::view::name_hash;
+
+/// What became of an event given to a filter.
+enum Outcome {
+    Kept(EventContext),
+    Rejected(EventContext),
+    /// Rejected for its type, without a context.
+    RejectedByType,
+}
 
 /// Parses events into a [`State`], one at a time, in order.
 #[derive(Debug, Default)]
@@ -294,7 +360,9 @@ impl Parser {
     /// Parses one event: applies what the previous event left pending, then what this
     /// event changes. Returns what fields need to know about the event.
     pub fn process(&mut self, state: &mut State, raw: &RawEvent<'_>) -> EventContext {
-        let mut cur = self.begin(state, raw);
+        let flags = event_flags(raw.event.event_type());
+        let mut cur = Cur::new(raw.event, flags);
+        self.begin(state, &mut cur, false);
         self.dispatch(state, &mut cur);
         let ctx = self.context(state, &cur);
         if raw.flags & DF_STATE_ONLY == 0 {
@@ -314,8 +382,46 @@ impl Parser {
         raw: &RawEvent<'_>,
         keep: &mut dyn FnMut(&State, EventContext) -> bool,
     ) -> (EventContext, bool) {
-        let mut cur = self.begin(state, raw);
-        let flags = event_flags(cur.ty);
+        match self.filter_event(state, raw, true, keep) {
+            Outcome::Kept(ctx) => (ctx, true),
+            Outcome::Rejected(ctx) => (ctx, false),
+            Outcome::RejectedByType => (EventContext::default(), false),
+        }
+    }
+
+    /// [`Parser::process_filtered`] for a filter that can match only some event types:
+    /// `type_wanted` says whether this event's type is one of them. An event of another
+    /// type is rejected without calling `keep` (and without working out its context, which
+    /// is then the default); it still changes the state as it would have. Returns the
+    /// context of a kept event, `None` for a rejected one.
+    #[inline(always)]
+    pub fn process_filtered_typed(
+        &mut self,
+        state: &mut State,
+        raw: &RawEvent<'_>,
+        type_wanted: bool,
+        keep: &mut dyn FnMut(&State, EventContext) -> bool,
+    ) -> Option<EventContext> {
+        match self.filter_event(state, raw, type_wanted, keep) {
+            Outcome::Kept(ctx) => Some(ctx),
+            Outcome::Rejected(_) | Outcome::RejectedByType => None,
+        }
+    }
+
+    #[inline(always)]
+    fn filter_event(
+        &mut self,
+        state: &mut State,
+        raw: &RawEvent<'_>,
+        type_wanted: bool,
+        keep: &mut dyn FnMut(&State, EventContext) -> bool,
+    ) -> Outcome {
+        let flags = event_flags(raw.event.event_type());
+        // An event that is rejected unparsed needs no fd: only the bookkeeping that changes
+        // state is done for it.
+        let unparsed = !type_wanted && !flags.contains(EventFlags::MODIFIES_STATE);
+        let mut cur = Cur::new(raw.event, flags);
+        self.begin(state, &mut cur, unparsed);
         if cur.ty == SYSCALL_WRITE_X && cur.fd.is_none() {
             // libsinsp gives a filtered write exit the thread's last fd even when its enter
             // was filtered out (which broke the pairing).
@@ -323,23 +429,25 @@ impl Parser {
                 cur.look_up_fd(state, fd);
             }
         }
+        if !type_wanted {
+            if flags.contains(EventFlags::MODIFIES_STATE) {
+                self.dispatch(state, &mut cur);
+            } else if !cur.unpaired {
+                self.reject_unparsed(state, &cur, flags);
+            }
+            return Outcome::RejectedByType;
+        }
         if !flags.contains(EventFlags::MODIFIES_STATE) {
             let ctx = self.context(state, &cur);
             if !keep(state, ctx) {
-                if cur.has_thread
-                    && !flags.contains(EventFlags::SKIPPARSERESET)
-                    && cur.ty != SCHEDSWITCH_6_E
-                    && let Some(t) = state.threads.get_mut(cur.tid)
-                {
-                    t.lastevent_type = NO_EVENT;
-                }
-                return (ctx, false);
+                self.reject_unparsed(state, &cur, flags);
+                return Outcome::Rejected(ctx);
             }
         } else {
             self.dispatch(state, &mut cur);
             let ctx = self.context(state, &cur);
             if !keep(state, ctx) {
-                return (ctx, false);
+                return Outcome::Rejected(ctx);
             }
         }
         if flags.contains(EventFlags::MODIFIES_STATE) {
@@ -349,40 +457,50 @@ impl Parser {
         }
         let ctx = self.context(state, &cur);
         if raw.flags & DF_STATE_ONLY != 0 {
-            return (ctx, false);
+            return Outcome::Rejected(ctx);
         }
         self.end(state, &cur);
-        (ctx, true)
+        Outcome::Kept(ctx)
     }
 
-    /// Applies pending removals, finds the event's thread and fd.
-    fn begin<'e>(&mut self, state: &mut State, raw: &RawEvent<'e>) -> Cur<'e> {
+    /// What a filtered-out event that changes no state still does: it breaks its thread's
+    /// enter/exit pairing, as in libsinsp, where it is dropped before being parsed.
+    fn reject_unparsed(&self, state: &mut State, cur: &Cur<'_>, flags: EventFlags) {
+        if cur.has_thread
+            && !flags.contains(EventFlags::SKIPPARSERESET)
+            && cur.ty != SCHEDSWITCH_6_E
+            && let Some(t) = state.threads.get_mut(cur.tid)
+        {
+            t.lastevent_type = NO_EVENT;
+        }
+    }
+
+    /// Applies pending removals, finds the event's thread and fd (`no_fd`: the event is
+    /// rejected unparsed, its fd is not looked up unless the bookkeeping changes it, and
+    /// its thread's enter/exit pairing is broken when the thread is found).
+    #[inline(always)]
+    fn begin(&mut self, state: &mut State, cur: &mut Cur<'_>, no_fd: bool) {
         self.apply_pending(state);
         if self.purge_inactive {
-            self.purge_inactive_threads(state, raw.event.ts());
+            self.purge_inactive_threads(state, cur.ts);
         }
-        let ev = raw.event;
-        let mut cur = Cur {
-            ev,
-            ty: ev.event_type(),
-            tid: ev.tid(),
-            ts: ev.ts(),
-            has_thread: false,
-            fd: None,
-            fd_name_hash: None,
-        };
-        self.reset(state, &mut cur);
+        self.reset(state, cur, no_fd);
         if self.first_ts == 0 && !matches!(cur.ty, CONTAINER_JSON_E | CONTAINER_JSON_2_E) {
             self.first_ts = cur.ts;
         }
-        cur
     }
 
     /// What fields need to know about the event as parsed so far.
     fn context(&self, state: &State, cur: &Cur<'_>) -> EventContext {
-        let latency_ns = match state.threads.get(cur.tid) {
-            Some(t) if !is_enter(cur.ty) => t.latency,
-            _ => 0,
+        let latency_ns = if is_enter(cur.ty) {
+            0
+        } else {
+            match cur.latency {
+                // Only reset sets the latency, and parsing an event that changes no state
+                // neither replaces nor removes its thread.
+                Some(l) if !cur.flags.contains(EventFlags::MODIFIES_STATE) => l,
+                _ => state.threads.get(cur.tid).map_or(0, |t| t.latency),
+            }
         };
         EventContext {
             fd: cur.fd,
@@ -412,7 +530,16 @@ impl Parser {
 
     /// Removals that libsinsp delays until the next event, so that the exit or close
     /// itself can still be shown with its thread and fd.
+    #[inline(always)]
     fn apply_pending(&mut self, state: &mut State) {
+        if self.tid_to_remove.is_some() || !self.fds_to_remove.is_empty() {
+            self.apply_pending_removals(state);
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn apply_pending_removals(&mut self, state: &mut State) {
         if let Some(tid) = self.tid_to_remove.take() {
             remove_thread(state, tid, false);
             if let Some(reaper) = self.reaper.take()
@@ -441,7 +568,8 @@ impl Parser {
 
     /// Finds the event's thread (making one up for most events of an unknown thread),
     /// keeps the enter/exit bookkeeping, and finds the event's fd.
-    fn reset(&mut self, state: &mut State, cur: &mut Cur<'_>) {
+    #[inline(always)]
+    fn reset(&mut self, state: &mut State, cur: &mut Cur<'_>, no_fd: bool) {
         let ev = &cur.ev;
         if skips_parse_reset(ev) {
             cur.has_thread = cur.ty == PROCINFO_E && state.threads.contains(cur.tid);
@@ -451,45 +579,71 @@ impl Parser {
             return;
         }
         let query_os = !(is_clone_exit(cur.ty) || cur.ty == SCHEDSWITCH_6_E);
-        // One lookup for the common case: the thread and its main thread are known.
-        let main_known = state
-            .threads
-            .get(cur.tid)
-            .map(|t| t.is_main() || state.threads.contains(t.pid));
-        cur.has_thread = main_known.is_some() || get_or_make_thread(state, cur.tid, query_os);
-        if cur.ty == SCHEDSWITCH_6_E || !cur.has_thread {
-            return;
-        }
-        if main_known != Some(true) {
-            ensure_main_thread(state, cur.tid);
-        }
-        let uses_fd = uses_fd(ev);
-        let Some(t) = state.threads.get_mut(cur.tid) else {
-            return;
+        let uses_fd = cur.flags.contains(EventFlags::USES_FD);
+        let t = match state.threads.get_mut(cur.tid) {
+            // One lookup for the common case: a known main thread.
+            Some(t) if t.is_main() && cur.ty != SCHEDSWITCH_6_E => {
+                cur.has_thread = true;
+                t
+            }
+            _ => {
+                let main_known = state
+                    .threads
+                    .get(cur.tid)
+                    .map(|t| t.is_main() || state.threads.contains(t.pid));
+                cur.has_thread =
+                    main_known.is_some() || get_or_make_thread(state, cur.tid, query_os);
+                if cur.ty == SCHEDSWITCH_6_E || !cur.has_thread {
+                    return;
+                }
+                if main_known != Some(true) {
+                    ensure_main_thread(state, cur.tid);
+                }
+                let Some(t) = state.threads.get_mut(cur.tid) else {
+                    return;
+                };
+                t
+            }
         };
         if query_os {
             t.flags |= clone_flags::ACTIVE;
         }
+        // An event rejected unparsed breaks the pairing (see `reject_unparsed`); done here,
+        // the thread is not looked up again for it.
+        let unpair = no_fd && !cur.flags.contains(EventFlags::SKIPPARSERESET);
+        cur.unpaired = unpair;
         if is_enter(cur.ty) {
             t.lastevent_fd = -1;
-            t.lastevent_type = cur.ty;
+            t.lastevent_type = if unpair { NO_EVENT } else { cur.ty };
             if uses_fd {
                 t.lastevent_fd = p_i64(ev, 0).unwrap_or(-1);
             }
             t.latency = 0;
+            cur.latency = Some(0);
             t.last_latency_entertime = cur.ts;
-            if uses_fd {
+            if uses_fd && !no_fd {
                 let fd = t.lastevent_fd;
-                cur.look_up_fd(state, fd);
+                if t.shares_fds() {
+                    cur.look_up_fd(state, fd);
+                } else {
+                    // The thread's own table: what `look_up_fd` would find, without looking
+                    // the thread up again.
+                    cur.set_fd(fd, t.fds.get(fd));
+                }
             }
             return;
         }
         if t.last_latency_entertime != 0 {
             t.latency = cur.ts.wrapping_sub(t.last_latency_entertime);
         }
-        let paired = t.lastevent_type != NO_EVENT && t.lastevent_type.wrapping_add(1) == cur.ty;
+        cur.latency = Some(t.latency);
+        let last = t.lastevent_type;
+        let paired = last != NO_EVENT && last.wrapping_add(1) == cur.ty;
         t.last_enter_valid = paired;
-        if !paired && t.lastevent_type != TRACER_E {
+        if unpair {
+            t.lastevent_type = NO_EVENT;
+        }
+        if !paired && last != TRACER_E {
             // The enter event was lost: without it the exit's fd is unknown, unless the
             // exit names it (events newer than the old enter/exit pairs).
             if uses_fd
@@ -499,7 +653,9 @@ impl Parser {
                     .and_then(|p| p.value().ok()?.as_i64())
             {
                 t.lastevent_fd = fd;
-                cur.look_up_fd(state, fd);
+                if !no_fd {
+                    cur.look_up_fd(state, fd);
+                }
             }
             return;
         }
@@ -510,14 +666,21 @@ impl Parser {
             t.lastevent_fd = p_i64(ev, 1).unwrap_or(-1);
         }
         let fd = t.lastevent_fd;
-        let canceled = match state.threads.fds_mut(cur.tid).and_then(|tb| tb.get_mut(fd)) {
+        let entry = if t.shares_fds() {
+            state.threads.fds_mut(cur.tid).and_then(|tb| tb.get_mut(fd))
+        } else {
+            t.fds.get_mut(fd)
+        };
+        let canceled = match entry {
             None => return,
             Some(f) => {
                 let c = f.flags.contains(FdFlags::CLOSE_CANCELED);
                 f.flags.remove(FdFlags::CLOSE_CANCELED);
                 // What `look_up_fd` would find: this very entry.
                 cur.fd = Some(fd);
-                cur.fd_name_hash = Some(name_hash(&f.name));
+                if !no_fd {
+                    cur.fd_name_hash = Some(name_hash(&f.name));
+                }
                 c
             }
         };

@@ -37,36 +37,36 @@ fn arr<const N: usize>(b: &[u8], at: usize) -> [u8; N] {
 
 /// `ip:port->ip:port`.
 pub(crate) fn ipv4_tuple_name(t: &Ipv4Tuple) -> String {
-    let mut s = String::new();
+    let mut s = String::with_capacity(48);
     render::push_ipv4(&mut s, t.sip);
     s.push(':');
-    s.push_str(&t.sport.to_string());
+    render::push_u64(&mut s, u64::from(t.sport));
     s.push_str("->");
     render::push_ipv4(&mut s, t.dip);
     s.push(':');
-    s.push_str(&t.dport.to_string());
+    render::push_u64(&mut s, u64::from(t.dport));
     s
 }
 
 /// `ip:port->ip:port` for IPv6.
 pub(crate) fn ipv6_tuple_name(t: &Ipv6Tuple) -> String {
-    let mut s = String::new();
+    let mut s = String::with_capacity(96);
     render::push_ipv6(&mut s, t.sip);
     s.push(':');
-    s.push_str(&t.sport.to_string());
+    render::push_u64(&mut s, u64::from(t.sport));
     s.push_str("->");
     render::push_ipv6(&mut s, t.dip);
     s.push(':');
-    s.push_str(&t.dport.to_string());
+    render::push_u64(&mut s, u64::from(t.dport));
     s
 }
 
 /// `ip:port` of a listening IPv4 socket.
 pub(crate) fn ipv4_server_name(s: &Ipv4Server) -> String {
-    let mut out = String::new();
+    let mut out = String::with_capacity(24);
     render::push_ipv4(&mut out, s.ip);
     out.push(':');
-    out.push_str(&s.port.to_string());
+    render::push_u64(&mut out, u64::from(s.port));
     out
 }
 
@@ -75,7 +75,7 @@ pub(crate) fn ipv6_server_name(s: &Ipv6Server) -> String {
     let mut out = String::new();
     render::push_ipv6(&mut out, s.ip);
     out.push(':');
-    out.push_str(&s.port.to_string());
+    render::push_u64(&mut out, u64::from(s.port));
     out
 }
 
