@@ -558,5 +558,7 @@ pub(super) fn parse_container_json(state: &mut State, cur: &mut Cur<'_>) {
     let Some(json) = p_str(&cur.ev, 0) else {
         return;
     };
-    state.containers.insert_json(json);
+    if let Some(c) = crate::state::container::from_json(json) {
+        state.containers.insert(c);
+    }
 }

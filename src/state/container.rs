@@ -40,41 +40,12 @@ pub struct Containers {
     by_id: HashMap<String, Container>,
     /// What each cgroup list seen recently names (most processes share a few lists).
     matches: HashMap<Vec<u8>, Option<(String, Engine)>>,
-    /// What each container JSON text seen recently describes (captures repeat them, and
-    /// reading the JSON costs far more than a copy).
-    described: HashMap<Vec<u8>, Option<Container>>,
-    /// Bytes of JSON text in `described`.
-    described_bytes: usize,
 }
 
 impl Containers {
     /// Adds or replaces a container.
     pub fn insert(&mut self, c: Container) {
         self.by_id.insert(c.id.clone(), c);
-    }
-
-    /// Adds or replaces the container that a container event's JSON text describes (see
-    /// [`from_json`]); nothing if the text is not such a description.
-    pub fn insert_json(&mut self, text: &[u8]) {
-        let c = match self.described.get(text) {
-            Some(c) => c.clone(),
-            None => {
-                const MAX_REMEMBERED_BYTES: usize = 1 << 22;
-                if self.described_bytes + text.len() > MAX_REMEMBERED_BYTES {
-                    self.described.clear();
-                    self.described_bytes = 0;
-                }
-                let c = from_json(text);
-                if text.len() <= MAX_REMEMBERED_BYTES {
-                    self.described_bytes += text.len();
-                    self.described.insert(text.to_vec(), c.clone());
-                }
-                c
-            }
-        };
-        if let Some(c) = c {
-            self.insert(c);
-        }
     }
 
     /// The container `id`.
