@@ -260,7 +260,8 @@ impl<'a> Value<'a> {
         }
     }
 
-    /// Every type (the rare ones for [`Value::decode_typed`]).
+    /// The rare types (addresses, tuples, fd lists, `PT_DYN`, ...), for
+    /// [`Value::decode_typed`].
     #[inline(never)]
     fn decode_other(ty: ParamType, extra: &ParamExtra, b: &'a [u8]) -> Result<Self, DecodeError> {
         use ParamType as T;
@@ -270,31 +271,6 @@ impl<'a> Value<'a> {
         // One match: each fixed-size type checks its size in its own arm (the sizes are
         // `ParamType::fixed_size`'s; a test checks that they agree).
         let v = match ty {
-            T::Int8 => Value::Signed(fixed::<1>(ty, b)?[0] as i8 as i64),
-            T::Int16 => Value::Signed(i16::from_le_bytes(fixed(ty, b)?) as i64),
-            T::Int32 | T::Fd32 | T::Pid32 => {
-                Value::Signed(i32::from_le_bytes(fixed(ty, b)?) as i64)
-            }
-            T::Int64 | T::Errno | T::Fd | T::Pid => {
-                Value::Signed(i64::from_le_bytes(fixed(ty, b)?))
-            }
-            T::Uint8 | T::SigType | T::L4Proto | T::SockFamily | T::Flags8 | T::EnumFlags8 => {
-                Value::Unsigned(fixed::<1>(ty, b)?[0] as u64)
-            }
-            T::Uint16 | T::SyscallId | T::Port | T::Flags16 | T::EnumFlags16 => {
-                Value::Unsigned(u16::from_le_bytes(fixed(ty, b)?) as u64)
-            }
-            T::Uint32
-            | T::Bool
-            | T::Flags32
-            | T::EnumFlags32
-            | T::Uid
-            | T::Gid
-            | T::SigSet
-            | T::Mode => Value::Unsigned(u32::from_le_bytes(fixed(ty, b)?) as u64),
-            T::Uint64 | T::RelTime | T::AbsTime => {
-                Value::Unsigned(u64::from_le_bytes(fixed(ty, b)?))
-            }
             T::Double => Value::Double(f64::from_le_bytes(fixed(ty, b)?)),
             T::Ipv4Addr => Value::Ipv4(fixed(ty, b)?),
             T::Ipv6Addr => Value::Ipv6(fixed(ty, b)?),
@@ -306,9 +282,6 @@ impl<'a> Value<'a> {
                 let n: [u8; 32] = fixed(ty, b)?;
                 Value::Ipv6Net(arr(&n), arr(&n[16..]))
             }
-            T::CharBuf | T::FsPath | T::FsRelPath => Value::Str(strip_nul(b)),
-            T::ByteBuf => Value::Bytes(b),
-            T::CharBufArray | T::CharBufPairArray => Value::StrList(b),
             T::SockAddr => Value::SockAddr(decode_sockaddr(b)?),
             T::SockTuple => Value::SockTuple(decode_socktuple(b)?),
             T::FdList => Value::FdList(decode_fdlist(b)?),
@@ -342,7 +315,10 @@ impl<'a> Value<'a> {
                     bytes: &b[1..],
                 }
             }
-            T::None => Value::Bytes(b),
+            // PT_NONE, and the integers, strings and buffers, which `decode_typed` decodes
+            // itself and never sends here (`fixed_sizes_are_checked_as_fixed_size_says`
+            // decodes every type of the schema through it).
+            _ => Value::Bytes(b),
         };
         Ok(v)
     }
