@@ -433,14 +433,14 @@ impl Parser {
             if flags.contains(EventFlags::MODIFIES_STATE) {
                 self.dispatch(state, &mut cur);
             } else if !cur.unpaired {
-                self.reject_unparsed(state, &cur, flags);
+                self.reject_unparsed(state, &cur);
             }
             return Outcome::RejectedByType;
         }
         if !flags.contains(EventFlags::MODIFIES_STATE) {
             let ctx = self.context(state, &cur);
             if !keep(state, ctx) {
-                self.reject_unparsed(state, &cur, flags);
+                self.reject_unparsed(state, &cur);
                 return Outcome::Rejected(ctx);
             }
         } else {
@@ -465,9 +465,9 @@ impl Parser {
 
     /// What a filtered-out event that changes no state still does: it breaks its thread's
     /// enter/exit pairing, as in libsinsp, where it is dropped before being parsed.
-    fn reject_unparsed(&self, state: &mut State, cur: &Cur<'_>, flags: EventFlags) {
+    fn reject_unparsed(&self, state: &mut State, cur: &Cur<'_>) {
         if cur.has_thread
-            && !flags.contains(EventFlags::SKIPPARSERESET)
+            && !cur.flags.contains(EventFlags::SKIPPARSERESET)
             && cur.ty != SCHEDSWITCH_6_E
             && let Some(t) = state.threads.get_mut(cur.tid)
         {
