@@ -50,22 +50,29 @@ fn main() {
         build_real(&file, target);
     }
     let size = std::fs::metadata(&file).unwrap().len();
-    let (secs, (events, params)) = best_of(3, || read_and_decode(&file));
-    let ours = events as f64 / secs;
+    let rounds: usize = std::env::var("PEREGRINE_BENCH_ROUNDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(5);
+    let (events, params) = read_and_decode(&file);
     println!(
-        "capture: {} ({events} events, {:.0} MiB)",
+        "capture: {} ({events} events, {:.0} MiB), {rounds} interleaved rounds",
         file.display(),
         size as f64 / (1 << 20) as f64
     );
-    println!(
-        "peregrine read+decode: {secs:.3} s, {:.2} M events/s, {params} params decoded",
-        ours / 1e6
-    );
 
-    let bin = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/release/peregrine");
-    if bin.exists() {
-        let (secs, _) = best_of(3, || {
-            Command::new(&bin)
+    // The library (in this process: its CPU time is measured too), the CLI and sysdig, one
+    // after the other in each round.
+    let mut cpu = Vec::new();
+    let mut ours = || {
+        let before = cpu_seconds();
+        std::hint::black_box(read_and_decode(&file));
+        cpu.push(cpu_seconds() - before);
+    };
+    let bin = peregrine_bin();
+    let mut cli = || {
+        if let Some(bin) = &bin {
+            let st = Command::new(bin)
                 .args([
                     "-r",
                     file.to_str().unwrap(),
@@ -74,30 +81,54 @@ fn main() {
                 ])
                 .stdout(Stdio::null())
                 .status()
-                .unwrap()
-        });
+                .unwrap();
+            assert!(st.success());
+        }
+    };
+    let sysdig = have_sysdig();
+    let mut theirs = || {
+        if sysdig {
+            let st = Command::new("sysdig")
+                .args(["-r", file.to_str().unwrap(), "evt.num=0"])
+                .stdout(Stdio::null())
+                .status()
+                .unwrap();
+            assert!(st.success());
+        }
+    };
+    let t = interleaved(rounds, &mut [&mut ours, &mut cli, &mut theirs]);
+    let line = |what: &str, t: &Times| {
         println!(
-            "peregrine CLI -p \"%evt.num %evt.type %thread.tid\" > /dev/null: {secs:.3} s, {:.2} M events/s",
-            events as f64 / secs / 1e6
+            "{what}: best {:.3} s ({:.2} M events/s), median {:.3} s",
+            t.best(),
+            events as f64 / t.best() / 1e6,
+            t.median()
+        );
+    };
+    line(
+        &format!("peregrine read+decode ({params} params decoded)"),
+        &t[0],
+    );
+    let cpu = Times(cpu);
+    println!(
+        "  its CPU time (all threads): best {:.3} s, median {:.3} s",
+        cpu.best(),
+        cpu.median()
+    );
+    if bin.is_some() {
+        line(
+            "peregrine CLI -p \"%evt.num %evt.type %thread.tid\" > /dev/null",
+            &t[1],
         );
     }
-
-    if Command::new("sysdig").arg("--version").output().is_err() {
+    if !sysdig {
         println!("sysdig not installed: no reference figure");
         return;
     }
-    let (secs, status) = best_of(3, || {
-        Command::new("sysdig")
-            .args(["-r", file.to_str().unwrap(), "evt.num=0"])
-            .stdout(Stdio::null())
-            .status()
-            .unwrap()
-    });
-    assert!(status.success());
-    let theirs = events as f64 / secs;
+    line("sysdig -r FILE evt.num=0", &t[2]);
     println!(
-        "sysdig -r FILE evt.num=0: {secs:.3} s, {:.2} M events/s",
-        theirs / 1e6
+        "ratio peregrine/sysdig: {:.1}x best against best, {:.1}x median against median",
+        t[2].best() / t[0].best(),
+        t[2].median() / t[0].median()
     );
-    println!("ratio peregrine/sysdig: {:.1}x", ours / theirs);
 }

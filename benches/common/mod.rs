@@ -62,6 +62,54 @@ pub fn build_real(out: &Path, target: u64) -> u64 {
     n
 }
 
+/// The times of one program over several runs, in seconds.
+pub struct Times(pub Vec<f64>);
+
+impl Times {
+    pub fn best(&self) -> f64 {
+        self.0.iter().copied().fold(f64::MAX, f64::min)
+    }
+
+    pub fn median(&self) -> f64 {
+        let mut v = self.0.clone();
+        v.sort_by(f64::total_cmp);
+        let n = v.len();
+        if n % 2 == 1 {
+            v[n / 2]
+        } else {
+            (v[n / 2 - 1] + v[n / 2]) / 2.0
+        }
+    }
+}
+
+/// Runs each of `runs` in turn, `rounds` times over, so that a slow spell of the machine
+/// falls on all of them alike; returns the times of each.
+pub fn interleaved(rounds: usize, runs: &mut [&mut dyn FnMut()]) -> Vec<Times> {
+    let mut times: Vec<Vec<f64>> = vec![Vec::new(); runs.len()];
+    for _ in 0..rounds {
+        for (run, t) in runs.iter_mut().zip(&mut times) {
+            let start = Instant::now();
+            run();
+            t.push(start.elapsed().as_secs_f64());
+        }
+    }
+    times.into_iter().map(Times).collect()
+}
+
+/// CPU time (user and system, all threads, finished ones included) this process has used,
+/// in seconds.
+pub fn cpu_seconds() -> f64 {
+    let mut u = std::mem::MaybeUninit::<libc::rusage>::uninit();
+    // SAFETY: getrusage writes a whole `rusage` into the pointer it is given, which points
+    // to one; it fails only for an invalid `who`, and RUSAGE_SELF is valid.
+    let u = unsafe {
+        assert_eq!(libc::getrusage(libc::RUSAGE_SELF, u.as_mut_ptr()), 0);
+        u.assume_init()
+    };
+    let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    secs(u.ru_utime) + secs(u.ru_stime)
+}
+
 /// The best of `runs` runs of `f`, in seconds, with the last run's result.
 pub fn best_of<T>(runs: usize, mut f: impl FnMut() -> T) -> (f64, T) {
     let mut best = f64::MAX;

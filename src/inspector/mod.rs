@@ -5,7 +5,7 @@ mod seed;
 
 use std::path::PathBuf;
 
-use crate::capture::file::{FileReader, Metadata};
+use crate::capture::file::{FileReader, Metadata, ReadOptions};
 use crate::capture::live::{LiveConfig, LiveSource, LiveStats};
 use crate::capture::{DF_STATE_ONLY, RawEvent};
 use crate::error::{Error, Result};
@@ -59,12 +59,20 @@ pub struct InspectorBuilder {
     limits: Limits,
     buffers: BufferFormat,
     live: LiveConfig,
+    read: ReadOptions,
 }
 
 impl InspectorBuilder {
     /// Reads events from a scap capture file (plain or gzip).
     pub fn file(mut self, path: impl Into<PathBuf>) -> Self {
         self.source = Some(SourceSpec::File(path.into()));
+        self
+    }
+
+    /// Whether a capture file is read (and decompressed) on a thread of its own, ahead of
+    /// the decoding (yes by default; see [`ReadOptions::read_ahead`]).
+    pub fn read_ahead(mut self, yes: bool) -> Self {
+        self.read.read_ahead = yes;
         self
     }
 
@@ -151,7 +159,10 @@ impl InspectorBuilder {
     pub fn build(self) -> Result<Inspector> {
         let filter = self.filter;
         let (source, live) = match self.source {
-            Some(SourceSpec::File(path)) => (Source::File(FileReader::open(&path)?), false),
+            Some(SourceSpec::File(path)) => (
+                Source::File(FileReader::open_with(&path, self.read)?),
+                false,
+            ),
             Some(SourceSpec::Live) => {
                 let types = filter.as_ref().map(|f| f.event_types());
                 let live = LiveSource::open(&self.live, types)?;

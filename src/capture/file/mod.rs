@@ -10,5 +10,5 @@ pub use blocks::{
     FdDetail, FdListRecord, FdRecord, GroupRecord, Ipv4Interface, Ipv6Interface, MachineInfo,
     Metadata, SectionHeader, ThreadRecord, UserRecord,
 };
-pub use reader::{DEFAULT_MAX_BLOCK, DEFAULT_MAX_THREADS, FileReader};
+pub use reader::{DEFAULT_MAX_BLOCK, DEFAULT_MAX_THREADS, FileReader, ReadOptions};
 pub use writer::FileWriter;

@@ -154,26 +154,66 @@ fn block_name(ty: u32) -> &'static str {
     }
 }
 
+/// How a [`FileReader`] reads its stream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ReadOptions {
+    /// Most threads the process lists may describe, all blocks together; an error past
+    /// that ([`DEFAULT_MAX_THREADS`] by default).
+    pub max_threads: usize,
+    /// Read (and decompress) the stream on a thread of its own, a few MiB ahead of the
+    /// decoding, so that the kernel's copy or the gzip inflation runs on another core
+    /// (true by default). The thread ends when the reader is dropped, or, if it is then
+    /// waiting on a stream that gives nothing (a pipe), as soon as that read returns.
+    pub read_ahead: bool,
+}
+
+impl Default for ReadOptions {
+    fn default() -> Self {
+        ReadOptions {
+            max_threads: DEFAULT_MAX_THREADS,
+            read_ahead: true,
+        }
+    }
+}
+
 impl FileReader {
-    /// Opens the capture at `path`, plain or gzip (told from its first bytes).
+    /// Opens the capture at `path`, plain or gzip (told from its first bytes), read ahead
+    /// on a thread of its own (see [`ReadOptions`]).
     pub fn open(path: impl AsRef<Path>) -> Result<Self> {
+        Self::open_with(path, ReadOptions::default())
+    }
+
+    /// As [`FileReader::open`], with the given options.
+    pub fn open_with(path: impl AsRef<Path>, options: ReadOptions) -> Result<Self> {
         let path = path.as_ref();
         let file = File::open(path).map_err(|source| Error::Io {
             path: path.to_owned(),
             source,
         })?;
-        Self::new(file)
+        Self::with_options(file, options)
     }
 
-    /// Reads a capture from any byte stream. Reads the section header and the metadata
-    /// blocks up to the first event.
+    /// Reads a capture from any byte stream, on the caller's thread. Reads the section
+    /// header and the metadata blocks up to the first event.
     pub fn new(r: impl Read + Send + 'static) -> Result<Self> {
         Self::with_max_threads(r, DEFAULT_MAX_THREADS)
     }
 
     /// As [`FileReader::new`], holding at most `max_threads` threads of process lists (an
     /// error past that; [`DEFAULT_MAX_THREADS`] otherwise).
-    pub fn with_max_threads(mut r: impl Read + Send + 'static, max_threads: usize) -> Result<Self> {
+    pub fn with_max_threads(r: impl Read + Send + 'static, max_threads: usize) -> Result<Self> {
+        Self::with_options(
+            r,
+            ReadOptions {
+                max_threads,
+                read_ahead: false,
+            },
+        )
+    }
+
+    /// Reads a capture from any byte stream with the given options.
+    pub fn with_options(mut r: impl Read + Send + 'static, options: ReadOptions) -> Result<Self> {
         // Sniff the gzip magic from the first two bytes, then hand them back in front of the
         // rest. Plain streams are read straight into the reader's own buffer (no second
         // buffer, no extra copy); gzip ones through a buffered decoder.
@@ -197,7 +237,18 @@ impl FileReader {
         } else {
             Box::new(stream)
         };
-        Self::with_input(Input::new(inner), compressed, max_threads)
+        let input = if options.read_ahead {
+            Input::read_ahead(inner).map_err(|source| Error::Stream {
+                offset: 0,
+                source: std::io::Error::new(
+                    source.kind(),
+                    format!("cannot start the read-ahead thread: {source}"),
+                ),
+            })?
+        } else {
+            Input::new(inner)
+        };
+        Self::with_input(input, compressed, options.max_threads)
     }
 
     fn with_input(input: Input, compressed: bool, max_threads: usize) -> Result<Self> {
