@@ -9,7 +9,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         options.read_ahead = false;
         args.remove(i);
     }
-    let path = args.first().ok_or("usage: readall [--no-read-ahead] FILE")?;
+    let path = args
+        .first()
+        .ok_or("usage: readall [--no-read-ahead] FILE")?;
     let mut r = FileReader::open_with(path, options)?;
     let (mut events, mut params) = (0u64, 0u64);
     while let Some(e) = r.next_event()? {
