@@ -8,7 +8,7 @@
 mod common;
 
 use std::path::Path;
-use std::process::Command;
+use std::process::{Command, Stdio};
 
 use common::*;
 use peregrine::Inspector;
@@ -59,26 +59,49 @@ fn main() {
         (with - without).max(0.0) * 1e9 / n as f64
     );
 
-    let cli = |prog: &Path| {
-        time_cli(Command::new(prog).args(["-r", file.to_str().unwrap(), "-p", "%evt.num", FILTER]))
-    };
     let Some(bin) = peregrine_bin() else {
         println!("build the CLI first (cargo build --release) for the end-to-end figures");
         return;
     };
-    let ours = cli(&bin);
-    println!(
-        "peregrine -r F -p %evt.num FILTER: {ours:.3} s, {:.2} M events/s",
-        n as f64 / ours / 1e6
+    let rounds: usize = std::env::var("PEREGRINE_BENCH_ROUNDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(5);
+    let run_cli = |prog: &Path| {
+        let st = Command::new(prog)
+            .args(["-r", file.to_str().unwrap(), "-p", "%evt.num", FILTER])
+            .stdout(Stdio::null())
+            .status()
+            .unwrap();
+        assert!(st.success(), "{} failed", prog.display());
+    };
+    let sysdig = have_sysdig();
+    let t = interleaved(
+        rounds,
+        &mut [&mut || run_cli(&bin), &mut || {
+            if sysdig {
+                run_cli(Path::new("sysdig"))
+            }
+        }],
     );
-    if !have_sysdig() {
+    let line = |what: &str, t: &Times| {
+        println!(
+            "{what}: best {:.3} s ({:.2} M events/s), median {:.3} s",
+            t.best(),
+            n as f64 / t.best() / 1e6,
+            t.median()
+        );
+    };
+    println!("{rounds} interleaved rounds:");
+    line("peregrine -r F -p %evt.num FILTER", &t[0]);
+    if !sysdig {
         println!("sysdig not installed: no reference figure");
         return;
     }
-    let theirs = cli(Path::new("sysdig"));
+    line("sysdig -r F -p %evt.num FILTER   ", &t[1]);
     println!(
-        "sysdig -r F -p %evt.num FILTER:    {theirs:.3} s, {:.2} M events/s",
-        n as f64 / theirs / 1e6
+        "ratio peregrine/sysdig: {:.1}x best against best, {:.1}x median against median",
+        t[1].best() / t[0].best(),
+        t[1].median() / t[0].median()
     );
-    println!("ratio peregrine/sysdig: {:.1}x", theirs / ours);
 }
