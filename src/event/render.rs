@@ -337,21 +337,41 @@ fn push_any<N: Into<i128>>(out: &mut String, n: N) {
     push_u64(out, n.unsigned_abs() as u64);
 }
 
-/// Appends `n` in decimal (faster than the formatting machinery on hot paths).
+/// "00" to "99", two bytes each.
+const DIGIT_PAIRS: &str = concat!(
+    "00010203040506070809",
+    "10111213141516171819",
+    "20212223242526272829",
+    "30313233343536373839",
+    "40414243444546474849",
+    "50515253545556575859",
+    "60616263646566676869",
+    "70717273747576777879",
+    "80818283848586878889",
+    "90919293949596979899",
+);
+
+/// Appends `n` in decimal (faster than the formatting machinery on hot paths): two digits
+/// per division, appended from a table of pairs without any check of the text.
 pub fn push_u64(out: &mut String, mut n: u64) {
-    let mut buf = [0u8; 20];
-    let mut i = buf.len();
-    loop {
-        i -= 1;
-        buf[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
+    // The pairs of digits after the leading one or two, last first.
+    let mut pairs = [0u8; 10];
+    let mut k = 0;
+    while n >= 100 {
+        pairs[k] = (n % 100) as u8;
+        n /= 100;
+        k += 1;
     }
-    out.reserve(buf.len() - i);
-    for &d in &buf[i..] {
-        out.push(d as char);
+    out.reserve(2 * k + 2);
+    if n >= 10 {
+        let d = n as usize * 2;
+        out.push_str(&DIGIT_PAIRS[d..d + 2]);
+    } else {
+        out.push(char::from(b'0' + n as u8));
+    }
+    for &p in pairs[..k].iter().rev() {
+        let d = p as usize * 2;
+        out.push_str(&DIGIT_PAIRS[d..d + 2]);
     }
 }
 
@@ -722,6 +742,40 @@ mod tests {
         let mut s = String::new();
         push_flag_names(&mut s, flag_table(table).unwrap(), v);
         s
+    }
+
+    #[test]
+    fn digit_pairs_are_00_to_99() {
+        let want: String = (0..100).map(|i| format!("{i:02}")).collect();
+        assert_eq!(DIGIT_PAIRS, want);
+    }
+
+    #[test]
+    fn decimal_integers_render_as_the_formatter_renders_them() {
+        let mut edges = vec![0, u64::MAX, u64::MAX - 1, i64::MAX as u64 + 1];
+        for p in 0..20 {
+            let t = 10u64.pow(p);
+            edges.extend([t - 1, t, t + 1, 2 * t, 99 * (t / 10).max(1)]);
+        }
+        for n in edges {
+            let mut s = String::from("x");
+            push_u64(&mut s, n);
+            assert_eq!(s, format!("x{n}"));
+        }
+        for n in [0, -1, 9, -10, 99, -100, i64::MIN, i64::MAX] {
+            let mut s = String::new();
+            push_i64(&mut s, n);
+            assert_eq!(s, n.to_string());
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_u64_renders_as_the_formatter_renders_it(n: u64) {
+            let mut s = String::new();
+            push_u64(&mut s, n);
+            proptest::prop_assert_eq!(s, n.to_string());
+        }
     }
 
     #[test]
