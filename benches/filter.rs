@@ -63,10 +63,7 @@ fn main() {
         println!("build the CLI first (cargo build --release) for the end-to-end figures");
         return;
     };
-    let rounds: usize = std::env::var("PEREGRINE_BENCH_ROUNDS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(5);
+    let rounds = rounds();
     let run_cli = |prog: &Path| {
         let st = Command::new(prog)
             .args(["-r", file.to_str().unwrap(), "-p", "%evt.num", FILTER])
@@ -84,14 +81,7 @@ fn main() {
             }
         }],
     );
-    let line = |what: &str, t: &Times| {
-        println!(
-            "{what}: best {:.3} s ({:.2} M events/s), median {:.3} s",
-            t.best(),
-            n as f64 / t.best() / 1e6,
-            t.median()
-        );
-    };
+    let line = |what: &str, t: &Times| print_times(what, t, n);
     println!("{rounds} interleaved rounds:");
     line("peregrine -r F -p %evt.num FILTER", &t[0]);
     if !sysdig {

@@ -50,10 +50,7 @@ fn main() {
         build_real(&file, target);
     }
     let size = std::fs::metadata(&file).unwrap().len();
-    let rounds: usize = std::env::var("PEREGRINE_BENCH_ROUNDS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(5);
+    let rounds = rounds();
     let (events, params) = read_and_decode(&file);
     println!(
         "capture: {} ({events} events, {:.0} MiB), {rounds} interleaved rounds",
@@ -97,14 +94,7 @@ fn main() {
         }
     };
     let t = interleaved(rounds, &mut [&mut ours, &mut cli, &mut theirs]);
-    let line = |what: &str, t: &Times| {
-        println!(
-            "{what}: best {:.3} s ({:.2} M events/s), median {:.3} s",
-            t.best(),
-            events as f64 / t.best() / 1e6,
-            t.median()
-        );
-    };
+    let line = |what: &str, t: &Times| print_times(what, t, events);
     line(
         &format!("peregrine read+decode ({params} params decoded)"),
         &t[0],

@@ -82,6 +82,24 @@ impl Times {
     }
 }
 
+/// Prints one line of times: best (as events per second too) and median.
+pub fn print_times(what: &str, t: &Times, events: u64) {
+    println!(
+        "{what}: best {:.3} s ({:.2} M events/s), median {:.3} s",
+        t.best(),
+        events as f64 / t.best() / 1e6,
+        t.median()
+    );
+}
+
+/// The number of interleaved rounds (PEREGRINE_BENCH_ROUNDS, 5 by default).
+pub fn rounds() -> usize {
+    std::env::var("PEREGRINE_BENCH_ROUNDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(5)
+}
+
 /// Runs each of `runs` in turn, `rounds` times over, so that a slow spell of the machine
 /// falls on all of them alike; returns the times of each.
 pub fn interleaved(rounds: usize, runs: &mut [&mut dyn FnMut()]) -> Vec<Times> {
