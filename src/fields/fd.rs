@@ -149,7 +149,7 @@ pub(super) fn extract_str<'v>(kind: K, v: &EventView<'v>) -> Option<&'v str> {
     match kind {
         // A failed connect is named after its arguments instead.
         K::FdName if e.event_type() != SOCKET_CONNECT_X => {
-            if f.name.iter().all(|c| (0x20..0x7f).contains(c)) {
+            if printable_ascii(&f.name) {
                 std::str::from_utf8(&f.name).ok()
             } else {
                 None
@@ -161,6 +161,21 @@ pub(super) fn extract_str<'v>(kind: K, v: &EventView<'v>) -> Option<&'v str> {
         }
         _ => None,
     }
+}
+
+/// Whether every byte of `b` is printable ASCII (0x20 to 0x7e), eight bytes at a step.
+fn printable_ascii(b: &[u8]) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let (words, tail) = b.as_chunks::<8>();
+    words.iter().all(|w| {
+        let x = u64::from_le_bytes(*w);
+        // A byte below 0x20 sets its high bit in the first term; one above 0x7e (or with
+        // the high bit) in the second.
+        let below = x.wrapping_sub(ONES * 0x20) & !x & HIGH;
+        let above = (x.wrapping_add(ONES) | x) & HIGH;
+        below | above == 0
+    }) && tail.iter().all(|c| (0x20..0x7f).contains(c))
 }
 
 /// The typechar an fd-creating call's enter implies, for events without an fd.
@@ -514,4 +529,21 @@ fn fdlist(kind: K, v: &EventView<'_>, out: &mut String) -> bool {
         out.pop();
     }
     true
+}
+
+#[cfg(test)]
+mod printable_tests {
+    use super::printable_ascii;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn printable_ascii_checks_every_byte(
+            b in proptest::collection::vec(
+                prop_oneof![0x20u8..0x7f, Just(0x1f), Just(0x7f), Just(0x80), Just(0xff), any::<u8>()],
+                0..40)
+        ) {
+            prop_assert_eq!(printable_ascii(&b), b.iter().all(|c| (0x20..0x7f).contains(c)));
+        }
+    }
 }
