@@ -135,6 +135,12 @@ const PRINTABLE: &str = " !\"#$%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTU
 /// event is about, whose name is printable ASCII (what `extract` would append, sanitizing
 /// nothing). `None` when `extract` must work the value out.
 pub(super) fn extract_str<'v>(kind: K, v: &EventView<'v>) -> Option<&'v str> {
+    std::str::from_utf8(extract_bytes(kind, v)?).ok()
+}
+
+/// [`extract_str`] as bytes (printable ASCII), without the UTF-8 check.
+#[inline]
+pub(super) fn extract_bytes<'v>(kind: K, v: &EventView<'v>) -> Option<&'v [u8]> {
     let e = &v.raw.event;
     let flags = event_flags(e.event_type());
     if !flags.intersects(EventFlags::CREATES_FD | EventFlags::USES_FD | EventFlags::DESTROYS_FD) {
@@ -150,14 +156,14 @@ pub(super) fn extract_str<'v>(kind: K, v: &EventView<'v>) -> Option<&'v str> {
         // A failed connect is named after its arguments instead.
         K::FdName if e.event_type() != SOCKET_CONNECT_X => {
             if printable_ascii(&f.name) {
-                std::str::from_utf8(&f.name).ok()
+                Some(&f.name)
             } else {
                 None
             }
         }
         K::FdTypeChar => {
             let i = (f.kind.type_char() as usize).checked_sub(0x20)?;
-            PRINTABLE.get(i..i + 1)
+            PRINTABLE.as_bytes().get(i..i + 1)
         }
         _ => None,
     }

@@ -255,6 +255,21 @@ impl TextSet {
             TextSet::Many(set) => set.contains(t),
         }
     }
+
+    /// [`TextSet::contains`] of text given as bytes (no text is invalid UTF-8).
+    fn contains_bytes(&self, b: &[u8]) -> bool {
+        match self {
+            TextSet::Few(list) => list.iter().any(|s| s.as_bytes() == b),
+            TextSet::Many(set) => std::str::from_utf8(b).is_ok_and(|t| set.contains(t)),
+        }
+    }
+
+    fn all(&self, f: impl Fn(&String) -> bool) -> bool {
+        match self {
+            TextSet::Few(list) => list.iter().all(f),
+            TextSet::Many(set) => set.iter().all(f),
+        }
+    }
 }
 
 /// A compiled filter node.
@@ -280,6 +295,9 @@ struct Cmp {
     op: Op,
     rhs: Rhs,
     kind: Kind,
+    /// The comparison can be made on the bytes [`Field::text_bytes`] gives: an equality,
+    /// inequality, prefix or `in` test against texts without U+FFFD (see there).
+    on_bytes: bool,
 }
 
 /// A compiled filter.
@@ -543,7 +561,19 @@ impl Compiler<'_> {
                 _ => Rhs::TextSet(TextSet::new(items)),
             },
         };
-        Ok(Node::Cmp(Box::new(Cmp { lhs, op, rhs, kind })))
+        let plain = |t: &String| !t.contains('\u{FFFD}');
+        let on_bytes = match (op, &rhs) {
+            (Op::Eq | Op::Ne | Op::StartsWith, Rhs::Text(t)) => plain(t),
+            (Op::In | Op::Intersects, Rhs::TextSet(set)) => set.all(plain),
+            _ => false,
+        };
+        Ok(Node::Cmp(Box::new(Cmp {
+            lhs,
+            op,
+            rhs,
+            kind,
+            on_bytes,
+        })))
     }
 
     fn type_check(&self, op: Op, value: &Value) -> Result<Node> {
@@ -824,6 +854,19 @@ fn eval_cmp(c: &Cmp, v: &EventView<'_>, a: &mut String, b: &mut String) -> bool 
     {
         return value.is_some_and(|l| cmp_result(c.op, i128::from(l).cmp(n)));
     }
+    if c.on_bytes
+        && let Operand::Field(f) = &c.lhs
+        && let Some(text) = f.text_bytes(v)
+    {
+        return match (&c.rhs, c.op) {
+            (Rhs::Text(t), Op::Eq) => text == t.as_bytes(),
+            (Rhs::Text(t), Op::Ne) => text != t.as_bytes(),
+            (Rhs::Text(t), Op::StartsWith) => text.starts_with(t.as_bytes()),
+            (Rhs::TextSet(set), _) => set.contains_bytes(text),
+            // Not made `on_bytes`.
+            _ => false,
+        };
+    }
     if let Operand::Field(f) = &c.lhs
         && let Some(text) = f.extract_str(v)
     {
@@ -1064,6 +1107,43 @@ mod tests {
         assert_eq!(ids("proc.name=cat").len(), EVENT_MAX as usize);
         let not_exit = ids("not evt.type=procexit");
         assert!(!not_exit.contains(&186) && not_exit.contains(&2));
+    }
+
+    #[test]
+    fn proc_name_compares_as_the_text_it_prints() {
+        use crate::fields::EventContext;
+        use crate::state::{State, Thread};
+        for (comm, filter, want) in [
+            (&b"ca\xfft"[..], "proc.name = 'ca\u{FFFD}t'", true),
+            (b"ca\xfft", "proc.name = cat", false),
+            (b"ca\xfft", "proc.name != 'ca\u{FFFD}t'", false),
+            (b"ca\xfft", "proc.name in (cat, 'ca\u{FFFD}t')", true),
+            (b"ca\xfft", "proc.name in (cat, dog)", false),
+            (b"ca\xfft", "proc.name startswith 'ca\u{FFFD}'", true),
+            (b"ca\xfft", "proc.name startswith ca", true),
+            (b"ca\xfft", "proc.name contains 'a\u{FFFD}t'", true),
+            (b"cat", "proc.name = cat", true),
+            (b"cat", "proc.name != cat", false),
+            (b"cat", "proc.name startswith cb", false),
+            (b"cat", "proc.name in (dog, cat)", true),
+            (b"cat", "not proc.name in (dog, cow)", true),
+        ] {
+            let mut state = State::default();
+            let mut t = Thread::unknown(42);
+            t.comm = comm.to_vec();
+            state.threads.insert(t);
+            let bytes = EventBuilder::new(5).ts(1).tid(42).i64(0).i64(3).build();
+            let raw = RawEvent {
+                event: EventRef::new(&bytes).unwrap(),
+                cpu: 1,
+                flags: 0,
+                number: 7,
+                offset: 0,
+            };
+            let view = EventView::new(raw, 7, &state, EventContext::default());
+            let f = Filter::compile(filter).unwrap_or_else(|e| panic!("{filter}: {e}"));
+            assert_eq!(f.matches(&view), want, "{filter} on {comm:?}");
+        }
     }
 
     #[test]
