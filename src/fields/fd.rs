@@ -135,6 +135,12 @@ const PRINTABLE: &str = " !\"#$%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTU
 /// event is about, whose name is printable ASCII (what `extract` would append, sanitizing
 /// nothing). `None` when `extract` must work the value out.
 pub(super) fn extract_str<'v>(kind: K, v: &EventView<'v>) -> Option<&'v str> {
+    std::str::from_utf8(extract_bytes(kind, v)?).ok()
+}
+
+/// [`extract_str`] as bytes (printable ASCII), without the UTF-8 check.
+#[inline]
+pub(super) fn extract_bytes<'v>(kind: K, v: &EventView<'v>) -> Option<&'v [u8]> {
     let e = &v.raw.event;
     let flags = event_flags(e.event_type());
     if !flags.intersects(EventFlags::CREATES_FD | EventFlags::USES_FD | EventFlags::DESTROYS_FD) {
@@ -149,18 +155,33 @@ pub(super) fn extract_str<'v>(kind: K, v: &EventView<'v>) -> Option<&'v str> {
     match kind {
         // A failed connect is named after its arguments instead.
         K::FdName if e.event_type() != SOCKET_CONNECT_X => {
-            if f.name.iter().all(|c| (0x20..0x7f).contains(c)) {
-                std::str::from_utf8(&f.name).ok()
+            if printable_ascii(&f.name) {
+                Some(&f.name)
             } else {
                 None
             }
         }
         K::FdTypeChar => {
             let i = (f.kind.type_char() as usize).checked_sub(0x20)?;
-            PRINTABLE.get(i..i + 1)
+            PRINTABLE.as_bytes().get(i..i + 1)
         }
         _ => None,
     }
+}
+
+/// Whether every byte of `b` is printable ASCII (0x20 to 0x7e), eight bytes at a step.
+fn printable_ascii(b: &[u8]) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let (words, tail) = b.as_chunks::<8>();
+    words.iter().all(|w| {
+        let x = u64::from_le_bytes(*w);
+        // A byte below 0x20 sets its high bit in the first term; one above 0x7e (or with
+        // the high bit) in the second.
+        let below = x.wrapping_sub(ONES * 0x20) & !x & HIGH;
+        let above = (x.wrapping_add(ONES) | x) & HIGH;
+        below | above == 0
+    }) && tail.iter().all(|c| (0x20..0x7f).contains(c))
 }
 
 /// The typechar an fd-creating call's enter implies, for events without an fd.
@@ -514,4 +535,21 @@ fn fdlist(kind: K, v: &EventView<'_>, out: &mut String) -> bool {
         out.pop();
     }
     true
+}
+
+#[cfg(test)]
+mod printable_tests {
+    use super::printable_ascii;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn printable_ascii_checks_every_byte(
+            b in proptest::collection::vec(
+                prop_oneof![0x20u8..0x7f, Just(0x1f), Just(0x7f), Just(0x80), Just(0xff), any::<u8>()],
+                0..40)
+        ) {
+            prop_assert_eq!(printable_ascii(&b), b.iter().all(|c| (0x20..0x7f).contains(c)));
+        }
+    }
 }

@@ -772,6 +772,24 @@ impl Field {
         }
     }
 
+    /// The field's value as bytes borrowed from the state or the schema, for the fields
+    /// [`Field::extract_str`] serves, when it applies: for `evt.dir`, `fd.name` and
+    /// `fd.typechar`, exactly the text [`Field::extract`] would append (printable ASCII);
+    /// for `proc.name`, the command name, which [`Field::extract`] decodes as UTF-8 with
+    /// U+FFFD for what is not. Comparing these bytes for equality, prefix or membership
+    /// with texts that have no U+FFFD gives what comparing the text gives, without
+    /// checking the UTF-8. `None` when the field does not apply or needs
+    /// [`Field::extract`].
+    #[inline]
+    pub fn text_bytes<'v>(&self, v: &EventView<'v>) -> Option<&'v [u8]> {
+        match self.info.kind {
+            K::Name => Some(&v.thread?.comm),
+            K::Dir => Some(v.raw.event.direction().symbol().as_bytes()),
+            K::FdName | K::FdTypeChar => fd::extract_bytes(self.info.kind, v),
+            _ => None,
+        }
+    }
+
     /// Appends the field's value for the event to `out`; false when the field does not apply
     /// to the event (nothing is appended then).
     pub fn extract(&self, v: &EventView<'_>, out: &mut String) -> bool {

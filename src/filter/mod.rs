@@ -63,6 +63,13 @@ impl EventTypes {
                 .is_some_and(|w| w & (1 << (ppm_sc % 64)) != 0)
     }
 
+    /// Whether syscall `ppm_sc` (its code) is in the set of generic syscalls.
+    fn contains_syscall(&self, ppm_sc: u16) -> bool {
+        self.syscalls
+            .get(ppm_sc as usize / 64)
+            .is_some_and(|w| w & (1 << (ppm_sc % 64)) != 0)
+    }
+
     fn insert(&mut self, id: u16) {
         if let Some(w) = self.bits.get_mut(id as usize / 64) {
             *w |= 1 << (id % 64);
@@ -213,12 +220,56 @@ enum Rhs {
     Float(f64),
     Ip(std::net::IpAddr),
     Net(std::net::IpAddr, u8),
-    TextSet(HashSet<String>),
+    TextSet(TextSet),
     NumSet(HashSet<i128>),
     Prefixes(HashSet<String>),
     Bytes(Vec<u8>),
     Regex(regex::Regex),
     Field(Operand),
+}
+
+/// The texts of an `in` list: compared one by one when there are few (cheaper than
+/// hashing the text), hashed otherwise.
+#[derive(Debug)]
+enum TextSet {
+    Few(Vec<String>),
+    Many(HashSet<String>),
+}
+
+impl TextSet {
+    /// Lists up to this long are compared one by one.
+    const FEW: usize = 8;
+
+    fn new(items: &[String]) -> TextSet {
+        let set: HashSet<String> = items.iter().cloned().collect();
+        if set.len() <= TextSet::FEW {
+            TextSet::Few(set.into_iter().collect())
+        } else {
+            TextSet::Many(set)
+        }
+    }
+
+    fn contains(&self, t: &str) -> bool {
+        match self {
+            TextSet::Few(list) => list.iter().any(|s| s == t),
+            TextSet::Many(set) => set.contains(t),
+        }
+    }
+
+    /// [`TextSet::contains`] of text given as bytes (no text is invalid UTF-8).
+    fn contains_bytes(&self, b: &[u8]) -> bool {
+        match self {
+            TextSet::Few(list) => list.iter().any(|s| s.as_bytes() == b),
+            TextSet::Many(set) => std::str::from_utf8(b).is_ok_and(|t| set.contains(t)),
+        }
+    }
+
+    fn all(&self, f: impl Fn(&String) -> bool) -> bool {
+        match self {
+            TextSet::Few(list) => list.iter().all(f),
+            TextSet::Many(set) => set.iter().all(f),
+        }
+    }
 }
 
 /// A compiled filter node.
@@ -244,6 +295,9 @@ struct Cmp {
     op: Op,
     rhs: Rhs,
     kind: Kind,
+    /// The comparison can be made on the bytes [`Field::text_bytes`] gives: an equality,
+    /// inequality, prefix or `in` test against texts without U+FFFD (see there).
+    on_bytes: bool,
 }
 
 /// A compiled filter.
@@ -504,10 +558,22 @@ impl Compiler<'_> {
                         })
                         .collect::<Result<_>>()?,
                 ),
-                _ => Rhs::TextSet(items.iter().cloned().collect()),
+                _ => Rhs::TextSet(TextSet::new(items)),
             },
         };
-        Ok(Node::Cmp(Box::new(Cmp { lhs, op, rhs, kind })))
+        let plain = |t: &String| !t.contains('\u{FFFD}');
+        let on_bytes = match (op, &rhs) {
+            (Op::Eq | Op::Ne | Op::StartsWith, Rhs::Text(t)) => plain(t),
+            (Op::In | Op::Intersects, Rhs::TextSet(set)) => set.all(plain),
+            _ => false,
+        };
+        Ok(Node::Cmp(Box::new(Cmp {
+            lhs,
+            op,
+            rhs,
+            kind,
+            on_bytes,
+        })))
     }
 
     fn type_check(&self, op: Op, value: &Value) -> Result<Node> {
@@ -528,6 +594,12 @@ impl Compiler<'_> {
                 }
             }
             syscalls.insert((*n).to_string());
+        }
+        // The generic events' syscalls, by code, for `eval`.
+        for c in 1..SC_MAX as u16 {
+            if ppm_sc_name(c).is_some_and(|n| syscalls.contains(n)) {
+                ids.syscalls[c as usize / 64] |= 1 << (c % 64);
+            }
         }
         Ok(Node::Type {
             ids,
@@ -735,42 +807,86 @@ fn in_net(ip: std::net::IpAddr, net: std::net::IpAddr, bits: u8) -> bool {
 
 fn eval(n: &Node, v: &EventView<'_>, a: &mut String, b: &mut String) -> bool {
     match n {
-        Node::And(items) => items.iter().all(|i| eval(i, v, a, b)),
-        Node::Or(items) => items.iter().any(|i| eval(i, v, a, b)),
-        Node::Not(inner) => !eval(inner, v, a, b),
+        Node::And(items) => items.iter().all(|i| eval_item(i, v, a, b)),
+        Node::Or(items) => items.iter().any(|i| eval_item(i, v, a, b)),
+        _ => eval_item(n, v, a, b),
+    }
+}
+
+/// [`eval`] of an operand of `and` / `or`: comparisons, type checks and their negations are
+/// evaluated in place, without a call per node.
+#[inline(always)]
+fn eval_item(n: &Node, v: &EventView<'_>, a: &mut String, b: &mut String) -> bool {
+    let (n, negate) = match n {
+        Node::Not(inner) => (&**inner, true),
+        _ => (n, false),
+    };
+    let hit = match n {
+        Node::Cmp(c) => eval_cmp(c, v, a, b),
         Node::Type {
             ids,
-            syscalls,
-            negate,
+            negate: type_negate,
+            ..
         } => {
             let ty = v.raw.event.event_type();
             let hit = if ty <= 1 {
-                syscalls.contains(crate::fields::event_type_name(&v.raw.event))
+                // A generic event is of its syscall's type (see `fields::event_type_name`).
+                match v.raw.event.param(0).map(|p| p.value()) {
+                    Some(Ok(crate::event::Value::Unsigned(id))) if id != 0 => {
+                        ids.contains_syscall(id as u16)
+                    }
+                    _ => false,
+                }
             } else {
                 ids.contains(ty)
             };
-            hit != *negate
+            hit != *type_negate
         }
-        Node::Cmp(c) => {
-            if let (Operand::Field(f), Rhs::Num(n)) = (&c.lhs, &c.rhs)
-                && let Some(value) = f.extract_int(v)
-            {
-                return value.is_some_and(|l| cmp_result(c.op, i128::from(l).cmp(n)));
-            }
-            if let Operand::Field(f) = &c.lhs
-                && let Some(text) = f.extract_str(v)
-            {
-                return c.op == Op::Exists || compare(text, c.op, &c.rhs, c.kind, v, b);
-            }
-            if !c.lhs.extract(v, a) {
-                return false;
-            }
-            if c.op == Op::Exists {
-                return true;
-            }
-            compare(a, c.op, &c.rhs, c.kind, v, b)
-        }
+        _ => eval(n, v, a, b),
+    };
+    hit != negate
+}
+
+#[inline(always)]
+fn eval_cmp(c: &Cmp, v: &EventView<'_>, a: &mut String, b: &mut String) -> bool {
+    if let (Operand::Field(f), Rhs::Num(n)) = (&c.lhs, &c.rhs)
+        && let Some(value) = f.extract_int(v)
+    {
+        return value.is_some_and(|l| cmp_result(c.op, i128::from(l).cmp(n)));
     }
+    if c.on_bytes
+        && let Operand::Field(f) = &c.lhs
+        && let Some(text) = f.text_bytes(v)
+    {
+        return match (&c.rhs, c.op) {
+            (Rhs::Text(t), Op::Eq) => text == t.as_bytes(),
+            (Rhs::Text(t), Op::Ne) => text != t.as_bytes(),
+            (Rhs::Text(t), Op::StartsWith) => text.starts_with(t.as_bytes()),
+            (Rhs::TextSet(set), _) => set.contains_bytes(text),
+            // Not made `on_bytes`.
+            _ => false,
+        };
+    }
+    if let Operand::Field(f) = &c.lhs
+        && let Some(text) = f.extract_str(v)
+    {
+        // The common text comparisons in place; the others in `compare`.
+        return match (&c.rhs, c.op) {
+            (_, Op::Exists) => true,
+            (Rhs::Text(t), Op::Eq) => text == t,
+            (Rhs::Text(t), Op::Ne) => text != t,
+            (Rhs::Text(t), Op::StartsWith) => text.starts_with(t.as_str()),
+            (Rhs::TextSet(set), Op::In | Op::Intersects) => set.contains(text),
+            _ => compare(text, c.op, &c.rhs, c.kind, v, b),
+        };
+    }
+    if !c.lhs.extract(v, a) {
+        return false;
+    }
+    if c.op == Op::Exists {
+        return true;
+    }
+    compare(a, c.op, &c.rhs, c.kind, v, b)
 }
 
 fn cmp_result(op: Op, ord: std::cmp::Ordering) -> bool {
@@ -991,6 +1107,43 @@ mod tests {
         assert_eq!(ids("proc.name=cat").len(), EVENT_MAX as usize);
         let not_exit = ids("not evt.type=procexit");
         assert!(!not_exit.contains(&186) && not_exit.contains(&2));
+    }
+
+    #[test]
+    fn proc_name_compares_as_the_text_it_prints() {
+        use crate::fields::EventContext;
+        use crate::state::{State, Thread};
+        for (comm, filter, want) in [
+            (&b"ca\xfft"[..], "proc.name = 'ca\u{FFFD}t'", true),
+            (b"ca\xfft", "proc.name = cat", false),
+            (b"ca\xfft", "proc.name != 'ca\u{FFFD}t'", false),
+            (b"ca\xfft", "proc.name in (cat, 'ca\u{FFFD}t')", true),
+            (b"ca\xfft", "proc.name in (cat, dog)", false),
+            (b"ca\xfft", "proc.name startswith 'ca\u{FFFD}'", true),
+            (b"ca\xfft", "proc.name startswith ca", true),
+            (b"ca\xfft", "proc.name contains 'a\u{FFFD}t'", true),
+            (b"cat", "proc.name = cat", true),
+            (b"cat", "proc.name != cat", false),
+            (b"cat", "proc.name startswith cb", false),
+            (b"cat", "proc.name in (dog, cat)", true),
+            (b"cat", "not proc.name in (dog, cow)", true),
+        ] {
+            let mut state = State::default();
+            let mut t = Thread::unknown(42);
+            t.comm = comm.to_vec();
+            state.threads.insert(t);
+            let bytes = EventBuilder::new(5).ts(1).tid(42).i64(0).i64(3).build();
+            let raw = RawEvent {
+                event: EventRef::new(&bytes).unwrap(),
+                cpu: 1,
+                flags: 0,
+                number: 7,
+                offset: 0,
+            };
+            let view = EventView::new(raw, 7, &state, EventContext::default());
+            let f = Filter::compile(filter).unwrap_or_else(|e| panic!("{filter}: {e}"));
+            assert_eq!(f.matches(&view), want, "{filter} on {comm:?}");
+        }
     }
 
     #[test]

@@ -29,13 +29,6 @@ enum Source {
 }
 
 impl Source {
-    fn next_event(&mut self) -> Result<Option<RawEvent<'_>>> {
-        match self {
-            Source::File(r) => r.next_event(),
-            Source::Live(l) => l.next_event(),
-        }
-    }
-
     fn current(&self) -> Option<RawEvent<'_>> {
         match self {
             Source::File(r) => r.current(),
@@ -211,6 +204,66 @@ pub struct Inspector {
 /// `PPME_CONTAINER_E`, `PPME_CONTAINER_JSON_E`, `PPME_CONTAINER_JSON_2_E`.
 const CONTAINER_EVENTS: [u16; 3] = [228, 272, 324];
 
+/// A source's next event, for [`next_context`].
+trait Events {
+    fn next_event(&mut self) -> Result<Option<RawEvent<'_>>>;
+}
+
+impl Events for FileReader {
+    #[inline(always)]
+    fn next_event(&mut self) -> Result<Option<RawEvent<'_>>> {
+        FileReader::next_event(self)
+    }
+}
+
+impl Events for LiveSource {
+    #[inline(always)]
+    fn next_event(&mut self) -> Result<Option<RawEvent<'_>>> {
+        LiveSource::next_event(self)
+    }
+}
+
+/// Reads and parses events until one is delivered (not state-only, and kept by the filter
+/// if there is one); returns its context, or `None` at the end of the source. The event
+/// stays the source's current one.
+#[inline(always)]
+fn next_context(
+    source: &mut impl Events,
+    state: &mut State,
+    parser: &mut Parser,
+    filter: &Option<Filter>,
+    buffers: BufferFormat,
+) -> Result<Option<crate::fields::EventContext>> {
+    loop {
+        let raw = match source.next_event() {
+            Ok(Some(raw)) => raw,
+            Ok(None) => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        match filter {
+            None => {
+                let ctx = parser.process(state, &raw);
+                // State-only events update state and are never shown.
+                if raw.flags & DF_STATE_ONLY == 0 {
+                    return Ok(Some(ctx));
+                }
+            }
+            Some(filter) => {
+                // Types the filter can never match go without building a view.
+                let wanted = filter.event_types().contains(raw.event.event_type());
+                let mut keep = |state: &State, ctx| {
+                    let mut view = EventView::new(raw, raw.number, state, ctx);
+                    view.buffers = buffers;
+                    filter.matches(&view)
+                };
+                if let Some(ctx) = parser.process_filtered_typed(state, &raw, wanted, &mut keep) {
+                    return Ok(Some(ctx));
+                }
+            }
+        }
+    }
+}
+
 impl Inspector {
     /// Starts configuring an inspector.
     pub fn builder() -> InspectorBuilder {
@@ -221,35 +274,26 @@ impl Inspector {
     /// until the next call.
     #[allow(clippy::should_implement_trait)]
     pub fn next(&mut self) -> Result<Option<Event<'_>>> {
-        let ctx = loop {
-            let Some(raw) = self.source.next_event()? else {
-                return Ok(None);
-            };
-            match &self.filter {
-                None => {
-                    let ctx = self.parser.process(&mut self.state, &raw);
-                    // State-only events update state and are never shown.
-                    if raw.flags & DF_STATE_ONLY == 0 {
-                        break ctx;
-                    }
-                }
-                Some(filter) => {
-                    let buffers = self.buffers;
-                    // Types the filter can never match go without building a view.
-                    let wanted = filter.event_types().contains(raw.event.event_type());
-                    let mut keep = |state: &State, ctx| {
-                        let mut view = EventView::new(raw, raw.number, state, ctx);
-                        view.buffers = buffers;
-                        filter.matches(&view)
-                    };
-                    if let Some(ctx) =
-                        self.parser
-                            .process_filtered_typed(&mut self.state, &raw, wanted, &mut keep)
-                    {
-                        break ctx;
-                    }
-                }
-            }
+        // Each source gets its own copy of the loop, with its reader inlined: through
+        // `Source::next_event` the lent event was copied twice on its way out.
+        let ctx = match &mut self.source {
+            Source::File(r) => next_context(
+                r,
+                &mut self.state,
+                &mut self.parser,
+                &self.filter,
+                self.buffers,
+            )?,
+            Source::Live(l) => next_context(
+                &mut **l,
+                &mut self.state,
+                &mut self.parser,
+                &self.filter,
+                self.buffers,
+            )?,
+        };
+        let Some(ctx) = ctx else {
+            return Ok(None);
         };
         let Some(raw) = self.source.current() else {
             return Ok(None);

@@ -52,7 +52,7 @@ fn is_enter(ty: u16) -> bool {
     ty & 1 == 0
 }
 
-fn is_clone_exit(ty: u16) -> bool {
+const fn is_clone_exit(ty: u16) -> bool {
     matches!(
         ty,
         SYSCALL_CLONE_11_X
@@ -74,62 +74,93 @@ fn is_clone_exit(ty: u16) -> bool {
 /// name no fd of theirs in their first parameter; sendmmsg/recvmmsg were not fd events).
 #[inline]
 pub(crate) fn event_flags(ty: u16) -> EventFlags {
-    match TYPE_TABLE.get(usize::from(ty)) {
-        Some(t) => t.flags,
-        None => corrected_flags(ty),
-    }
+    type_info(ty).flags
 }
 
-/// What the parser needs to know of each event type, worked out once.
+/// What the parser needs to know of each event type.
 #[derive(Clone, Copy)]
 struct TypeInfo {
     /// [`event_flags`].
     flags: EventFlags,
-    /// [`skips_parse_reset`].
+    /// The event's thread is not looked up and it keeps no enter/exit bookkeeping
+    /// (`EF_SKIPPARSERESET` in sysdig 0.29's table).
     skips_reset: bool,
+    /// A container description: it has no thread, and does not start the capture's clock.
+    container_json: bool,
+    /// An unknown thread of the event is looked for (`/proc` for live sources) and the
+    /// thread counts as active: not for clone exits and context switches.
+    query_os: bool,
 }
 
-/// [`TypeInfo`] by type id, for the ids of the schema.
-static TYPE_TABLE: std::sync::LazyLock<Vec<TypeInfo>> = std::sync::LazyLock::new(|| {
-    (0..crate::event::schema::EVENT_MAX)
-        .map(|ty| TypeInfo {
-            flags: corrected_flags(ty),
-            skips_reset: skips_parse_reset_uncached(ty),
-        })
-        .collect()
-});
-
-fn corrected_flags(ty: u16) -> EventFlags {
-    let mut f = crate::event::event_info(ty).map_or(EventFlags::empty(), |i| i.flags);
-    match ty {
-        51 | 55 => f.remove(
-            EventFlags::MODIFIES_STATE
-                | EventFlags::USES_FD
-                | EventFlags::READS_FROM_FD
-                | EventFlags::WRITES_TO_FD,
-        ),
-        77 => f.insert(EventFlags::USES_FD),
-        160..=163 | 181 | 303 | 305 | 313 | 317 => f.remove(EventFlags::USES_FD),
-        294 | 295 => f.insert(EventFlags::MODIFIES_STATE),
-        _ => {}
+/// [`TypeInfo`] by type id, for the ids of the schema, worked out at compile time (a table
+/// read once per event, without the check a lazily built one needs).
+static TYPE_TABLE: [TypeInfo; crate::event::schema::EVENT_MAX as usize] = {
+    let mut t = [TypeInfo {
+        flags: EventFlags::empty(),
+        skips_reset: false,
+        container_json: false,
+        query_os: false,
+    }; crate::event::schema::EVENT_MAX as usize];
+    let mut ty = 0;
+    while ty < t.len() {
+        t[ty] = type_info_of(ty as u16);
+        ty += 1;
     }
-    f
-}
+    t
+};
 
+/// The [`TypeInfo`] of type `ty`.
 #[inline(always)]
-fn skips_parse_reset(ev: &EventRef<'_>) -> bool {
-    let ty = ev.event_type();
+fn type_info(ty: u16) -> TypeInfo {
     match TYPE_TABLE.get(usize::from(ty)) {
-        Some(t) => t.skips_reset,
-        None => skips_parse_reset_uncached(ty),
+        Some(t) => *t,
+        None => type_info_of(ty),
     }
 }
 
-fn skips_parse_reset_uncached(ty: u16) -> bool {
-    if ty < OLD_TABLE_END {
-        SKIP_PARSE_RESET_OLD.binary_search(&ty).is_ok()
+const fn type_info_of(ty: u16) -> TypeInfo {
+    TypeInfo {
+        flags: corrected_flags(ty),
+        skips_reset: skips_parse_reset_uncached(ty),
+        container_json: matches!(ty, CONTAINER_JSON_E | CONTAINER_JSON_2_E),
+        query_os: !(is_clone_exit(ty) || ty == SCHEDSWITCH_6_E),
+    }
+}
+
+const fn corrected_flags(ty: u16) -> EventFlags {
+    let all = &crate::event::table::EVENTS;
+    let f = if (ty as usize) < all.len() {
+        all[ty as usize].flags.bits()
     } else {
-        crate::event::event_info(ty).is_some_and(|i| i.flags.contains(EventFlags::SKIPPARSERESET))
+        0
+    };
+    let f = match ty {
+        51 | 55 => {
+            f & !(EventFlags::MODIFIES_STATE.bits()
+                | EventFlags::USES_FD.bits()
+                | EventFlags::READS_FROM_FD.bits()
+                | EventFlags::WRITES_TO_FD.bits())
+        }
+        77 => f | EventFlags::USES_FD.bits(),
+        160..=163 | 181 | 303 | 305 | 313 | 317 => f & !EventFlags::USES_FD.bits(),
+        294 | 295 => f | EventFlags::MODIFIES_STATE.bits(),
+        _ => f,
+    };
+    EventFlags::from_bits_retain(f)
+}
+
+const fn skips_parse_reset_uncached(ty: u16) -> bool {
+    if ty < OLD_TABLE_END {
+        let mut i = 0;
+        while i < SKIP_PARSE_RESET_OLD.len() {
+            if SKIP_PARSE_RESET_OLD[i] == ty {
+                return true;
+            }
+            i += 1;
+        }
+        false
+    } else {
+        corrected_flags(ty).bits() & EventFlags::SKIPPARSERESET.bits() != 0
     }
 }
 
@@ -175,6 +206,8 @@ struct Cur<'e> {
     ty: u16,
     /// [`event_flags`] of the type.
     flags: EventFlags,
+    /// The rest of what the type table says of the type.
+    info: TypeInfo,
     tid: i64,
     ts: u64,
     /// The event's thread is in the table.
@@ -190,13 +223,15 @@ struct Cur<'e> {
 }
 
 impl<'e> Cur<'e> {
-    /// The cursor of an event before [`Parser::begin`] (`flags`: its [`event_flags`]).
+    /// The cursor of an event of type `ty` before [`Parser::begin`] (`info`: its entry of
+    /// the type table).
     #[inline(always)]
-    fn new(ev: EventRef<'e>, flags: EventFlags) -> Self {
+    fn new(ev: EventRef<'e>, ty: u16, info: TypeInfo) -> Self {
         Cur {
             ev,
-            ty: ev.event_type(),
-            flags,
+            ty,
+            flags: info.flags,
+            info,
             tid: ev.tid(),
             ts: ev.ts(),
             has_thread: false,
@@ -360,8 +395,8 @@ impl Parser {
     /// Parses one event: applies what the previous event left pending, then what this
     /// event changes. Returns what fields need to know about the event.
     pub fn process(&mut self, state: &mut State, raw: &RawEvent<'_>) -> EventContext {
-        let flags = event_flags(raw.event.event_type());
-        let mut cur = Cur::new(raw.event, flags);
+        let ty = raw.event.event_type();
+        let mut cur = Cur::new(raw.event, ty, type_info(ty));
         self.begin(state, &mut cur, false);
         self.dispatch(state, &mut cur);
         let ctx = self.context(state, &cur);
@@ -416,11 +451,13 @@ impl Parser {
         type_wanted: bool,
         keep: &mut dyn FnMut(&State, EventContext) -> bool,
     ) -> Outcome {
-        let flags = event_flags(raw.event.event_type());
+        let ty = raw.event.event_type();
+        let info = type_info(ty);
+        let flags = info.flags;
         // An event that is rejected unparsed needs no fd: only the bookkeeping that changes
         // state is done for it.
         let unparsed = !type_wanted && !flags.contains(EventFlags::MODIFIES_STATE);
-        let mut cur = Cur::new(raw.event, flags);
+        let mut cur = Cur::new(raw.event, ty, info);
         self.begin(state, &mut cur, unparsed);
         if cur.ty == SYSCALL_WRITE_X && cur.fd.is_none() {
             // libsinsp gives a filtered write exit the thread's last fd even when its enter
@@ -485,7 +522,7 @@ impl Parser {
             self.purge_inactive_threads(state, cur.ts);
         }
         self.reset(state, cur, no_fd);
-        if self.first_ts == 0 && !matches!(cur.ty, CONTAINER_JSON_E | CONTAINER_JSON_2_E) {
+        if self.first_ts == 0 && !cur.info.container_json {
             self.first_ts = cur.ts;
         }
     }
@@ -571,14 +608,14 @@ impl Parser {
     #[inline(always)]
     fn reset(&mut self, state: &mut State, cur: &mut Cur<'_>, no_fd: bool) {
         let ev = &cur.ev;
-        if skips_parse_reset(ev) {
+        if cur.info.skips_reset {
             cur.has_thread = cur.ty == PROCINFO_E && state.threads.contains(cur.tid);
             return;
         }
-        if matches!(cur.ty, CONTAINER_JSON_E | CONTAINER_JSON_2_E) {
+        if cur.info.container_json {
             return;
         }
-        let query_os = !(is_clone_exit(cur.ty) || cur.ty == SCHEDSWITCH_6_E);
+        let query_os = cur.info.query_os;
         let uses_fd = cur.flags.contains(EventFlags::USES_FD);
         let t = match state.threads.get_mut(cur.tid) {
             // One lookup for the common case: a known main thread.

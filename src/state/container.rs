@@ -1,6 +1,8 @@
 //! Containers: their ids, found in the cgroup paths of a process, and what container events
 //! tell about them (name, image).
 
+mod json;
+
 use hashbrown::HashMap;
 
 /// What is known of one container.
@@ -82,6 +84,15 @@ impl Containers {
 /// (`{"container": {"id": ..., "name": ..., "image": ..., "type": N, ...}}`). `None` if the
 /// text is not such a description.
 pub fn from_json(text: &[u8]) -> Option<Container> {
+    match json::read(text) {
+        Ok(c) => c,
+        Err(json::Unsure) => from_json_value(text),
+    }
+}
+
+/// [`from_json`] through a `serde_json::Value`: the reference for every text, and the
+/// reader of those the direct one leaves to it.
+fn from_json_value(text: &[u8]) -> Option<Container> {
     let root: serde_json::Value = serde_json::from_slice(text).ok()?;
     let c = root.get("container")?;
     let s = |k: &str| {
@@ -367,5 +378,108 @@ mod tests {
         );
         assert_eq!(find("/user.slice/user-1000.slice/session-1.scope"), None);
         assert_eq!(find(&format!("/docker/{}", &ID[..63])), None);
+    }
+}
+
+#[cfg(test)]
+mod json_tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// A description as the probe writes it (502Error.scap).
+    const SAMPLE: &str = r#"{"container":{"Healthcheck":{"Test":["NONE"]},"Mounts":[{"Destination":"/etc/hosts","Mode":"","Propagation":"rprivate","RW":true,"Source":"/var/lib/kubelet/pods/c903a5dd/etc-hosts"},{"Destination":"/dev/termination-log","Mode":"ro","Propagation":"rprivate","RW":false,"Source":"/var/lib/kubelet/pods/c903a5dd/containers/worker/7fc3a2f7"}],"id":"7ca2201861c5","image":"sha256:d483a18d","imagedigest":"sha256:cb9d7a1c","imageid":"d483a18d607a","imagerepo":"bencer/example-voting-app-worker","imagetag":"jmx-1","ip":"10.0.0.7","name":"k8s_worker_worker-575f6dc859-ltmjm","privileged":false,"type":0,"LivenessProbe":{"exe":"/bin/check","args":["-q",7,"x"]}}}"#;
+
+    fn both(text: &str) -> Option<Container> {
+        let direct = from_json(text.as_bytes());
+        assert_eq!(direct, from_json_value(text.as_bytes()), "{text}");
+        direct
+    }
+
+    #[test]
+    fn direct_reader_gives_the_probe_description_whole() {
+        let c = both(SAMPLE).unwrap();
+        assert_eq!(json::read(SAMPLE.as_bytes()).unwrap(), Some(c.clone()));
+        assert_eq!(c.id, "7ca2201861c5");
+        assert_eq!(c.kind, "docker");
+        assert_eq!(c.ip, [10, 0, 0, 7]);
+        assert_eq!(c.mounts.len(), 2);
+        assert_eq!(c.mounts[1].mode, "ro");
+        assert!(c.mounts[0].rdwr && !c.mounts[1].rdwr);
+        assert_eq!(c.probes[0], None);
+        assert_eq!(
+            c.probes[1],
+            Some(("/bin/check".into(), vec!["-q".into(), "x".into()]))
+        );
+    }
+
+    #[test]
+    fn direct_reader_agrees_with_serde_json_on_odd_texts() {
+        for text in [
+            r#"{"container":{"id":"a","id":"b","type":7,"type":"x"}}"#,
+            r#"{"container":{"id":"a"},"container":5}"#,
+            r#"{"container":[1,2]}"#,
+            r#"[{"container":{"id":"a"}}]"#,
+            r#"{"other":{"id":"a"}}"#,
+            r#" {"container" : { "id" : "a\"b\\c\/d\u00e9\n" , "na\u006de":"x" } } "#,
+            r#"{"container":{"id":"\ud83d\ude00"}}"#,
+            r#"{"container":{"id":"\ud83d"}}"#,
+            r#"{"container":{"type":4294967301,"privileged":true}}"#,
+            r#"{"container":{"type":18446744073709551616}}"#,
+            r#"{"container":{"type":-1,"privileged":1}}"#,
+            r#"{"container":{"type":5.0}}"#,
+            r#"{"container":{"type":1e2}}"#,
+            r#"{"container":{"type":1e400}}"#,
+            r#"{"container":{"type":01}}"#,
+            r#"{"container":{"Mounts":[5,{"RW":"true","Source":null},[]]}}"#,
+            r#"{"container":{"Mounts":{"Source":"a"}}}"#,
+            r#"{"container":{"Healthcheck":{"exe":3},"ReadinessProbe":{"exe":"e","args":"a"}}}"#,
+            r#"{"container":{"ip":"300.1.1.1","name":"é"}}"#,
+            r#"{"container":{"id":"a"}} x"#,
+            r#"{"container":{"id":"a"},}"#,
+            r#"{"container":{"id":"a	b"}}"#,
+            r#"{"container":{"id":"a"}"#,
+            r#"{"container":{"x":[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}}"#,
+            "",
+            "null",
+            "{}",
+        ] {
+            both(text);
+        }
+        assert_eq!(both(r#"{"container":[1,2]}"#).unwrap().kind, "unknown");
+        assert_eq!(
+            both(r#"{"container":{"id":"\ud83d\ude00"}}"#).unwrap().id,
+            "😀"
+        );
+        assert_eq!(
+            both(r#"{"container":{"type":4294967301}}"#).unwrap().kind,
+            "cri"
+        );
+        // Invalid UTF-8 in a string, and outside one.
+        assert_eq!(from_json(b"{\"container\":{\"id\":\"\xff\"}}"), None);
+        assert_eq!(from_json(b"{\"container\":{\"id\":\"a\"}}\xff"), None);
+    }
+
+    proptest! {
+        /// Any edit of a description reads the same through both readers.
+        #[test]
+        fn direct_reader_agrees_with_serde_json(
+            edits in proptest::collection::vec(
+                (0usize..2000, 0u8..3, proptest::sample::select(
+                    b"{}[]\":,\\ 0123456789-.eEtrufalsn\xc3\xa9u\x01x".to_vec())),
+                1..4,
+            )
+        ) {
+            let mut text = SAMPLE.as_bytes().to_vec();
+            for (at, what, c) in edits {
+                let at = at % (text.len() + 1);
+                match what {
+                    0 => text.insert(at, c),
+                    1 if at < text.len() => { text.remove(at); }
+                    _ if at < text.len() => text[at] = c,
+                    _ => {}
+                }
+            }
+            prop_assert_eq!(from_json(&text), from_json_value(&text));
+        }
     }
 }
