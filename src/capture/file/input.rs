@@ -18,6 +18,9 @@ use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 
 const CHUNK: usize = 1024 * 1024;
 
+/// The size of the first chunk read ahead; the next ones double up to [`CHUNK`].
+const FIRST_CHUNK: usize = 64 * 1024;
+
 /// Room kept in front of each chunk read ahead for the unconsumed end of the one before
 /// (more than the largest ordinary event block); a longer end is joined by copying.
 const HEADROOM: usize = 64 * 1024;
@@ -93,6 +96,9 @@ impl Input {
             .name("peregrine-read".into())
             .spawn(move || {
                 let mut fresh = CHUNKS;
+                // Chunks start small and double up to `CHUNK` as the stream proves long,
+                // so that a small file costs small buffers.
+                let mut size = FIRST_CHUNK;
                 loop {
                     let mut buf = if fresh > 0 {
                         fresh -= 1;
@@ -103,20 +109,21 @@ impl Input {
                             Err(_) => return, // the Input is gone
                         }
                     };
-                    // A chunk that was grown to join a long block is not kept at that size.
-                    if buf.capacity() > 2 * (HEADROOM + CHUNK) {
-                        buf = Vec::new();
+                    // A chunk too small for this size (new, or from the start of the
+                    // stream), or one grown to join a long block, is allocated anew.
+                    if buf.len() < ALIGN + HEADROOM + size || buf.len() > ALIGN + HEADROOM + CHUNK {
+                        buf = vec![0; ALIGN + HEADROOM + size];
                     }
-                    buf.resize(ALIGN + HEADROOM + CHUNK, 0);
                     let start = aligned(&buf, HEADROOM);
                     let msg = loop {
-                        match inner.read(&mut buf[start..start + CHUNK]) {
+                        match inner.read(&mut buf[start..start + size]) {
                             Ok(0) => break Filled::End,
                             Ok(len) => break Filled::Data { buf, start, len },
                             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                             Err(e) => break Filled::Failed(e),
                         }
                     };
+                    size = (size * 2).min(CHUNK);
                     let last = !matches!(msg, Filled::Data { .. });
                     if filled_tx.send(msg).is_err() || last {
                         return;
