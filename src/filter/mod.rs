@@ -973,16 +973,26 @@ mod tests {
     use crate::capture::RawEvent;
     use crate::event::{EventBuilder, EventRef};
 
-    /// Whether `filter` keeps a `close` exit (event number 7, thread 42, CPU 1).
-    fn keeps(filter: &str) -> bool {
-        let bytes = EventBuilder::new(5).ts(1).tid(42).i64(0).i64(3).build();
-        let raw = RawEvent {
-            event: EventRef::new(&bytes).unwrap(),
+    /// A `close` exit of thread 42 (fd 3, result 0).
+    fn close_exit() -> Vec<u8> {
+        EventBuilder::new(5).ts(1).tid(42).i64(0).i64(3).build()
+    }
+
+    /// `bytes` lent as event number 7 from CPU 1.
+    fn lent(bytes: &[u8]) -> RawEvent<'_> {
+        RawEvent {
+            event: EventRef::new(bytes).unwrap(),
             cpu: 1,
             flags: 0,
             number: 7,
             offset: 0,
-        };
+        }
+    }
+
+    /// Whether `filter` keeps a `close` exit (event number 7, thread 42, CPU 1).
+    fn keeps(filter: &str) -> bool {
+        let bytes = close_exit();
+        let raw = lent(&bytes);
         let f = Filter::compile(filter).unwrap_or_else(|e| panic!("{filter}: {e}"));
         f.matches(&EventView::stateless(raw, 7))
     }
@@ -1132,15 +1142,8 @@ mod tests {
             let mut t = Thread::unknown(42);
             t.comm = comm.to_vec();
             state.threads.insert(t);
-            let bytes = EventBuilder::new(5).ts(1).tid(42).i64(0).i64(3).build();
-            let raw = RawEvent {
-                event: EventRef::new(&bytes).unwrap(),
-                cpu: 1,
-                flags: 0,
-                number: 7,
-                offset: 0,
-            };
-            let view = EventView::new(raw, 7, &state, EventContext::default());
+            let bytes = close_exit();
+            let view = EventView::new(lent(&bytes), 7, &state, EventContext::default());
             let f = Filter::compile(filter).unwrap_or_else(|e| panic!("{filter}: {e}"));
             assert_eq!(f.matches(&view), want, "{filter} on {comm:?}");
         }
