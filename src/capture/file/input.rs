@@ -22,7 +22,8 @@ const CHUNK: usize = 1024 * 1024;
 const FIRST_CHUNK: usize = 64 * 1024;
 
 /// Room kept in front of each chunk read ahead for the unconsumed end of the one before
-/// (more than the largest ordinary event block); a longer end is joined by copying.
+/// (about the largest ordinary event block, 64 KiB plus its block header); a longer end is
+/// joined by copying.
 const HEADROOM: usize = 64 * 1024;
 
 /// Reads land at addresses aligned to this: the kernel's copy into a misaligned buffer
