@@ -114,6 +114,11 @@ struct Args {
     #[arg(long = "stats")]
     stats: bool,
 
+    /// Load the live probe without capturing, print how the kernel's verifier took each of
+    /// its programs (instructions processed, time), and exit.
+    #[arg(long = "probe-stats")]
+    probe_stats: bool,
+
     /// Filter expression (Falco filter language).
     #[arg(trailing_var_arg = true, allow_hyphen_values = false)]
     filter: Vec<String>,
@@ -133,6 +138,10 @@ impl Args {
 }
 
 fn run(args: Args) -> Result<(), Error> {
+    if args.probe_stats {
+        let stdout = io::stdout();
+        return print_probe_stats(&mut stdout.lock());
+    }
     if args.list_fields || args.list_events {
         let stdout = io::stdout();
         let mut out = stdout.lock();
@@ -227,6 +236,49 @@ fn run(args: Args) -> Result<(), Error> {
     }
     out.flush().or_else(broken_pipe_ok)?;
     print_stats(&inspector, args.stats)
+}
+
+/// `--probe-stats`: each program of the probe with the instructions the verifier processed
+/// and the time it took, the largest first.
+fn print_probe_stats(out: &mut impl Write) -> Result<(), Error> {
+    let mut stats = peregrine::capture::live::probe_stats()?;
+    write_probe_stats(out, &mut stats).or_else(broken_pipe_ok)
+}
+
+fn write_probe_stats(
+    out: &mut impl Write,
+    stats: &mut [peregrine::capture::live::ProgramStats],
+) -> io::Result<()> {
+    use peregrine::capture::live::VERIFIER_LIMIT;
+    stats.sort_by(|a, b| {
+        b.verified_insns
+            .cmp(&a.verified_insns)
+            .then(a.name.cmp(&b.name))
+    });
+    let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
+    let total: u64 = stats.iter().map(|s| u64::from(s.verified_insns)).sum();
+    let time: Duration = stats.iter().filter_map(|s| s.verification_time).sum();
+    writeln!(
+        out,
+        "kernel {}, probe built by {}: {} programs, {total} instructions verified in {:.3} s \
+         (limit {VERIFIER_LIMIT} per program)",
+        kernel.trim(),
+        peregrine::capture::live::PROBE_COMPILER,
+        stats.len(),
+        time.as_secs_f64()
+    )?;
+    writeln!(
+        out,
+        "{:<24} {:>12} {:>12}",
+        "program", "instructions", "time (ms)"
+    )?;
+    for s in stats.iter() {
+        let ms = s
+            .verification_time
+            .map_or("-".to_string(), |t| format!("{:.3}", t.as_secs_f64() * 1e3));
+        writeln!(out, "{:<24} {:>12} {:>12}", s.name, s.verified_insns, ms)?;
+    }
+    out.flush()
 }
 
 /// `--stats`: the live probe's counters, on stderr.

@@ -1,13 +1,17 @@
-//! Live capture: Peregrine's eBPF probe (bpf/probe.bpf.c, built into this crate by build.rs)
-//! on the `sys_exit` tracepoint, one BPF ring buffer per CPU read through Peregrine's own
-//! mmap reader ([`ring`]), and a merge of the rings in timestamp order.
+//! Live capture: Peregrine's eBPF probe (bpf/probe.bpf.c, built into this crate by build.rs,
+//! loaded by [`probe`]) on the `sys_exit` tracepoint, one BPF ring buffer per CPU read
+//! through Peregrine's own mmap reader ([`ring`]), and a merge of the rings in timestamp
+//! order.
 //!
 //! The probe submits without waking anyone (`BPF_RB_NO_WAKEUP`); the reader polls the rings
 //! and, when all are empty, sleeps with a short back-off. Every event the probe produces is
 //! counted, and so is every event it could not deliver ([`LiveStats`]).
 
+mod probe;
 mod procfs;
 mod ring;
+
+pub use probe::{PROBE_COMPILER, ProgramStats, VERIFIER_LIMIT, probe_stats};
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -16,7 +20,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use libbpf_rs::{Link, MapCore, MapFlags, MapHandle, MapType, Object, ObjectBuilder};
+use libbpf_rs::{Link, MapCore, MapFlags, MapHandle, MapType, Object};
 
 use super::RawEvent;
 use super::file::Metadata;
@@ -37,125 +41,14 @@ pub const IDLE_SLEEP_START: Duration = Duration::from_micros(500);
 /// The longest the reader sleeps between looks at empty rings.
 pub const IDLE_SLEEP_MAX: Duration = Duration::from_millis(2);
 
-/// The compiled probe.
-static PROBE: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/probe.bpf.o"));
-
 /// Default size of each CPU's ring buffer.
 pub const DEFAULT_BUFFER_SIZE: usize = 8 << 20;
 /// Default number of bytes of data buffers kept (read/write data and the like).
 pub const DEFAULT_SNAPLEN: u32 = 80;
 
-/// `PPME_GENERIC_X`: the event of syscalls the probe has no filler for.
-const GENERIC_X: u16 = 1;
-/// Exit events the probe fills itself (bpf/probe.bpf.c); other syscalls go out as
-/// `GENERIC_X`.
-const FILLED: &[u16] = &[
-    3,   // open
-    5,   // close
-    7,   // read
-    9,   // write
-    19,  // socket
-    21,  // bind
-    23,  // connect
-    25,  // listen
-    31,  // sendto
-    35,  // recvfrom
-    37,  // shutdown
-    43,  // socketpair
-    45,  // setsockopt
-    47,  // getsockopt
-    49,  // sendmsg
-    51,  // sendmmsg
-    53,  // recvmsg
-    55,  // recvmmsg
-    59,  // creat
-    61,  // pipe
-    63,  // eventfd
-    95,  // chdir
-    97,  // fchdir
-    113, // pread64
-    115, // pwrite64
-    117, // readv
-    119, // writev
-    121, // preadv
-    123, // pwritev
-    127, // signalfd
-    129, // kill
-    131, // tkill
-    133, // tgkill
-    137, // timerfd_create
-    139, // inotify_init
-    151, // fcntl
-    161, // mmap
-    169, // ptrace
-    171, // ioctl
-    175, // rename
-    177, // renameat
-    179, // symlink
-    181, // symlinkat
-    189, // sendfile
-    193, // setresuid
-    195, // setresgid
-    199, // setuid
-    201, // setgid
-    223, // clone
-    225, // fork
-    227, // vfork
-    241, // setns
-    247, // accept
-    257, // mount
-    267, // chroot
-    275, // setsid
-    277, // mkdir
-    279, // rmdir
-    285, // unshare
-    293, // execve
-    295, // setpgid
-    301, // unlink
-    303, // unlinkat
-    305, // mkdirat
-    307, // openat
-    309, // link
-    311, // linkat
-    313, // fchmodat
-    315, // chmod
-    317, // fchmod
-    319, // renameat2
-    321, // userfaultfd
-    327, // openat2
-    329, // mprotect
-    331, // execveat
-    335, // clone3
-    339, // io_uring_setup
-    353, // capset
-    363, // dup2
-    365, // dup3
-    367, // dup
-    369, // bpf
-    375, // epoll_create
-    377, // epoll_create1
-    379, // chown
-    381, // lchown
-    383, // fchown
-    385, // fchownat
-    389, // accept4
-    391, // umount2
-    393, // pipe2
-    395, // inotify_init1
-    397, // eventfd2
-    399, // signalfd4
-    401, // prctl
-    405, // memfd_create
-    411, // init_module
-    413, // finit_module
-    425, // delete_module
-    427, // setreuid
-    429, // setregid
-];
-
-/// Exit events of the syscalls whose enter events the probe can send too
-/// ([`LiveConfig::enter_events`]): open, openat, openat2, creat, connect.
-const WITH_ENTER: &[u16] = &[3, 23, 59, 307, 327];
+/// The probe's program for the generic event, which syscalls without a filler of their own
+/// send (`PPME_GENERIC_X`).
+const GENERIC_PROGRAM: &str = "syscall_x";
 
 /// How to capture.
 #[derive(Debug, Clone)]
@@ -232,17 +125,31 @@ pub struct LiveSource {
     _ring_maps: Vec<MapHandle>,
 }
 
-fn live_err(what: &str, e: impl std::fmt::Display) -> Error {
-    let why = e.to_string();
-    let hint = if why.contains("Operation not permitted") || why.contains("EPERM") {
-        " (live capture needs root, or CAP_BPF and CAP_PERFMON)"
-    } else {
-        ""
-    };
-    Error::Live {
-        what: what.to_string(),
-        why: format!("{why}{hint}"),
+use probe::live_err;
+
+/// Fails unless the kernel has BTF, which the probe's CO-RE relocations and its BTF-typed
+/// tracepoints need.
+fn check_btf() -> Result<()> {
+    if std::path::Path::new("/sys/kernel/btf/vmlinux").exists() {
+        return Ok(());
     }
+    Err(Error::Live {
+        what: "kernel support".into(),
+        why: "this kernel has no BTF (/sys/kernel/btf/vmlinux); the probe needs \
+              CONFIG_DEBUG_INFO_BTF"
+            .into(),
+    })
+}
+
+/// A ring buffer of `size` bytes: the rings themselves, and the template the ring table
+/// is created with.
+fn ring_template(size: u32) -> Result<MapHandle> {
+    let opts = libbpf_rs::libbpf_sys::bpf_map_create_opts {
+        sz: std::mem::size_of::<libbpf_rs::libbpf_sys::bpf_map_create_opts>() as _,
+        ..Default::default()
+    };
+    MapHandle::create(MapType::RingBuf, Some("pg_ring"), 0, 0, size, &opts)
+        .map_err(|e| live_err("creating a ring buffer", e))
 }
 
 impl LiveSource {
@@ -268,61 +175,13 @@ impl LiveSource {
                 why: format!("{} bytes: at most 65535", config.snaplen),
             });
         }
-        if !std::path::Path::new("/sys/kernel/btf/vmlinux").exists() {
-            return Err(Error::Live {
-                what: "kernel support".into(),
-                why: "this kernel has no BTF (/sys/kernel/btf/vmlinux); the probe needs \
-                      CONFIG_DEBUG_INFO_BTF"
-                    .into(),
-            });
-        }
+        check_btf()?;
         let ncpu = libbpf_rs::num_possible_cpus().map_err(|e| live_err("counting CPUs", e))?;
         let size = config.buffer_size as u32;
-        let opts = libbpf_rs::libbpf_sys::bpf_map_create_opts {
-            sz: std::mem::size_of::<libbpf_rs::libbpf_sys::bpf_map_create_opts>() as _,
-            ..Default::default()
-        };
-        let template = MapHandle::create(MapType::RingBuf, Some("pg_ring"), 0, 0, size, &opts)
-            .map_err(|e| live_err("creating a ring buffer", e))?;
+        let template = ring_template(size)?;
+        let object = probe::load(ncpu, &template, false)?.object;
 
-        // libbpf reports through our errors, not on stderr (PEREGRINE_LIBBPF_LOG=1 shows
-        // its own messages, for debugging the probe).
-        if std::env::var_os("PEREGRINE_LIBBPF_LOG").is_none() {
-            libbpf_rs::set_print(None);
-        }
-        let mut open = ObjectBuilder::default()
-            .open_memory(PROBE)
-            .map_err(|e| live_err("opening the probe", e))?;
-        for mut m in open.maps_mut() {
-            if m.name() == "rings" {
-                m.set_max_entries(ncpu as u32)
-                    .and_then(|_| m.set_inner_map_fd(template.as_fd()))
-                    .map_err(|e| live_err("sizing the ring table", e))?;
-            } else if m.name() == "aux_map" {
-                m.set_max_entries(ncpu as u32)
-                    .map_err(|e| live_err("sizing the scratch buffers", e))?;
-            }
-        }
-        // PEREGRINE_VERIFIER_STATS=1 prints the verifier's statistics for each program
-        // (instructions processed, against its limit of a million, and time): the budget
-        // the probe's fillers share.
-        if std::env::var_os("PEREGRINE_VERIFIER_STATS").is_some() {
-            for mut p in open.progs_mut() {
-                p.set_log_level(4);
-            }
-            fn print(_: libbpf_rs::PrintLevel, msg: String) {
-                eprint!("{msg}");
-            }
-            libbpf_rs::set_print(Some((libbpf_rs::PrintLevel::Debug, print)));
-        }
-        let object = open.load().map_err(|e| live_err("loading the probe", e))?;
-
-        let map = |name: &str| {
-            object
-                .maps()
-                .find(|m| m.name() == name)
-                .ok_or_else(|| live_err("finding the probe's maps", format!("no map {name}")))
-        };
+        let map = |name: &str| find_map(&object, name);
 
         // Settings: the epoch offset of the boot clock, our own process, the snaplen.
         let own = if config.capture_self {
@@ -360,45 +219,14 @@ impl LiveSource {
             .update(&0u32.to_ne_bytes(), &settings, MapFlags::ANY)
             .map_err(|e| live_err("writing the probe's settings", e))?;
 
-        // The syscall table: which native syscalls to capture, and as what.
-        let table = map("syscall_table")?;
-        for s in native_syscalls() {
-            if s.nr >= 512 || s.ppm_sc == 0 {
-                continue;
-            }
-            let emits = if FILLED.contains(&s.exit) {
-                s.exit
-            } else {
-                GENERIC_X
-            };
-            let keeps_state = event_info(s.exit)
-                .is_some_and(|i| i.flags.contains(EventFlags::MODIFIES_STATE))
-                && FILLED.contains(&s.exit);
-            let wanted = |t: &EventTypes| {
-                if emits == GENERIC_X {
-                    t.contains_generic(s.ppm_sc)
-                } else {
-                    t.contains(emits)
-                }
-            };
-            let enabled = keeps_state || types.is_none_or(wanted);
-            let mut v = [0u8; 8];
-            v[0..2].copy_from_slice(&s.ppm_sc.to_ne_bytes());
-            v[2..4].copy_from_slice(&s.exit.to_ne_bytes());
-            v[4] = u8::from(enabled);
-            v[5] = u8::from(enabled && config.enter_events && WITH_ENTER.contains(&s.exit));
-            table
-                .update(&u32::from(s.nr).to_ne_bytes(), &v, MapFlags::ANY)
-                .map_err(|e| live_err("writing the syscall table", e))?;
-        }
+        install_programs(&object, types, config.enter_events)?;
 
         // One ring per CPU.
         let rings_map = map("rings")?;
         let mut rings = Vec::with_capacity(ncpu);
         let mut ring_maps = Vec::with_capacity(ncpu);
         for cpu in 0..ncpu {
-            let h = MapHandle::create(MapType::RingBuf, Some("pg_ring"), 0, 0, size, &opts)
-                .map_err(|e| live_err("creating a ring buffer", e))?;
+            let h = ring_template(size)?;
             let fd = h.as_fd().as_raw_fd() as u32;
             rings_map
                 .update(
@@ -550,6 +378,65 @@ impl LiveSource {
         }
         Ok(s)
     }
+}
+
+/// The map called `name` of the loaded probe.
+fn find_map<'o>(object: &'o Object, name: &str) -> Result<libbpf_rs::Map<'o>> {
+    object
+        .maps()
+        .find(|m| m.name() == name)
+        .ok_or_else(|| live_err("finding the probe's maps", format!("no map {name}")))
+}
+
+/// Fills the probe's tables of programs, which its dispatchers tail-call by native syscall
+/// number. A syscall is captured when `types` (the event types a filter can match; `None`:
+/// all) has its event, or when its event keeps the state right; it then gets the program of
+/// its exit event, `NAME_x` where NAME is the event's name in the schema, or, when the probe
+/// has none, the generic event's, and, with `enter_events`, the program of its enter event
+/// (`NAME_e`) if the probe has one. Every other syscall has no entry and is not captured.
+fn install_programs(object: &Object, types: Option<&EventTypes>, enter_events: bool) -> Result<()> {
+    let program = |name: &str| {
+        object
+            .progs()
+            .find(|p| p.name() == name)
+            .map(|p| p.as_fd().as_raw_fd() as u32)
+    };
+    let generic = program(GENERIC_PROGRAM).ok_or_else(|| {
+        live_err(
+            "finding the probe's programs",
+            format!("no program {GENERIC_PROGRAM}"),
+        )
+    })?;
+    let codes = find_map(object, "syscall_codes")?;
+    let exits = find_map(object, "exit_programs")?;
+    let enters = find_map(object, "enter_programs")?;
+    let put = |map: &libbpf_rs::Map<'_>, key: u16, value: &[u8]| {
+        map.update(&u32::from(key).to_ne_bytes(), value, MapFlags::ANY)
+            .map_err(|e| live_err("writing the probe's syscall tables", e))
+    };
+    for s in native_syscalls() {
+        let Some(info) = event_info(s.exit) else {
+            continue;
+        };
+        if s.nr >= 512 || s.ppm_sc == 0 {
+            continue;
+        }
+        let filler = program(&format!("{}_x", info.name));
+        let keeps_state = filler.is_some() && info.flags.contains(EventFlags::MODIFIES_STATE);
+        let wanted = |t: &EventTypes| match filler {
+            Some(_) => t.contains(s.exit),
+            None => t.contains_generic(s.ppm_sc),
+        };
+        if !keeps_state && !types.is_none_or(wanted) {
+            continue;
+        }
+        put(&codes, s.nr, &s.ppm_sc.to_ne_bytes())?;
+        put(&exits, s.nr, &filler.unwrap_or(generic).to_ne_bytes())?;
+        if enter_events && let Some(fd) = program(&format!("{}_e", info.name)) {
+            put(&enters, s.nr, &fd.to_ne_bytes())?;
+        }
+    }
+    Ok(())
 }
 
 /// Nanoseconds from the epoch to boot: what turns the probe's boot-clock timestamps into

@@ -1,0 +1,214 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Helpers for sockets: addresses from user memory, the connection of a socket as the
+ * schema's tuple, the queue of a listening socket, iovec data.
+ */
+
+#define AF_UNIX 1
+#define AF_INET 2
+#define AF_INET6 10
+
+/* A socket address from user memory, in the schema's encoding: the family, then for IPv4
+ * and IPv6 the address and the port (host order), for unix sockets the path. */
+static __always_inline void push_sockaddr_user(struct writer *w, const void *addr, u32 len)
+{
+	u8 *d = &w->aux->data[SAFE(w->pos)];
+	u16 family = 0;
+	if (!addr || len < 2 || bpf_probe_read_user(&family, 2, addr) != 0) {
+		set_len(w, 0);
+		return;
+	}
+	if (family == AF_INET && len >= 8) {
+		u16 port = 0;
+		bpf_probe_read_user(&port, 2, addr + 2);
+		d[0] = AF_INET;
+		bpf_probe_read_user(&d[1], 4, addr + 4);
+		*(u16 *)&d[5] = __builtin_bswap16(port);
+		set_len(w, 7);
+	} else if (family == AF_INET6 && len >= 24) {
+		u16 port = 0;
+		bpf_probe_read_user(&port, 2, addr + 2);
+		d[0] = AF_INET6;
+		bpf_probe_read_user(&d[1], 16, addr + 8);
+		*(u16 *)&d[17] = __builtin_bswap16(port);
+		set_len(w, 19);
+	} else if (family == AF_UNIX) {
+		d[0] = AF_UNIX;
+		long n = bpf_probe_read_user_str(&w->aux->data[SAFE(w->pos + 1)], 108, addr + 2);
+		set_len(w, n > 0 ? 1 + n : 1);
+	} else {
+		d[0] = family;
+		set_len(w, 1);
+	}
+}
+
+/* The connection of socket `fd` as the schema's tuple: for connect and sends the local end
+ * first, for accept and receives the peer first. A socket without a peer (unconnected UDP)
+ * takes the peer from the user address `uaddr` (sendto's destination, recvfrom's source)
+ * when there is one. Empty for sockets of other families. */
+static __always_inline void push_socktuple_addr(struct writer *w, s64 fd, bool peer_first,
+						const void *uaddr)
+{
+	struct file *f = fd_file(fd);
+	struct socket *sock = f ? (struct socket *)BPF_CORE_READ(f, private_data) : NULL;
+	struct sock *sk = sock ? BPF_CORE_READ(sock, sk) : NULL;
+	if (!sk) {
+		set_len(w, 0);
+		return;
+	}
+	u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	u8 *d = &w->aux->data[SAFE(w->pos)];
+	u16 lport = BPF_CORE_READ(sk, __sk_common.skc_num);
+	u16 rport = __builtin_bswap16(BPF_CORE_READ(sk, __sk_common.skc_dport));
+	if (family == AF_INET) {
+		u32 laddr = BPF_CORE_READ(sk, __sk_common.skc_rcv_saddr);
+		u32 raddr = BPF_CORE_READ(sk, __sk_common.skc_daddr);
+		if (raddr == 0 && rport == 0 && uaddr) {
+			u16 fam = 0, port = 0;
+			bpf_probe_read_user(&fam, 2, uaddr);
+			if (fam == AF_INET) {
+				bpf_probe_read_user(&port, 2, uaddr + 2);
+				bpf_probe_read_user(&raddr, 4, uaddr + 4);
+				rport = __builtin_bswap16(port);
+			}
+		}
+		d[0] = AF_INET;
+		*(u32 *)&d[1] = peer_first ? raddr : laddr;
+		*(u16 *)&d[5] = peer_first ? rport : lport;
+		*(u32 *)&d[7] = peer_first ? laddr : raddr;
+		*(u16 *)&d[11] = peer_first ? lport : rport;
+		set_len(w, 13);
+	} else if (family == AF_INET6) {
+		d[0] = AF_INET6;
+		struct in6_addr l = BPF_CORE_READ(sk, __sk_common.skc_v6_rcv_saddr);
+		struct in6_addr r = BPF_CORE_READ(sk, __sk_common.skc_v6_daddr);
+		if (rport == 0 && uaddr) {
+			u16 fam = 0, port = 0;
+			bpf_probe_read_user(&fam, 2, uaddr);
+			if (fam == AF_INET6) {
+				bpf_probe_read_user(&port, 2, uaddr + 2);
+				bpf_probe_read_user(&r, 16, uaddr + 8);
+				rport = __builtin_bswap16(port);
+			}
+		}
+		__builtin_memcpy(&d[1], peer_first ? &r : &l, 16);
+		*(u16 *)&d[17] = peer_first ? rport : lport;
+		__builtin_memcpy(&d[19], peer_first ? &l : &r, 16);
+		*(u16 *)&d[35] = peer_first ? lport : rport;
+		set_len(w, 37);
+	} else if (family == AF_UNIX) {
+		/* The two ends' kernel addresses, the peer's first for the local end's calls
+		 * (connect, sends), then the path: the peer's (or the address given, without a
+		 * peer) for those, the local end's for the others. An abstract name loses its
+		 * leading NUL. */
+		struct sock *peer = BPF_CORE_READ((struct unix_sock *)sk, peer);
+		d[0] = AF_UNIX;
+		*(u64 *)&d[1] = peer_first ? (u64)sk : (u64)peer;
+		*(u64 *)&d[9] = peer_first ? (u64)peer : (u64)sk;
+		char *dst = (char *)&w->aux->data[SAFE(w->pos + 17)];
+		long n = 0;
+		if (!peer_first && !peer && uaddr) {
+			char c = 0;
+			bpf_probe_read_user(&c, 1, uaddr + 2);
+			n = bpf_probe_read_user_str(dst, 108, uaddr + 2 + (c == 0));
+		} else {
+			struct unix_sock *us = (struct unix_sock *)(peer_first ? sk : peer);
+			struct unix_address *ua = us ? BPF_CORE_READ(us, addr) : NULL;
+			if (ua) {
+				const char *path = (const char *)ua +
+						   bpf_core_field_offset(struct unix_address, name) + 2;
+				char c = 0;
+				bpf_probe_read_kernel(&c, 1, path);
+				n = bpf_probe_read_kernel_str(dst, 108, path + (c == 0));
+			}
+		}
+		if (n <= 0) {
+			dst[0] = 0;
+			n = 1;
+		}
+		set_len(w, 17 + n);
+	} else {
+		set_len(w, 0);
+	}
+}
+
+static __always_inline void push_socktuple(struct writer *w, s64 fd, bool peer_first)
+{
+	push_socktuple_addr(w, fd, peer_first, NULL);
+}
+
+#define QUEUE_PCT 0
+#define QUEUE_LEN 1
+#define QUEUE_MAX 2
+
+/* The queue of listening socket `fd` after an accept: how full it is in percent
+ * (QUEUE_PCT), the connections still waiting (QUEUE_LEN) or the backlog it was given
+ * (QUEUE_MAX); 0 when fd is not a socket. A global function, checked once, so that its
+ * branches do not multiply the accept fillers' paths. */
+__noinline u32 listen_queue(s64 fd, u32 which)
+{
+	struct file *f = fd_file(fd);
+	struct socket *sock = f ? (struct socket *)BPF_CORE_READ(f, private_data) : NULL;
+	struct sock *sk = sock ? BPF_CORE_READ(sock, sk) : NULL;
+	if (!sk)
+		return 0;
+	u32 len = BPF_CORE_READ_BITFIELD_PROBED(sk, sk_ack_backlog);
+	u32 max = BPF_CORE_READ_BITFIELD_PROBED(sk, sk_max_ack_backlog);
+	if (which == QUEUE_LEN)
+		return len;
+	if (which == QUEUE_MAX)
+		return max;
+	return len && max ? (u32)((u64)len * 100 / max) : 0;
+}
+
+#define MAX_IOVS 8
+
+/* struct iovec and struct user_msghdr / mmsghdr as laid out on 64-bit architectures. */
+struct iovec_k {
+	u64 base;
+	u64 len;
+};
+
+struct msghdr_k {
+	u64 name;
+	u32 namelen;
+	u32 pad;
+	u64 iov;
+	u64 iovlen;
+	u64 control;
+	u64 controllen;
+	u32 flags;
+	u32 pad2;
+};
+
+/* Up to `len` bytes (cut at the snaplen) of the data of the first MAX_IOVS buffers of an
+ * iovec array, one after the other. */
+static __always_inline void push_iovec_data(struct writer *w, unsigned long iovp, u64 iovcnt,
+					    long len)
+{
+	u32 total = 0;
+	if (iovp && len > 0) {
+		u32 want = w->settings->snaplen;
+		if ((u64)len < want)
+			want = len;
+		want &= MAX_SNAPLEN;
+		for (int i = 0; i < MAX_IOVS; i++) {
+			if (i >= iovcnt || total >= want)
+				break;
+			struct iovec_k v = {};
+			if (bpf_probe_read_user(&v, sizeof(v), (void *)(iovp + i * sizeof(v))) != 0)
+				break;
+			u32 n = want - total;
+			if (v.len < n)
+				n = v.len;
+			n &= MAX_SNAPLEN;
+			if (n == 0)
+				continue;
+			if (bpf_probe_read_user(&w->aux->data[SAFE(w->pos + total)], n,
+						(void *)v.base) != 0)
+				break;
+			total += n;
+		}
+	}
+	set_len(w, (u16)(total & MAX_SNAPLEN));
+}

@@ -1,0 +1,162 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Writing an event: the header, then one length per parameter, then the values, built in
+ * this CPU's scratch buffer and sent to this CPU's ring. Every write goes through SAFE(), so
+ * the verifier sees it inside the buffer whatever the lengths before it.
+ */
+
+/* An event being built in the scratch buffer. */
+struct writer {
+	struct aux *aux;
+	struct settings *settings;
+	u32 pos;      /* where the next value goes */
+	u32 nparams;
+	u32 param;    /* index of the next parameter */
+	bool too_big;
+};
+
+/* Starts an event of `type` with the schema's number of parameters for it (ppm_nparams,
+ * generated with the event ids; a constant when the type is). */
+static __always_inline bool writer_start(struct writer *w, u16 type)
+{
+	struct settings *s = settings();
+	if (!s)
+		return false;
+	u32 nparams = type < PPM_EVENT_MAX ? ppm_nparams[type] : 0;
+	u32 cpu = bpf_get_smp_processor_id();
+	w->aux = bpf_map_lookup_elem(&aux_map, &cpu);
+	if (!w->aux)
+		return false;
+	w->settings = s;
+	w->nparams = nparams;
+	w->param = 0;
+	w->too_big = false;
+	w->pos = HDR_LEN + nparams * 2;
+	u8 *d = w->aux->data;
+	*(u64 *)&d[0] = bpf_ktime_get_boot_ns() + s->boot_time;
+	*(u64 *)&d[8] = (u32)bpf_get_current_pid_tgid();
+	*(u16 *)&d[20] = type;
+	*(u32 *)&d[22] = nparams;
+	return true;
+}
+
+static __always_inline void set_len(struct writer *w, u16 len)
+{
+	u32 at = HDR_LEN + (w->param & (MAX_PARAMS - 1)) * 2;
+	*(u16 *)&w->aux->data[SAFE(at)] = len;
+	w->param++;
+	w->pos += len;
+	if (w->pos >= HALF)
+		w->too_big = true;
+}
+
+static __always_inline void push_u64(struct writer *w, u64 v)
+{
+	*(u64 *)&w->aux->data[SAFE(w->pos)] = v;
+	set_len(w, 8);
+}
+
+static __always_inline void push_u32(struct writer *w, u32 v)
+{
+	*(u32 *)&w->aux->data[SAFE(w->pos)] = v;
+	set_len(w, 4);
+}
+
+static __always_inline void push_u16(struct writer *w, u16 v)
+{
+	*(u16 *)&w->aux->data[SAFE(w->pos)] = v;
+	set_len(w, 2);
+}
+
+static __always_inline void push_empty(struct writer *w)
+{
+	set_len(w, 0);
+}
+
+/* A NUL-terminated string from user memory, at most MAX_PATH bytes with its NUL; an
+ * unreadable one is empty. */
+static __always_inline void push_user_str(struct writer *w, const char *s)
+{
+	long n = 0;
+	if (s)
+		n = bpf_probe_read_user_str(&w->aux->data[SAFE(w->pos)], MAX_PATH, s);
+	if (n <= 0)
+		n = 0;
+	set_len(w, (u16)n);
+}
+
+/* Up to `snaplen` bytes of a user buffer of `len` bytes. */
+static __always_inline void push_user_buf(struct writer *w, const void *p, long len)
+{
+	u32 n = 0;
+	if (p && len > 0) {
+		u32 snaplen = w->settings->snaplen;
+		n = len > snaplen ? snaplen : (u32)len;
+		/* User space keeps snaplen below HALF; the mask tells the verifier. */
+		n &= MAX_SNAPLEN;
+		if (bpf_probe_read_user(&w->aux->data[SAFE(w->pos)], n, p) != 0)
+			n = 0;
+	}
+	set_len(w, (u16)n);
+}
+
+static __always_inline void push_u8(struct writer *w, u8 v)
+{
+	w->aux->data[SAFE(w->pos)] = v;
+	set_len(w, 1);
+}
+
+static __always_inline void count(u32 which)
+{
+	u32 zero = 0;
+	struct counters *c = bpf_map_lookup_elem(&counters_map, &zero);
+	if (!c)
+		return;
+	if (which == 0)
+		c->events++;
+	else if (which == 1)
+		c->drops_buffer++;
+	else
+		c->drops_size++;
+}
+
+/* Sends the event to this CPU's ring; counts it, and counts a drop if it could not go. */
+static __always_inline void writer_submit(struct writer *w)
+{
+	count(0);
+	u32 len = w->pos;
+	if (w->too_big || len >= HALF || w->param != w->nparams) {
+		count(2);
+		return;
+	}
+	/* Newer clangs see that the mask below changes nothing (too_big says so) and drop it;
+	 * the verifier cannot see that, and needs the bound. */
+	barrier_var(len);
+	*(u32 *)&w->aux->data[16] = len;
+	u32 cpu = bpf_get_smp_processor_id();
+	void *ring = bpf_map_lookup_elem(&rings, &cpu);
+	if (!ring) {
+		count(1);
+		return;
+	}
+	if (bpf_ringbuf_output(ring, w->aux->data, len & (HALF - 1), BPF_RB_NO_WAKEUP) != 0)
+		count(1);
+}
+
+/* This CPU's scratch buffer. */
+static __always_inline struct aux *this_aux(void)
+{
+	u32 cpu = bpf_get_smp_processor_id();
+	return bpf_map_lookup_elem(&aux_map, &cpu);
+}
+
+/* A program of the exit dispatcher's table (exit_programs): NAME_x sends the exit event
+ * the schema calls NAME. User space finds it by that name and installs it for each
+ * syscall whose exit event it is. Verified on its own, so its size is its own. */
+#define SYSCALL_EXIT(name) \
+	SEC("tp_btf/sys_exit") int BPF_PROG(name##_x, struct pt_regs *regs, long ret)
+
+/* A program of the enter dispatcher's table (enter_programs): NAME_e sends the enter event
+ * the schema calls NAME. */
+#define SYSCALL_ENTER(name) \
+	SEC("tp_btf/sys_enter") int BPF_PROG(name##_e, struct pt_regs *regs, long id)
