@@ -421,7 +421,9 @@ fn install_programs(object: &Object, types: Option<&EventTypes>, enter_events: b
         if s.nr >= 512 || s.ppm_sc == 0 {
             continue;
         }
-        let filler = program(&format!("{}_x", info.name));
+        // Syscalls the schema itself has no event for have the generic one as theirs.
+        let own = format!("{}_x", info.name);
+        let filler = (own != GENERIC_PROGRAM).then(|| program(&own)).flatten();
         let keeps_state = filler.is_some() && info.flags.contains(EventFlags::MODIFIES_STATE);
         let wanted = |t: &EventTypes| match filler {
             Some(_) => t.contains(s.exit),
