@@ -17,10 +17,10 @@ struct settings {
 	u32 pad;
 };
 
-/* Whether the current process is to be captured. */
-static __always_inline bool wanted(struct settings *s)
+/* Whether the current process, `pid_tgid` (bpf_get_current_pid_tgid()), is to be captured. */
+static __always_inline bool wanted(struct settings *s, u64 pid_tgid)
 {
-	u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	u32 tgid = pid_tgid >> 32;
 	if (tgid == s->own_tgid)
 		return false;
 	if (s->some_cpus) {
@@ -80,7 +80,8 @@ struct {
 /* The programs the dispatchers tail-call, by native syscall number: for each syscall to
  * capture, user space installs the program of its exit event (`NAME_x`, in syscalls/) or,
  * for syscalls without a filler of their own, `syscall_x`, the generic event; a syscall
- * not wanted has no entry, and its exit costs the dispatcher one failed tail call. The
+ * not wanted has no entry, and its exit costs the dispatcher one failed tail call (the
+ * process and CPU filters are checked after it, by writer_start). The
  * enter events' programs (`NAME_e`) have a table of their own. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);

@@ -3,10 +3,11 @@
  * Peregrine's probe. Each syscall exit becomes one event in the Falco layout, written into
  * the ring buffer of the CPU it ran on.
  *
- * The attached programs are here: `sys_exit` (tp_btf) checks the process and CPU filters
- * once and tail-calls the program of the syscall (exit_programs, indexed by native syscall
- * number): `NAME_x` in syscalls/ for syscalls with a filler, `syscall_x` (the generic event)
- * for the others. A syscall nobody asked for has no entry, and the tail call falls through.
+ * The attached programs are here: `sys_exit` (tp_btf) tail-calls the program of the syscall
+ * (exit_programs, indexed by native syscall number): `NAME_x` in syscalls/ for syscalls
+ * with a filler, `syscall_x` (the generic event) for the others. A syscall nobody asked for
+ * has no entry, and the tail call falls through: an excluded syscall costs no more. The
+ * process and CPU filters are checked by the program called, as it starts its event.
  * `sys_enter`, attached only when enter events are asked for, does the same with
  * enter_programs for open, openat, openat2, creat and connect. `sched_process_exit` sends
  * procexit. Each program is verified on its own, so a filler's size is its own, far from
@@ -52,12 +53,8 @@ SEC("tp_btf/sys_exit")
 int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 {
 	u32 nr = (u32)SC_NR(regs);
-	if (nr >= SYSCALL_TABLE_SIZE)
-		return 0;
-	struct settings *s = settings();
-	if (!s || !wanted(s))
-		return 0;
-	bpf_tail_call(ctx, &exit_programs, nr);
+	if (nr < SYSCALL_TABLE_SIZE)
+		bpf_tail_call(ctx, &exit_programs, nr);
 	return 0;
 }
 
@@ -65,12 +62,8 @@ SEC("tp_btf/sys_enter")
 int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 {
 	u32 nr = (u32)id;
-	if (nr >= SYSCALL_TABLE_SIZE)
-		return 0;
-	struct settings *s = settings();
-	if (!s || !wanted(s))
-		return 0;
-	bpf_tail_call(ctx, &enter_programs, nr);
+	if (nr < SYSCALL_TABLE_SIZE)
+		bpf_tail_call(ctx, &enter_programs, nr);
 	return 0;
 }
 
@@ -79,9 +72,6 @@ int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(sched_process_exit, struct task_struct *p)
 {
-	struct settings *s = settings();
-	if (!s || !wanted(s))
-		return 0;
 	struct writer w;
 	if (!writer_start(&w, PPME_PROCEXIT_1_E))
 		return 0;

@@ -16,11 +16,14 @@ struct writer {
 };
 
 /* Starts an event of `type` with the schema's number of parameters for it (ppm_nparams,
- * generated with the event ids; a constant when the type is). */
+ * generated with the event ids; a constant when the type is). False, and nothing to send,
+ * when the current process is not to be captured (settings: own process, only one
+ * process, some CPUs). */
 static __always_inline bool writer_start(struct writer *w, u16 type)
 {
 	struct settings *s = settings();
-	if (!s)
+	u64 pid_tgid = bpf_get_current_pid_tgid();
+	if (!s || !wanted(s, pid_tgid))
 		return false;
 	u32 nparams = type < PPM_EVENT_MAX ? ppm_nparams[type] : 0;
 	u32 cpu = bpf_get_smp_processor_id();
@@ -34,7 +37,7 @@ static __always_inline bool writer_start(struct writer *w, u16 type)
 	w->pos = HDR_LEN + nparams * 2;
 	u8 *d = w->aux->data;
 	*(u64 *)&d[0] = bpf_ktime_get_boot_ns() + s->boot_time;
-	*(u64 *)&d[8] = (u32)bpf_get_current_pid_tgid();
+	*(u64 *)&d[8] = (u32)pid_tgid;
 	*(u16 *)&d[20] = type;
 	*(u32 *)&d[22] = nparams;
 	return true;

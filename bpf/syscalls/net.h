@@ -223,6 +223,10 @@ static __always_inline void fill_msg(struct pt_regs *regs, long ret, u16 type)
 		mmsg_event(type, fd, 0, ret, 0);
 		return;
 	}
+	/* Nothing to loop over for a process not captured. */
+	struct settings *s = settings();
+	if (!s || !wanted(s, bpf_get_current_pid_tgid()))
+		return;
 	struct mmsg_loop l = {.mmh = SC_ARG1(regs), .fd = fd, .type = type};
 	bpf_loop(ret < MAX_MMSG ? ret : MAX_MMSG, mmsg_one, &l, 0);
 }
