@@ -216,6 +216,17 @@ struct cred {
 	kernel_cap_t cap_effective;
 };
 
+/* Before 6.3, a capability set was two u32 words. */
+struct kernel_cap_struct___v6_2 {
+	u32 cap[2];
+};
+
+struct cred___v6_2 {
+	struct kernel_cap_struct___v6_2 cap_inheritable;
+	struct kernel_cap_struct___v6_2 cap_permitted;
+	struct kernel_cap_struct___v6_2 cap_effective;
+};
+
 struct rlimit {
 	unsigned long rlim_cur;
 	unsigned long rlim_max;

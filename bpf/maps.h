@@ -25,7 +25,11 @@ static __always_inline bool wanted(struct settings *s, u64 pid_tgid)
 		return false;
 	if (s->some_cpus) {
 		u32 cpu = bpf_get_smp_processor_id();
-		if (cpu >= 256 || !((s->cpu_mask[(cpu / 64) & 3] >> (cpu % 64)) & 1))
+		u32 word = cpu / 64;
+		/* clang drops the mask after the check below; 6.1's verifier loses the bound
+		 * that check gives, and needs the mask. */
+		barrier_var(word);
+		if (cpu >= 256 || !((s->cpu_mask[word & 3] >> (cpu % 64)) & 1))
 			return false;
 	}
 	return s->only_tgid == 0 || tgid == s->only_tgid;

@@ -285,6 +285,40 @@ __noinline u64 pidns_init_start(u64 pid, s64 ret)
 	return BPF_CORE_READ(pid_ns(p), child_reaper, start_time);
 }
 
+#define CAPS_INHERITABLE 0
+#define CAPS_PERMITTED 1
+#define CAPS_EFFECTIVE 2
+
+/* One of task `task`'s capability sets (CAPS_*) as a u64, from whichever layout the kernel
+ * has: a u64 since 6.3, two u32 words before. A global function, checked once. */
+__noinline u64 task_caps(u64 task, u32 which)
+{
+	struct task_struct *t = (struct task_struct *)task;
+	const struct cred *c = BPF_CORE_READ(t, cred);
+	if (!c)
+		return 0;
+	if (bpf_core_field_exists(c->cap_effective.val)) {
+		if (which == CAPS_INHERITABLE)
+			return BPF_CORE_READ(c, cap_inheritable.val);
+		if (which == CAPS_PERMITTED)
+			return BPF_CORE_READ(c, cap_permitted.val);
+		return BPF_CORE_READ(c, cap_effective.val);
+	}
+	const struct cred___v6_2 *o = (const void *)c;
+	u32 lo, hi;
+	if (which == CAPS_INHERITABLE) {
+		lo = BPF_CORE_READ(o, cap_inheritable.cap[0]);
+		hi = BPF_CORE_READ(o, cap_inheritable.cap[1]);
+	} else if (which == CAPS_PERMITTED) {
+		lo = BPF_CORE_READ(o, cap_permitted.cap[0]);
+		hi = BPF_CORE_READ(o, cap_permitted.cap[1]);
+	} else {
+		lo = BPF_CORE_READ(o, cap_effective.cap[0]);
+		hi = BPF_CORE_READ(o, cap_effective.cap[1]);
+	}
+	return (u64)hi << 32 | lo;
+}
+
 #define SB_RDONLY 1
 #define OVERLAYFS_SUPER_MAGIC 0x794c7630
 #define S_IMMUTABLE 8
@@ -309,7 +343,7 @@ __noinline int exe_flags(u64 task)
 	u32 mode = BPF_CORE_READ(ino, i_mode);
 	u32 uid = BPF_CORE_READ(ino, i_uid.val), gid = BPF_CORE_READ(ino, i_gid.val);
 	u32 fsuid = BPF_CORE_READ(t, cred, fsuid.val), fsgid = BPF_CORE_READ(t, cred, fsgid.val);
-	u64 caps = BPF_CORE_READ(t, cred, cap_effective.val);
+	u64 caps = task_caps(task, CAPS_EFFECTIVE);
 	bool writable;
 	if (fsuid == uid)
 		writable = true;

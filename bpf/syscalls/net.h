@@ -211,24 +211,32 @@ static long mmsg_one(u32 index, void *ctx)
 	return 0;
 }
 
-/* sendmsg, recvmsg: one event; sendmmsg, recvmmsg: one per message, or one with the error. */
-static __always_inline void fill_msg(struct pt_regs *regs, long ret, u16 type)
+/* sendmmsg, recvmmsg: one event per message moved, or one with the error. A global
+ * function, so that the caller's frame holds none of what it and the loop need (6.1's
+ * verifier adds every frame of the call chain against the 512-byte limit). */
+__noinline int mmsg_events(u32 type, s64 fd, u64 mmh, s64 ret)
 {
-	s64 fd = fd_arg(SC_ARG0(regs));
-	if (type == PPME_SOCKET_SENDMSG_X || type == PPME_SOCKET_RECVMSG_X) {
-		fill_msg_one(type, fd, SC_ARG1(regs), ret, ret);
-		return;
-	}
 	if (ret <= 0) {
 		mmsg_event(type, fd, 0, ret, 0);
-		return;
+		return 0;
 	}
 	/* Nothing to loop over for a process not captured. */
 	struct settings *s = settings();
 	if (!s || !wanted(s, bpf_get_current_pid_tgid()))
-		return;
-	struct mmsg_loop l = {.mmh = SC_ARG1(regs), .fd = fd, .type = type};
+		return 0;
+	struct mmsg_loop l = {.mmh = mmh, .fd = fd, .type = type};
 	bpf_loop(ret < MAX_MMSG ? ret : MAX_MMSG, mmsg_one, &l, 0);
+	return 0;
+}
+
+/* sendmsg, recvmsg: one event; sendmmsg, recvmmsg: one per message, or one with the error. */
+static __always_inline void fill_msg(struct pt_regs *regs, long ret, u16 type)
+{
+	s64 fd = fd_arg(SC_ARG0(regs));
+	if (type == PPME_SOCKET_SENDMSG_X || type == PPME_SOCKET_RECVMSG_X)
+		fill_msg_one(type, fd, SC_ARG1(regs), ret, ret);
+	else
+		mmsg_events(type, fd, SC_ARG1(regs), ret);
 }
 
 static __always_inline void fill_shutdown(struct pt_regs *regs, long ret)

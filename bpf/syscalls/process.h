@@ -85,9 +85,9 @@ static __always_inline void fill_execve(struct pt_regs *regs, long ret,
 	push_u64(&w, process_group(t, true));	/* vpgid */
 	push_u32(&w, BPF_CORE_READ(t, loginuid.val));
 	push_u32(&w, ret == 0 ? exe_flags((u64)t) : 0);	/* flags */
-	push_u64(&w, BPF_CORE_READ(t, cred, cap_inheritable.val));
-	push_u64(&w, BPF_CORE_READ(t, cred, cap_permitted.val));
-	push_u64(&w, BPF_CORE_READ(t, cred, cap_effective.val));
+	push_u64(&w, task_caps((u64)t, CAPS_INHERITABLE));
+	push_u64(&w, task_caps((u64)t, CAPS_PERMITTED));
+	push_u64(&w, task_caps((u64)t, CAPS_EFFECTIVE));
 	push_u64(&w, exe_inode((u64)t, ret, EXE_INO));
 	push_u64(&w, exe_inode((u64)t, ret, EXE_CTIME));
 	push_u64(&w, exe_inode((u64)t, ret, EXE_MTIME));
@@ -157,9 +157,9 @@ static __always_inline void fill_proc_op(struct pt_regs *regs, long ret,
 	case PPME_SYSCALL_CAPSET_X: {
 		/* The sets as they are after the call (the schema's bits are the kernel's). */
 		struct task_struct *t = (struct task_struct *)bpf_get_current_task();
-		push_u64(&w, BPF_CORE_READ(t, cred, cap_inheritable.val));
-		push_u64(&w, BPF_CORE_READ(t, cred, cap_permitted.val));
-		push_u64(&w, BPF_CORE_READ(t, cred, cap_effective.val));
+		push_u64(&w, task_caps((u64)t, CAPS_INHERITABLE));
+		push_u64(&w, task_caps((u64)t, CAPS_PERMITTED));
+		push_u64(&w, task_caps((u64)t, CAPS_EFFECTIVE));
 		break;
 	}
 	case PPME_SYSCALL_SETNS_X:
