@@ -11,7 +11,7 @@ mod probe;
 mod procfs;
 mod ring;
 
-pub use probe::{PROBE_COMPILER, ProgramStats, VERIFIER_LIMIT, probe_stats};
+pub use probe::{MIN_KERNEL, PROBE_COMPILER, ProgramStats, VERIFIER_LIMIT, probe_stats};
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;

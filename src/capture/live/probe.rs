@@ -214,12 +214,18 @@ fn load_error(err: &str, said: &str) -> Error {
     let kernel = kernel_release();
     let advice = if err.contains("Operation not permitted") || text.contains("EPERM") {
         "live capture needs root, or CAP_BPF and CAP_PERFMON".to_string()
+    } else if release_before(&kernel, MIN_KERNEL) {
+        format!(
+            "this kernel ({kernel}) is older than Linux {}.{}, which the probe needs \
+             (bpf_loop, BTF-typed tracepoints, ring buffers)",
+            MIN_KERNEL.0, MIN_KERNEL.1
+        )
     } else if text.contains("BPF program is too large") || err.contains("Argument list too long") {
         format!(
             "the kernel's verifier ({kernel}) walked more than its limit of {VERIFIER_LIMIT} \
              instructions: a probe bug; please report it with this message"
         )
-    } else if text.contains("unknown#195896080") || said.contains("poison") {
+    } else if text.contains("unknown#195896080") || text.contains("invalid CO-RE relocation") {
         format!(
             "the probe reads a kernel field or type that this kernel ({kernel}) lacks, \
              without checking for it first: a probe bug; please report it with this message"
@@ -256,6 +262,21 @@ fn load_error(err: &str, said: &str) -> Error {
         why.pop();
     }
     Error::Live { what, why }
+}
+
+/// The oldest kernel the probe can load on: bpf_loop() came in 5.17.
+pub const MIN_KERNEL: (u32, u32) = (5, 17);
+
+/// Whether kernel release `release` ("6.1.0-57-amd64") is older than `(major, minor)`;
+/// false when it cannot be read.
+fn release_before(release: &str, (major, minor): (u32, u32)) -> bool {
+    let mut parts = release
+        .split(|c: char| !c.is_ascii_digit())
+        .map(|p| p.parse::<u32>().ok());
+    match (parts.next().flatten(), parts.next().flatten()) {
+        (Some(a), Some(b)) => (a, b) < (major, minor),
+        _ => false,
+    }
 }
 
 /// The running kernel's release (`uname -r`).
@@ -322,6 +343,38 @@ mod tests {
             "{e}"
         );
         assert!(e.contains("    invalid func unknown#195896080"), "{e}");
+    }
+
+    #[test]
+    fn a_field_the_kernel_lacks_is_told_as_such() {
+        // As libbpf 1.7 and 6.1's verifier said it for capabilities read as a u64.
+        let said = "libbpf: prog 'execve_x': BPF program load failed: -EINVAL\n\
+                    libbpf: prog 'execve_x': -- BEGIN PROG LOAD LOG --\n\
+                    2720: (85) call bpf_probe_read_kernel#113\n\
+                    2721: <invalid CO-RE relocation>\n\
+                    failed to resolve CO-RE relocation <byte_off> [131] struct \
+                    cred.cap_effective.val (0:8:0 @ offset 40)\n\
+                    -- END PROG LOAD LOG --\n";
+        let e = load_error("Invalid argument (os error 22)", said).to_string();
+        assert!(e.contains("program `execve_x`"), "{e}");
+        assert!(
+            e.contains("reads a kernel field or type that this kernel"),
+            "{e}"
+        );
+        assert!(
+            e.ends_with("struct cred.cap_effective.val (0:8:0 @ offset 40)"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn kernel_releases_are_compared_by_major_and_minor() {
+        assert!(release_before("5.15.0-91-generic", (5, 17)));
+        assert!(release_before("4.18.0-513.el8.x86_64", (5, 17)));
+        assert!(!release_before("5.17.0", (5, 17)));
+        assert!(!release_before("6.1.0-57-amd64", (5, 17)));
+        assert!(!release_before("6.18.44-fc-v1252", (5, 17)));
+        assert!(!release_before("unknown version", (5, 17)));
     }
 
     #[test]
