@@ -154,12 +154,21 @@ static __always_inline struct aux *this_aux(void)
 }
 
 /* A program of the exit dispatcher's table (exit_programs): NAME_x sends the exit event
- * the schema calls NAME. User space finds it by that name and installs it for each
- * syscall whose exit event it is. Verified on its own, so its size is its own. */
-#define SYSCALL_EXIT(name) \
-	SEC("tp_btf/sys_exit") int BPF_PROG(name##_x, struct pt_regs *regs, long ret)
+ * the schema calls NAME, by running `fill`, a call that uses `regs` (the syscall's
+ * registers) and `ret` (its result). User space finds it by that name and installs it for
+ * each syscall whose exit event it is. Verified on its own, so its size is its own. */
+#define SYSCALL_EXIT(name, fill)                                                       \
+	SEC("tp_btf/sys_exit") int BPF_PROG(name##_x, struct pt_regs *regs, long ret)  \
+	{                                                                              \
+		fill;                                                                  \
+		return 0;                                                              \
+	}
 
 /* A program of the enter dispatcher's table (enter_programs): NAME_e sends the enter event
- * the schema calls NAME. */
-#define SYSCALL_ENTER(name) \
-	SEC("tp_btf/sys_enter") int BPF_PROG(name##_e, struct pt_regs *regs, long id)
+ * the schema calls NAME, by running `fill`, a call that uses `regs`. */
+#define SYSCALL_ENTER(name, fill)                                                      \
+	SEC("tp_btf/sys_enter") int BPF_PROG(name##_e, struct pt_regs *regs, long id)  \
+	{                                                                              \
+		fill;                                                                  \
+		return 0;                                                              \
+	}

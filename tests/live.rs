@@ -418,30 +418,37 @@ fn written_capture_reads_back_and_sysdig_reads_it_alike() {
     assert_eq!(ours, sysdig(&args));
 }
 
-#[test]
-fn drops_are_counted_exactly() {
-    let Some(_serial) = live_serial(&SERIAL) else {
-        return;
-    };
+/// A live inspector with `filter` and rings of `ring` bytes on the workload's process alone,
+/// returned once the workload has called getppid `n` times and exited.
+fn getppid_loop_captured(n: u64, filter: &str, ring: usize) -> Inspector {
     let bin = compile_workload(WORKLOAD, "workload.c");
-    const N: u64 = 20_000;
     let mut child = Command::new(&bin)
-        .args(["--loop", &N.to_string()])
+        .args(["--loop", &n.to_string()])
         .stdin(Stdio::piped())
         .spawn()
         .unwrap();
-    // One page of ring per CPU holds a few dozen events; nothing is read until the loop
-    // has ended, so most of them are dropped.
-    let mut ins = Inspector::builder()
+    let ins = Inspector::builder()
         .live()
-        .buffer_size(4096)
+        .buffer_size(ring)
         .only_process(child.id())
-        .filter("evt.type=getppid")
+        .filter(filter)
         .unwrap()
         .build()
         .unwrap();
     child.stdin.take().unwrap().write_all(b"go\n").unwrap();
     assert!(child.wait().unwrap().success());
+    ins
+}
+
+#[test]
+fn drops_are_counted_exactly() {
+    let Some(_serial) = live_serial(&SERIAL) else {
+        return;
+    };
+    const N: u64 = 20_000;
+    // One page of ring per CPU holds a few dozen events; nothing is read until the loop
+    // has ended, so most of them are dropped.
+    let mut ins = getppid_loop_captured(N, "evt.type=getppid", 4096);
     let stop = ins.stop_flag().unwrap();
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     let mut delivered = 0u64;
@@ -470,22 +477,7 @@ fn syscalls_the_filter_excludes_are_not_produced() {
     let Some(_serial) = live_serial(&SERIAL) else {
         return;
     };
-    let bin = compile_workload(WORKLOAD, "workload.c");
-    const N: u64 = 20_000;
-    let mut child = Command::new(&bin)
-        .args(["--loop", &N.to_string()])
-        .stdin(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut ins = Inspector::builder()
-        .live()
-        .only_process(child.id())
-        .filter("evt.type=open")
-        .unwrap()
-        .build()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(b"go\n").unwrap();
-    assert!(child.wait().unwrap().success());
+    let mut ins = getppid_loop_captured(20_000, "evt.type=open", 8 << 20);
     ins.stop_flag()
         .unwrap()
         .store(true, std::sync::atomic::Ordering::Relaxed);

@@ -203,110 +203,21 @@ static __always_inline void fill_io_uring_setup(struct pt_regs *regs, long ret)
 	writer_submit(&w);
 }
 
-SYSCALL_EXIT(dup)
-{
-	fill_dup(regs, ret, PPME_SYSCALL_DUP_1_X);
-	return 0;
-}
-
-SYSCALL_EXIT(dup2)
-{
-	fill_dup(regs, ret, PPME_SYSCALL_DUP2_X);
-	return 0;
-}
-
-SYSCALL_EXIT(dup3)
-{
-	fill_dup(regs, ret, PPME_SYSCALL_DUP3_X);
-	return 0;
-}
-
-SYSCALL_EXIT(fcntl)
-{
-	fill_fcntl(regs, ret);
-	return 0;
-}
-
-SYSCALL_EXIT(pipe)
-{
-	fill_pipe(regs, ret, false);
-	return 0;
-}
-
-SYSCALL_EXIT(pipe2)
-{
-	fill_pipe(regs, ret, true);
-	return 0;
-}
-
-SYSCALL_EXIT(eventfd)
-{
-	fill_simple_fd(regs, ret, PPME_SYSCALL_EVENTFD_X);
-	return 0;
-}
-
-SYSCALL_EXIT(eventfd2)
-{
-	fill_simple_fd(regs, ret, PPME_SYSCALL_EVENTFD2_X);
-	return 0;
-}
-
-SYSCALL_EXIT(signalfd)
-{
-	fill_simple_fd(regs, ret, PPME_SYSCALL_SIGNALFD_X);
-	return 0;
-}
-
-SYSCALL_EXIT(signalfd4)
-{
-	fill_simple_fd(regs, ret, PPME_SYSCALL_SIGNALFD4_X);
-	return 0;
-}
-
-SYSCALL_EXIT(timerfd_create)
-{
-	fill_simple_fd(regs, ret, PPME_SYSCALL_TIMERFD_CREATE_X);
-	return 0;
-}
-
-SYSCALL_EXIT(inotify_init)
-{
-	fill_simple_fd(regs, ret, PPME_SYSCALL_INOTIFY_INIT_X);
-	return 0;
-}
-
-SYSCALL_EXIT(inotify_init1)
-{
-	fill_simple_fd(regs, ret, PPME_SYSCALL_INOTIFY_INIT1_X);
-	return 0;
-}
-
-SYSCALL_EXIT(epoll_create)
-{
-	fill_simple_fd(regs, ret, PPME_SYSCALL_EPOLL_CREATE_X);
-	return 0;
-}
-
-SYSCALL_EXIT(epoll_create1)
-{
-	fill_simple_fd(regs, ret, PPME_SYSCALL_EPOLL_CREATE1_X);
-	return 0;
-}
-
-SYSCALL_EXIT(userfaultfd)
-{
-	fill_simple_fd(regs, ret, PPME_SYSCALL_USERFAULTFD_X);
-	return 0;
-}
-
-SYSCALL_EXIT(memfd_create)
-{
-	fill_memfd_create(regs, ret);
-	return 0;
-}
-
-SYSCALL_EXIT(io_uring_setup)
-{
-	fill_io_uring_setup(regs, ret);
-	return 0;
-}
+SYSCALL_EXIT(dup, fill_dup(regs, ret, PPME_SYSCALL_DUP_1_X));
+SYSCALL_EXIT(dup2, fill_dup(regs, ret, PPME_SYSCALL_DUP2_X));
+SYSCALL_EXIT(dup3, fill_dup(regs, ret, PPME_SYSCALL_DUP3_X));
+SYSCALL_EXIT(fcntl, fill_fcntl(regs, ret));
+SYSCALL_EXIT(pipe, fill_pipe(regs, ret, false));
+SYSCALL_EXIT(pipe2, fill_pipe(regs, ret, true));
+SYSCALL_EXIT(eventfd, fill_simple_fd(regs, ret, PPME_SYSCALL_EVENTFD_X));
+SYSCALL_EXIT(eventfd2, fill_simple_fd(regs, ret, PPME_SYSCALL_EVENTFD2_X));
+SYSCALL_EXIT(signalfd, fill_simple_fd(regs, ret, PPME_SYSCALL_SIGNALFD_X));
+SYSCALL_EXIT(signalfd4, fill_simple_fd(regs, ret, PPME_SYSCALL_SIGNALFD4_X));
+SYSCALL_EXIT(timerfd_create, fill_simple_fd(regs, ret, PPME_SYSCALL_TIMERFD_CREATE_X));
+SYSCALL_EXIT(inotify_init, fill_simple_fd(regs, ret, PPME_SYSCALL_INOTIFY_INIT_X));
+SYSCALL_EXIT(inotify_init1, fill_simple_fd(regs, ret, PPME_SYSCALL_INOTIFY_INIT1_X));
+SYSCALL_EXIT(epoll_create, fill_simple_fd(regs, ret, PPME_SYSCALL_EPOLL_CREATE_X));
+SYSCALL_EXIT(epoll_create1, fill_simple_fd(regs, ret, PPME_SYSCALL_EPOLL_CREATE1_X));
+SYSCALL_EXIT(userfaultfd, fill_simple_fd(regs, ret, PPME_SYSCALL_USERFAULTFD_X));
+SYSCALL_EXIT(memfd_create, fill_memfd_create(regs, ret));
+SYSCALL_EXIT(io_uring_setup, fill_io_uring_setup(regs, ret));

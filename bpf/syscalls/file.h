@@ -202,58 +202,15 @@ static __always_inline void fill_open_enter(struct pt_regs *regs, u16 exit_event
 	writer_submit(&w);
 }
 
-SYSCALL_EXIT(open)
-{
-	fill_open(regs, ret, false);
-	return 0;
-}
-
-SYSCALL_EXIT(openat)
-{
-	fill_open(regs, ret, true);
-	return 0;
-}
-
-SYSCALL_EXIT(close)
-{
-	fill_close(regs, ret);
-	return 0;
-}
-
-SYSCALL_EXIT(creat)
-{
-	fill_creat(regs, ret);
-	return 0;
-}
-
-SYSCALL_EXIT(openat2)
-{
-	fill_openat2(regs, ret);
-	return 0;
-}
+SYSCALL_EXIT(open, fill_open(regs, ret, false));
+SYSCALL_EXIT(openat, fill_open(regs, ret, true));
+SYSCALL_EXIT(close, fill_close(regs, ret));
+SYSCALL_EXIT(creat, fill_creat(regs, ret));
+SYSCALL_EXIT(openat2, fill_openat2(regs, ret));
 
 /* Enter events: the arguments as the call started, before user memory could change them
  * (time of check, time of use). */
-SYSCALL_ENTER(open)
-{
-	fill_open_enter(regs, PPME_SYSCALL_OPEN_X);
-	return 0;
-}
-
-SYSCALL_ENTER(openat)
-{
-	fill_open_enter(regs, PPME_SYSCALL_OPENAT_2_X);
-	return 0;
-}
-
-SYSCALL_ENTER(openat2)
-{
-	fill_open_enter(regs, PPME_SYSCALL_OPENAT2_X);
-	return 0;
-}
-
-SYSCALL_ENTER(creat)
-{
-	fill_open_enter(regs, PPME_SYSCALL_CREAT_X);
-	return 0;
-}
+SYSCALL_ENTER(open, fill_open_enter(regs, PPME_SYSCALL_OPEN_X));
+SYSCALL_ENTER(openat, fill_open_enter(regs, PPME_SYSCALL_OPENAT_2_X));
+SYSCALL_ENTER(openat2, fill_open_enter(regs, PPME_SYSCALL_OPENAT2_X));
+SYSCALL_ENTER(creat, fill_open_enter(regs, PPME_SYSCALL_CREAT_X));

@@ -145,128 +145,24 @@ static __always_inline void fill_fs_op(struct pt_regs *regs, long ret, u16 type)
 	writer_submit(&w);
 }
 
-SYSCALL_EXIT(unlink)
-{
-	fill_path_op(regs, ret, PPME_SYSCALL_UNLINK_2_X);
-	return 0;
-}
-
-SYSCALL_EXIT(unlinkat)
-{
-	fill_path_op(regs, ret, PPME_SYSCALL_UNLINKAT_2_X);
-	return 0;
-}
-
-SYSCALL_EXIT(rename)
-{
-	fill_path_op(regs, ret, PPME_SYSCALL_RENAME_X);
-	return 0;
-}
-
-SYSCALL_EXIT(renameat)
-{
-	fill_path_op(regs, ret, PPME_SYSCALL_RENAMEAT_X);
-	return 0;
-}
-
-SYSCALL_EXIT(renameat2)
-{
-	fill_path_op(regs, ret, PPME_SYSCALL_RENAMEAT2_X);
-	return 0;
-}
-
-SYSCALL_EXIT(mount)
-{
-	fill_fs_op(regs, ret, PPME_SYSCALL_MOUNT_X);
-	return 0;
-}
-
-SYSCALL_EXIT(umount2)
-{
-	fill_fs_op(regs, ret, PPME_SYSCALL_UMOUNT2_X);
-	return 0;
-}
-
-SYSCALL_EXIT(mkdir)
-{
-	fill_fs_op(regs, ret, PPME_SYSCALL_MKDIR_2_X);
-	return 0;
-}
-
-SYSCALL_EXIT(mkdirat)
-{
-	fill_fs_op(regs, ret, PPME_SYSCALL_MKDIRAT_X);
-	return 0;
-}
-
-SYSCALL_EXIT(rmdir)
-{
-	fill_fs_op(regs, ret, PPME_SYSCALL_RMDIR_2_X);
-	return 0;
-}
-
-SYSCALL_EXIT(link)
-{
-	fill_fs_op(regs, ret, PPME_SYSCALL_LINK_2_X);
-	return 0;
-}
-
-SYSCALL_EXIT(linkat)
-{
-	fill_fs_op(regs, ret, PPME_SYSCALL_LINKAT_2_X);
-	return 0;
-}
-
-SYSCALL_EXIT(symlink)
-{
-	fill_fs_op(regs, ret, PPME_SYSCALL_SYMLINK_X);
-	return 0;
-}
-
-SYSCALL_EXIT(symlinkat)
-{
-	fill_fs_op(regs, ret, PPME_SYSCALL_SYMLINKAT_X);
-	return 0;
-}
-
-SYSCALL_EXIT(chmod)
-{
-	fill_fs_op(regs, ret, PPME_SYSCALL_CHMOD_X);
-	return 0;
-}
-
-SYSCALL_EXIT(fchmod)
-{
-	fill_fs_op(regs, ret, PPME_SYSCALL_FCHMOD_X);
-	return 0;
-}
-
-SYSCALL_EXIT(fchmodat)
-{
-	fill_fs_op(regs, ret, PPME_SYSCALL_FCHMODAT_X);
-	return 0;
-}
-
-SYSCALL_EXIT(chown)
-{
-	fill_fs_op(regs, ret, PPME_SYSCALL_CHOWN_X);
-	return 0;
-}
-
-SYSCALL_EXIT(lchown)
-{
-	fill_fs_op(regs, ret, PPME_SYSCALL_LCHOWN_X);
-	return 0;
-}
-
-SYSCALL_EXIT(fchown)
-{
-	fill_fs_op(regs, ret, PPME_SYSCALL_FCHOWN_X);
-	return 0;
-}
-
-SYSCALL_EXIT(fchownat)
-{
-	fill_fs_op(regs, ret, PPME_SYSCALL_FCHOWNAT_X);
-	return 0;
-}
+SYSCALL_EXIT(unlink, fill_path_op(regs, ret, PPME_SYSCALL_UNLINK_2_X));
+SYSCALL_EXIT(unlinkat, fill_path_op(regs, ret, PPME_SYSCALL_UNLINKAT_2_X));
+SYSCALL_EXIT(rename, fill_path_op(regs, ret, PPME_SYSCALL_RENAME_X));
+SYSCALL_EXIT(renameat, fill_path_op(regs, ret, PPME_SYSCALL_RENAMEAT_X));
+SYSCALL_EXIT(renameat2, fill_path_op(regs, ret, PPME_SYSCALL_RENAMEAT2_X));
+SYSCALL_EXIT(mount, fill_fs_op(regs, ret, PPME_SYSCALL_MOUNT_X));
+SYSCALL_EXIT(umount2, fill_fs_op(regs, ret, PPME_SYSCALL_UMOUNT2_X));
+SYSCALL_EXIT(mkdir, fill_fs_op(regs, ret, PPME_SYSCALL_MKDIR_2_X));
+SYSCALL_EXIT(mkdirat, fill_fs_op(regs, ret, PPME_SYSCALL_MKDIRAT_X));
+SYSCALL_EXIT(rmdir, fill_fs_op(regs, ret, PPME_SYSCALL_RMDIR_2_X));
+SYSCALL_EXIT(link, fill_fs_op(regs, ret, PPME_SYSCALL_LINK_2_X));
+SYSCALL_EXIT(linkat, fill_fs_op(regs, ret, PPME_SYSCALL_LINKAT_2_X));
+SYSCALL_EXIT(symlink, fill_fs_op(regs, ret, PPME_SYSCALL_SYMLINK_X));
+SYSCALL_EXIT(symlinkat, fill_fs_op(regs, ret, PPME_SYSCALL_SYMLINKAT_X));
+SYSCALL_EXIT(chmod, fill_fs_op(regs, ret, PPME_SYSCALL_CHMOD_X));
+SYSCALL_EXIT(fchmod, fill_fs_op(regs, ret, PPME_SYSCALL_FCHMOD_X));
+SYSCALL_EXIT(fchmodat, fill_fs_op(regs, ret, PPME_SYSCALL_FCHMODAT_X));
+SYSCALL_EXIT(chown, fill_fs_op(regs, ret, PPME_SYSCALL_CHOWN_X));
+SYSCALL_EXIT(lchown, fill_fs_op(regs, ret, PPME_SYSCALL_LCHOWN_X));
+SYSCALL_EXIT(fchown, fill_fs_op(regs, ret, PPME_SYSCALL_FCHOWN_X));
+SYSCALL_EXIT(fchownat, fill_fs_op(regs, ret, PPME_SYSCALL_FCHOWNAT_X));

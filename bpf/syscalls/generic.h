@@ -4,15 +4,16 @@
  * code and the native number.
  */
 
-SYSCALL_EXIT(syscall)
+static __always_inline void fill_generic(struct pt_regs *regs)
 {
 	u32 nr = (u32)SC_NR(regs);
 	u16 *code = bpf_map_lookup_elem(&syscall_codes, &nr);
 	struct writer w;
 	if (!code || !writer_start(&w, PPME_GENERIC_X))
-		return 0;
+		return;
 	push_u16(&w, *code);
 	push_u16(&w, (u16)nr);
 	writer_submit(&w);
-	return 0;
 }
+
+SYSCALL_EXIT(syscall, fill_generic(regs));

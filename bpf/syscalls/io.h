@@ -88,56 +88,12 @@ static __always_inline void fill_sendfile(struct pt_regs *regs, long ret)
 	writer_submit(&w);
 }
 
-SYSCALL_EXIT(read)
-{
-	fill_rw(regs, ret, PPME_SYSCALL_READ_X);
-	return 0;
-}
-
-SYSCALL_EXIT(write)
-{
-	fill_rw(regs, ret, PPME_SYSCALL_WRITE_X);
-	return 0;
-}
-
-SYSCALL_EXIT(pread)
-{
-	fill_prw(regs, ret, PPME_SYSCALL_PREAD_X);
-	return 0;
-}
-
-SYSCALL_EXIT(pwrite)
-{
-	fill_prw(regs, ret, PPME_SYSCALL_PWRITE_X);
-	return 0;
-}
-
-SYSCALL_EXIT(readv)
-{
-	fill_rwv(regs, ret, PPME_SYSCALL_READV_X);
-	return 0;
-}
-
-SYSCALL_EXIT(writev)
-{
-	fill_rwv(regs, ret, PPME_SYSCALL_WRITEV_X);
-	return 0;
-}
-
-SYSCALL_EXIT(preadv)
-{
-	fill_rwv(regs, ret, PPME_SYSCALL_PREADV_X);
-	return 0;
-}
-
-SYSCALL_EXIT(pwritev)
-{
-	fill_rwv(regs, ret, PPME_SYSCALL_PWRITEV_X);
-	return 0;
-}
-
-SYSCALL_EXIT(sendfile)
-{
-	fill_sendfile(regs, ret);
-	return 0;
-}
+SYSCALL_EXIT(read, fill_rw(regs, ret, PPME_SYSCALL_READ_X));
+SYSCALL_EXIT(write, fill_rw(regs, ret, PPME_SYSCALL_WRITE_X));
+SYSCALL_EXIT(pread, fill_prw(regs, ret, PPME_SYSCALL_PREAD_X));
+SYSCALL_EXIT(pwrite, fill_prw(regs, ret, PPME_SYSCALL_PWRITE_X));
+SYSCALL_EXIT(readv, fill_rwv(regs, ret, PPME_SYSCALL_READV_X));
+SYSCALL_EXIT(writev, fill_rwv(regs, ret, PPME_SYSCALL_WRITEV_X));
+SYSCALL_EXIT(preadv, fill_rwv(regs, ret, PPME_SYSCALL_PREADV_X));
+SYSCALL_EXIT(pwritev, fill_rwv(regs, ret, PPME_SYSCALL_PWRITEV_X));
+SYSCALL_EXIT(sendfile, fill_sendfile(regs, ret));

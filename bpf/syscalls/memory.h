@@ -55,14 +55,5 @@ static __always_inline void fill_mmap(struct pt_regs *regs, long ret, bool map)
 	writer_submit(&w);
 }
 
-SYSCALL_EXIT(mmap)
-{
-	fill_mmap(regs, ret, true);
-	return 0;
-}
-
-SYSCALL_EXIT(mprotect)
-{
-	fill_mmap(regs, ret, false);
-	return 0;
-}
+SYSCALL_EXIT(mmap, fill_mmap(regs, ret, true));
+SYSCALL_EXIT(mprotect, fill_mmap(regs, ret, false));

@@ -398,105 +398,22 @@ static __always_inline void fill_connect_enter(struct pt_regs *regs)
 	writer_submit(&w);
 }
 
-SYSCALL_EXIT(socket)
-{
-	fill_socket(regs, ret);
-	return 0;
-}
-
-SYSCALL_EXIT(bind)
-{
-	fill_bind(regs, ret);
-	return 0;
-}
-
-SYSCALL_EXIT(listen)
-{
-	fill_listen(regs, ret);
-	return 0;
-}
-
-SYSCALL_EXIT(connect)
-{
-	fill_connect(regs, ret);
-	return 0;
-}
-
-SYSCALL_EXIT(accept)
-{
-	fill_accept(regs, ret, false);
-	return 0;
-}
-
-SYSCALL_EXIT(accept4)
-{
-	fill_accept(regs, ret, true);
-	return 0;
-}
-
-SYSCALL_EXIT(sendto)
-{
-	fill_sendto_recvfrom(regs, ret, true);
-	return 0;
-}
-
-SYSCALL_EXIT(recvfrom)
-{
-	fill_sendto_recvfrom(regs, ret, false);
-	return 0;
-}
-
-SYSCALL_EXIT(sendmsg)
-{
-	fill_msg(regs, ret, PPME_SOCKET_SENDMSG_X);
-	return 0;
-}
-
-SYSCALL_EXIT(recvmsg)
-{
-	fill_msg(regs, ret, PPME_SOCKET_RECVMSG_X);
-	return 0;
-}
-
-SYSCALL_EXIT(sendmmsg)
-{
-	fill_msg(regs, ret, PPME_SOCKET_SENDMMSG_X);
-	return 0;
-}
-
-SYSCALL_EXIT(recvmmsg)
-{
-	fill_msg(regs, ret, PPME_SOCKET_RECVMMSG_X);
-	return 0;
-}
-
-SYSCALL_EXIT(shutdown)
-{
-	fill_shutdown(regs, ret);
-	return 0;
-}
-
-SYSCALL_EXIT(getsockopt)
-{
-	fill_sockopt(regs, ret, true);
-	return 0;
-}
-
-SYSCALL_EXIT(setsockopt)
-{
-	fill_sockopt(regs, ret, false);
-	return 0;
-}
-
-SYSCALL_EXIT(socketpair)
-{
-	fill_socketpair(regs, ret);
-	return 0;
-}
+SYSCALL_EXIT(socket, fill_socket(regs, ret));
+SYSCALL_EXIT(bind, fill_bind(regs, ret));
+SYSCALL_EXIT(listen, fill_listen(regs, ret));
+SYSCALL_EXIT(connect, fill_connect(regs, ret));
+SYSCALL_EXIT(accept, fill_accept(regs, ret, false));
+SYSCALL_EXIT(accept4, fill_accept(regs, ret, true));
+SYSCALL_EXIT(sendto, fill_sendto_recvfrom(regs, ret, true));
+SYSCALL_EXIT(recvfrom, fill_sendto_recvfrom(regs, ret, false));
+SYSCALL_EXIT(sendmsg, fill_msg(regs, ret, PPME_SOCKET_SENDMSG_X));
+SYSCALL_EXIT(recvmsg, fill_msg(regs, ret, PPME_SOCKET_RECVMSG_X));
+SYSCALL_EXIT(sendmmsg, fill_msg(regs, ret, PPME_SOCKET_SENDMMSG_X));
+SYSCALL_EXIT(recvmmsg, fill_msg(regs, ret, PPME_SOCKET_RECVMMSG_X));
+SYSCALL_EXIT(shutdown, fill_shutdown(regs, ret));
+SYSCALL_EXIT(getsockopt, fill_sockopt(regs, ret, true));
+SYSCALL_EXIT(setsockopt, fill_sockopt(regs, ret, false));
+SYSCALL_EXIT(socketpair, fill_socketpair(regs, ret));
 
 /* The enter event of connect: the address asked for, before user memory could change it. */
-SYSCALL_ENTER(connect)
-{
-	fill_connect_enter(regs);
-	return 0;
-}
+SYSCALL_ENTER(connect, fill_connect_enter(regs));

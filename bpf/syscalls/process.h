@@ -316,152 +316,28 @@ static __always_inline void fill_ptrace(struct pt_regs *regs, long ret)
 	writer_submit(&w);
 }
 
-SYSCALL_EXIT(clone)
-{
-	fill_clone(regs, ret, PPME_SYSCALL_CLONE_20_X);
-	return 0;
-}
-
-SYSCALL_EXIT(fork)
-{
-	fill_clone(regs, ret, PPME_SYSCALL_FORK_20_X);
-	return 0;
-}
-
-SYSCALL_EXIT(vfork)
-{
-	fill_clone(regs, ret, PPME_SYSCALL_VFORK_20_X);
-	return 0;
-}
-
-SYSCALL_EXIT(clone3)
-{
-	fill_clone(regs, ret, PPME_SYSCALL_CLONE3_X);
-	return 0;
-}
-
-SYSCALL_EXIT(execve)
-{
-	fill_execve(regs, ret, false);
-	return 0;
-}
-
-SYSCALL_EXIT(execveat)
-{
-	fill_execve(regs, ret, true);
-	return 0;
-}
-
-SYSCALL_EXIT(setuid)
-{
-	fill_setuid(regs, ret);
-	return 0;
-}
-
-SYSCALL_EXIT(chdir)
-{
-	fill_proc_op(regs, ret, PPME_SYSCALL_CHDIR_X);
-	return 0;
-}
-
-SYSCALL_EXIT(fchdir)
-{
-	fill_proc_op(regs, ret, PPME_SYSCALL_FCHDIR_X);
-	return 0;
-}
-
-SYSCALL_EXIT(chroot)
-{
-	fill_proc_op(regs, ret, PPME_SYSCALL_CHROOT_X);
-	return 0;
-}
-
-SYSCALL_EXIT(setsid)
-{
-	fill_proc_op(regs, ret, PPME_SYSCALL_SETSID_X);
-	return 0;
-}
-
-SYSCALL_EXIT(setpgid)
-{
-	fill_proc_op(regs, ret, PPME_SYSCALL_SETPGID_X);
-	return 0;
-}
-
-SYSCALL_EXIT(setgid)
-{
-	fill_proc_op(regs, ret, PPME_SYSCALL_SETGID_X);
-	return 0;
-}
-
-SYSCALL_EXIT(setresuid)
-{
-	fill_proc_op(regs, ret, PPME_SYSCALL_SETRESUID_X);
-	return 0;
-}
-
-SYSCALL_EXIT(setresgid)
-{
-	fill_proc_op(regs, ret, PPME_SYSCALL_SETRESGID_X);
-	return 0;
-}
-
-SYSCALL_EXIT(setreuid)
-{
-	fill_proc_op(regs, ret, PPME_SYSCALL_SETREUID_X);
-	return 0;
-}
-
-SYSCALL_EXIT(setregid)
-{
-	fill_proc_op(regs, ret, PPME_SYSCALL_SETREGID_X);
-	return 0;
-}
-
-SYSCALL_EXIT(capset)
-{
-	fill_proc_op(regs, ret, PPME_SYSCALL_CAPSET_X);
-	return 0;
-}
-
-SYSCALL_EXIT(setns)
-{
-	fill_proc_op(regs, ret, PPME_SYSCALL_SETNS_X);
-	return 0;
-}
-
-SYSCALL_EXIT(unshare)
-{
-	fill_proc_op(regs, ret, PPME_SYSCALL_UNSHARE_X);
-	return 0;
-}
-
-SYSCALL_EXIT(prctl)
-{
-	fill_prctl(regs, ret);
-	return 0;
-}
-
-SYSCALL_EXIT(kill)
-{
-	fill_kill(regs, ret, PPME_SYSCALL_KILL_X);
-	return 0;
-}
-
-SYSCALL_EXIT(tkill)
-{
-	fill_kill(regs, ret, PPME_SYSCALL_TKILL_X);
-	return 0;
-}
-
-SYSCALL_EXIT(tgkill)
-{
-	fill_kill(regs, ret, PPME_SYSCALL_TGKILL_X);
-	return 0;
-}
-
-SYSCALL_EXIT(ptrace)
-{
-	fill_ptrace(regs, ret);
-	return 0;
-}
+SYSCALL_EXIT(clone, fill_clone(regs, ret, PPME_SYSCALL_CLONE_20_X));
+SYSCALL_EXIT(fork, fill_clone(regs, ret, PPME_SYSCALL_FORK_20_X));
+SYSCALL_EXIT(vfork, fill_clone(regs, ret, PPME_SYSCALL_VFORK_20_X));
+SYSCALL_EXIT(clone3, fill_clone(regs, ret, PPME_SYSCALL_CLONE3_X));
+SYSCALL_EXIT(execve, fill_execve(regs, ret, false));
+SYSCALL_EXIT(execveat, fill_execve(regs, ret, true));
+SYSCALL_EXIT(setuid, fill_setuid(regs, ret));
+SYSCALL_EXIT(chdir, fill_proc_op(regs, ret, PPME_SYSCALL_CHDIR_X));
+SYSCALL_EXIT(fchdir, fill_proc_op(regs, ret, PPME_SYSCALL_FCHDIR_X));
+SYSCALL_EXIT(chroot, fill_proc_op(regs, ret, PPME_SYSCALL_CHROOT_X));
+SYSCALL_EXIT(setsid, fill_proc_op(regs, ret, PPME_SYSCALL_SETSID_X));
+SYSCALL_EXIT(setpgid, fill_proc_op(regs, ret, PPME_SYSCALL_SETPGID_X));
+SYSCALL_EXIT(setgid, fill_proc_op(regs, ret, PPME_SYSCALL_SETGID_X));
+SYSCALL_EXIT(setresuid, fill_proc_op(regs, ret, PPME_SYSCALL_SETRESUID_X));
+SYSCALL_EXIT(setresgid, fill_proc_op(regs, ret, PPME_SYSCALL_SETRESGID_X));
+SYSCALL_EXIT(setreuid, fill_proc_op(regs, ret, PPME_SYSCALL_SETREUID_X));
+SYSCALL_EXIT(setregid, fill_proc_op(regs, ret, PPME_SYSCALL_SETREGID_X));
+SYSCALL_EXIT(capset, fill_proc_op(regs, ret, PPME_SYSCALL_CAPSET_X));
+SYSCALL_EXIT(setns, fill_proc_op(regs, ret, PPME_SYSCALL_SETNS_X));
+SYSCALL_EXIT(unshare, fill_proc_op(regs, ret, PPME_SYSCALL_UNSHARE_X));
+SYSCALL_EXIT(prctl, fill_prctl(regs, ret));
+SYSCALL_EXIT(kill, fill_kill(regs, ret, PPME_SYSCALL_KILL_X));
+SYSCALL_EXIT(tkill, fill_kill(regs, ret, PPME_SYSCALL_TKILL_X));
+SYSCALL_EXIT(tgkill, fill_kill(regs, ret, PPME_SYSCALL_TGKILL_X));
+SYSCALL_EXIT(ptrace, fill_ptrace(regs, ret));

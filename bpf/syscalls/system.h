@@ -45,32 +45,8 @@ static __always_inline void fill_misc(struct pt_regs *regs, long ret, u16 type)
 	writer_submit(&w);
 }
 
-SYSCALL_EXIT(ioctl)
-{
-	fill_misc(regs, ret, PPME_SYSCALL_IOCTL_3_X);
-	return 0;
-}
-
-SYSCALL_EXIT(bpf)
-{
-	fill_misc(regs, ret, PPME_SYSCALL_BPF_2_X);
-	return 0;
-}
-
-SYSCALL_EXIT(init_module)
-{
-	fill_misc(regs, ret, PPME_SYSCALL_INIT_MODULE_X);
-	return 0;
-}
-
-SYSCALL_EXIT(finit_module)
-{
-	fill_misc(regs, ret, PPME_SYSCALL_FINIT_MODULE_X);
-	return 0;
-}
-
-SYSCALL_EXIT(delete_module)
-{
-	fill_misc(regs, ret, PPME_SYSCALL_DELETE_MODULE_X);
-	return 0;
-}
+SYSCALL_EXIT(ioctl, fill_misc(regs, ret, PPME_SYSCALL_IOCTL_3_X));
+SYSCALL_EXIT(bpf, fill_misc(regs, ret, PPME_SYSCALL_BPF_2_X));
+SYSCALL_EXIT(init_module, fill_misc(regs, ret, PPME_SYSCALL_INIT_MODULE_X));
+SYSCALL_EXIT(finit_module, fill_misc(regs, ret, PPME_SYSCALL_FINIT_MODULE_X));
+SYSCALL_EXIT(delete_module, fill_misc(regs, ret, PPME_SYSCALL_DELETE_MODULE_X));
