@@ -353,6 +353,42 @@ const DIGIT_PAIRS: &str = concat!(
 
 /// Appends `n` in decimal (faster than the formatting machinery on hot paths): two digits
 /// per division, appended from a table of pairs without any check of the text.
+/// `v` as C's `%g` prints it: six significant digits, trailing zeros dropped, and the
+/// exponent form (`1e-05`, `1.5e+10`) when the exponent is below -4 or at least 6.
+pub fn push_c_g(out: &mut String, v: f64) {
+    const PRECISION: i32 = 6;
+    if !v.is_finite() {
+        out.push_str(if v.is_nan() {
+            "nan"
+        } else if v > 0.0 {
+            "inf"
+        } else {
+            "-inf"
+        });
+        return;
+    }
+    // The exponent after rounding to six significant digits, as `%e` finds it.
+    let sci = format!("{:.*e}", (PRECISION - 1) as usize, v);
+    let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
+    let exp: i32 = exp.parse().unwrap_or(0);
+    if (-4..PRECISION).contains(&exp) {
+        let fixed = format!("{:.*}", (PRECISION - 1 - exp) as usize, v);
+        out.push_str(trim_fraction(&fixed));
+    } else {
+        out.push_str(trim_fraction(mantissa));
+        let _ = write!(out, "e{}{:02}", if exp < 0 { '-' } else { '+' }, exp.abs());
+    }
+}
+
+/// A decimal number without the trailing zeros of its fraction (nor a bare point).
+fn trim_fraction(s: &str) -> &str {
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.')
+    } else {
+        s
+    }
+}
+
 pub fn push_u64(out: &mut String, mut n: u64) {
     // The pairs of digits after the leading one or two, last first.
     let mut pairs = [0u8; 10];
@@ -614,7 +650,8 @@ pub fn render_with(
                 raw.push_str("none");
             } else {
                 push_any(raw, n);
-                let _ = write!(resolved, "{}s", n as f64 / 1e9);
+                push_c_g(resolved, n as f64 / 1e9);
+                resolved.push('s');
             }
         }
         (T::SigSet, Value::Unsigned(n)) => {
@@ -742,6 +779,47 @@ mod tests {
         let mut s = String::new();
         push_flag_names(&mut s, flag_table(table).unwrap(), v);
         s
+    }
+
+    #[test]
+    fn relative_times_print_six_significant_digits_as_c_g_does() {
+        let g = |v: f64| {
+            let mut s = String::new();
+            push_c_g(&mut s, v);
+            s
+        };
+        // Timeouts of a real capture, as sysdig prints them.
+        assert_eq!(g(24.999966), "25");
+        assert_eq!(g(89.999944), "89.9999");
+        assert_eq!(g(9.998632), "9.99863");
+        assert_eq!(g(0.0), "0");
+        assert_eq!(g(0.5), "0.5");
+        assert_eq!(g(0.0001), "0.0001");
+        assert_eq!(g(0.00001), "1e-05");
+        assert_eq!(g(0.000012345678), "1.23457e-05");
+        assert_eq!(g(123456.0), "123456");
+        assert_eq!(g(999999.5), "1e+06");
+        assert_eq!(g(1234567.0), "1.23457e+06");
+        assert_eq!(g(18446744073.709553), "1.84467e+10");
+        assert_eq!(g(-2.5), "-2.5");
+
+        let info = ParamInfo {
+            name: "timeout",
+            ty: ParamType::RelTime,
+            format: PrintFormat::Dec,
+            extra: ParamExtra::None,
+        };
+        let (mut raw, mut resolved) = (String::new(), String::new());
+        render(
+            &info,
+            Value::Unsigned(89_999_944_000),
+            &mut raw,
+            &mut resolved,
+        );
+        assert_eq!(
+            (raw.as_str(), resolved.as_str()),
+            ("89999944000", "89.9999s")
+        );
     }
 
     #[test]
