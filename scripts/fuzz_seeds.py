@@ -64,11 +64,12 @@ def widen_v1(ev: bytes):
 
 
 def captures(repo: Path, out: Path) -> None:
+    # The captures kept in the repository, and the shared ones beside it where there.
     shared = repo.parent / "shared" / "captures"
-    files = sorted(shared.glob("*.scap")) if shared.is_dir() else []
-    if not files:
-        print(f"note: no reference captures in {shared}; hand-made seeds only",
-              file=sys.stderr)
+    files = sorted(repo.joinpath("tests", "captures").glob("*.scap"))
+    kept = {f.name for f in files}
+    if shared.is_dir():
+        files += sorted(f for f in shared.glob("*.scap") if f.name not in kept)
     per_type = {}
     for f in files:
         raw = f.read_bytes()

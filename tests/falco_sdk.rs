@@ -1,7 +1,8 @@
 //! Cross-checks Peregrine's event decoder against an independent one: the Falco plugin
 //! SDK crates (`falco_event`, `falco_event_schema`, `falco_event_serde`).
 //!
-//! Every event of every capture under `../shared/captures` is read with Peregrine's
+//! Every event of every reference capture (`tests/captures`, and `../shared/captures`
+//! where it is there) is read with Peregrine's
 //! [`FileReader`]. Its raw bytes ([`EventRef::as_bytes`], current 26-byte header layout)
 //! are then decoded a second time by `falco_event`, whose per-event structs come from
 //! its own copy of the libs event table. For every event type the SDK knows (id < 430),
@@ -17,8 +18,9 @@
 //! What this does not check: the file format itself (V1 widening, block parsing), since
 //! the SDK is fed the bytes Peregrine produced; params beyond the SDK's older table.
 
+mod common;
+
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::net::{Ipv4Addr, Ipv6Addr};
 use std::path::Path;
 
@@ -215,24 +217,7 @@ fn check_capture(path: &Path, t: &mut Tally) {
 
 #[test]
 fn peregrine_matches_falco_sdk_on_all_captures() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/captures");
-    if !dir.is_dir() {
-        // Written to stdout directly, not with println!, so that libtest does not capture it
-        // and the line shows even without --nocapture.
-        let msg = format!(
-            "SKIPPED: capture directory {} does not exist\n",
-            dir.display()
-        );
-        std::io::stdout().write_all(msg.as_bytes()).unwrap();
-        return;
-    }
-    let mut files: Vec<_> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|x| x == "scap"))
-        .collect();
-    files.sort();
-    assert!(!files.is_empty(), "no .scap files in {}", dir.display());
+    let files = common::reference_captures();
 
     let mut total = Tally::default();
     let mut mismatch_count = 0;

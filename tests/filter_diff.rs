@@ -203,7 +203,7 @@ fn filters_keep_the_events_sysdig_keeps() {
 
 #[test]
 fn filters_sysdig_rejects_are_rejected() {
-    let (Some(cat), true) = (shared_capture("cat_write.scap"), have_sysdig()) else {
+    let (Some(cat), true) = (reference_capture("cat_write.scap"), have_sysdig()) else {
         return;
     };
     let path = cat.to_str().unwrap();

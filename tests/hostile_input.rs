@@ -33,7 +33,7 @@ fn read_all(opened: Result<FileReader, Error>) -> (Vec<Vec<u8>>, Result<(), Erro
 
 fn decompressed(name: &str) -> Option<Vec<u8>> {
     use std::io::Read;
-    let path = shared_capture(name)?;
+    let path = reference_capture(name)?;
     let raw = std::fs::read(path).unwrap();
     if raw.starts_with(&[0x1f, 0x8b]) {
         let mut out = Vec::new();
@@ -146,7 +146,7 @@ fn current_format_capture_cut_at_every_offset() {
 
 #[test]
 fn gzip_capture_cut_at_every_offset_never_panics() {
-    let Some(path) = shared_capture("connect_localhost.scap") else {
+    let Some(path) = reference_capture("connect_localhost.scap") else {
         return;
     };
     let raw = std::fs::read(path).unwrap();
@@ -272,7 +272,7 @@ fn cli_reports_missing_file_and_unknown_field_in_one_line() {
         err,
         "peregrine: /nonexistent/x.scap: No such file or directory (os error 2)\n"
     );
-    let Some(path) = shared_capture("cat_write.scap") else {
+    let Some(path) = reference_capture("cat_write.scap") else {
         return;
     };
     let (out, err, ok) = peregrine(&["-r", path.to_str().unwrap(), "-p", "%evt.num %proc.nme"]);

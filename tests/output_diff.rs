@@ -169,7 +169,7 @@ fn summary_counts_match_sysdig_on_every_capture() {
     });
     assert_all_same("-S", results);
     // And with a filter, which decides what is counted.
-    let path = shared_capture("curl_google.scap").unwrap();
+    let path = reference_capture("curl_google.scap").unwrap();
     let path = path.to_str().unwrap();
     let f = "evt.type in (read, write, open, close)";
     let ours = peregrine_ok(&["-r", path, "-S", "-p", "%evt.num", f]);
@@ -180,7 +180,7 @@ fn summary_counts_match_sysdig_on_every_capture() {
 
 #[test]
 fn summary_header_is_sysdigs() {
-    let Some(path) = shared_capture("cat_write.scap") else {
+    let Some(path) = reference_capture("cat_write.scap") else {
         return;
     };
     let out = peregrine_ok(&[

@@ -18,30 +18,56 @@ pub fn skip(why: &str) {
     let _ = writeln!(std::io::stdout(), "SKIPPED: {why}");
 }
 
-/// The shared reference captures, or `None` (with a `SKIPPED:` notice, which CI treats as a
-/// failure) when this checkout has none beside it.
-pub fn shared_captures() -> Option<Vec<PathBuf>> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/captures");
-    let Ok(entries) = std::fs::read_dir(&dir) else {
-        skip(&format!("no reference captures at {}", dir.display()));
-        return None;
-    };
-    let mut files: Vec<PathBuf> = entries
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "scap"))
-        .collect();
-    files.sort();
-    assert!(!files.is_empty(), "no .scap files in {}", dir.display());
-    Some(files)
+/// The reference captures: those kept in the repository (`tests/captures`), and those of
+/// `../shared/captures` beside the checkout that the repository cannot carry. Without
+/// `../shared`, only the former, after a `SKIPPED:` notice (which CI treats as a failure).
+pub fn reference_captures() -> Vec<PathBuf> {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let mut files = scap_files(&root.join("tests/captures"));
+    assert!(!files.is_empty(), "no captures in tests/captures");
+    let shared = root.join("../shared/captures");
+    if shared.is_dir() {
+        for f in scap_files(&shared) {
+            if !files.iter().any(|k| k.file_name() == f.file_name()) {
+                files.push(f);
+            }
+        }
+    } else {
+        skip(&format!(
+            "no reference captures at {}: only those in tests/captures are used",
+            shared.display()
+        ));
+    }
+    files.sort_by(|a, b| a.file_name().cmp(&b.file_name()));
+    files
 }
 
-/// One capture by name.
-pub fn shared_capture(name: &str) -> Option<PathBuf> {
-    shared_captures().map(|v| {
-        v.into_iter()
-            .find(|p| p.file_name().is_some_and(|n| n == name))
-            .unwrap_or_else(|| panic!("capture {name} missing"))
-    })
+fn scap_files(dir: &std::path::Path) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "scap"))
+        .collect()
+}
+
+/// One reference capture by name, or `None` (after a `SKIPPED:` notice) when it is one of
+/// `../shared`'s and that is missing.
+pub fn reference_capture(name: &str) -> Option<PathBuf> {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let kept = root.join("tests/captures").join(name);
+    if kept.exists() {
+        return Some(kept);
+    }
+    let shared = root.join("../shared/captures").join(name);
+    if shared.exists() {
+        return Some(shared);
+    }
+    skip(&format!(
+        "capture {name} is in neither tests/captures nor ../shared/captures"
+    ));
+    None
 }
 
 /// Whether sysdig is installed; prints a `SKIPPED:` notice when it is not.
@@ -62,10 +88,10 @@ fn run(cmd: &mut Command) -> (String, String, bool) {
     )
 }
 
-/// The shared captures sysdig reads, as (file name, path); `None` (with a `SKIPPED:`
-/// notice) without the captures or without sysdig.
+/// The reference captures sysdig reads, as (file name, path); `None` (with a `SKIPPED:`
+/// notice) without sysdig.
 pub fn sysdig_readable_captures() -> Option<Vec<(String, String)>> {
-    let files = shared_captures()?;
+    let files = reference_captures();
     if !have_sysdig() {
         return None;
     }
