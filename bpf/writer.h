@@ -71,9 +71,20 @@ static __always_inline void push_u16(struct writer *w, u16 v)
 	set_len(w, 2);
 }
 
+/* An empty parameter: no bytes. For a buffer, an address or a tuple; an empty string is
+ * push_empty_str. */
 static __always_inline void push_empty(struct writer *w)
 {
 	set_len(w, 0);
+}
+
+/* An empty string: its NUL alone, as the kernel module writes it. Readers of 2022 and
+ * before (sysdig 0.29) print a string parameter up to its NUL, so one of length 0 shows
+ * the bytes of the next parameter. */
+static __always_inline void push_empty_str(struct writer *w)
+{
+	w->aux->data[SAFE(w->pos)] = 0;
+	set_len(w, 1);
 }
 
 /* A NUL-terminated string from user memory, at most MAX_PATH bytes with its NUL; an
@@ -83,8 +94,10 @@ static __always_inline void push_user_str(struct writer *w, const char *s)
 	long n = 0;
 	if (s)
 		n = bpf_probe_read_user_str(&w->aux->data[SAFE(w->pos)], MAX_PATH, s);
-	if (n <= 0)
-		n = 0;
+	if (n <= 0) {
+		push_empty_str(w);
+		return;
+	}
 	set_len(w, (u16)n);
 }
 

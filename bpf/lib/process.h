@@ -222,7 +222,7 @@ static __always_inline void push_proc_common(struct writer *w, struct task_struc
 	push_u64(w, BPF_CORE_READ(t, tgid));
 	push_u64(w, BPF_CORE_READ(t, real_parent, pid));
 	/* cwd: libsinsp keeps the one it knows (from /proc or the parent). */
-	push_empty(w);
+	push_empty_str(w);
 	push_u64(w, BPF_CORE_READ(t, signal, rlim[7].rlim_cur));
 	push_u64(w, BPF_CORE_READ(t, maj_flt));
 	push_u64(w, BPF_CORE_READ(t, min_flt));

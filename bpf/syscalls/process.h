@@ -100,7 +100,7 @@ static __always_inline void fill_execve(struct pt_regs *regs, long ret,
 		if (ret < 0)
 			push_user_str(&w, (const char *)SC_ARG0(regs));
 		else
-			push_empty(&w);
+			push_empty_str(&w);
 	}
 	writer_submit(&w);
 }
@@ -195,10 +195,10 @@ static __always_inline void fill_prctl(struct pt_regs *regs, long ret)
 	} else if (option == K_PR_GET_CHILD_SUBREAPER) {
 		s32 v = 0;
 		bpf_probe_read_user(&v, sizeof(v), (void *)arg2);
-		push_empty(&w);
+		push_empty_str(&w);
 		push_u64(&w, (s64)v);
 	} else {
-		push_empty(&w);
+		push_empty_str(&w);
 		push_u64(&w, arg2);
 	}
 	writer_submit(&w);
