@@ -335,6 +335,46 @@ fn connect_names_the_socket_with_its_tuple() {
     assert_eq!(f.l4_char(), Some('t'));
 }
 
+/// A file written from a current probe has no enter events: its exits carry the
+/// arguments. The first exit that shows it makes the parser read them, so a connect names
+/// its socket as it does in live capture; before, an exit without its enter event has no fd
+/// (sysdig 0.29's reading of its own captures).
+#[test]
+fn exits_carrying_their_arguments_are_read_without_enter_events() {
+    let mut s = Sim::new();
+    let (client, server) = ([10, 0, 0, 1], [10, 0, 0, 9]);
+    s.feed(EventBuilder::new(ids::SOCKET_E).u32(2).u32(1).u32(0), 100);
+    s.feed(EventBuilder::new(ids::SOCKET_X).i64(3), 100);
+    // sysdig 0.29's connect exit: the result and the tuple.
+    s.feed(
+        EventBuilder::new(ids::CONNECT_X)
+            .i64(0)
+            .socktuple_v4(client, 40000, server, 80),
+        100,
+    );
+    assert_eq!(s.fd_name(100, 3).as_deref(), Some(""));
+    // A current one: the fd and the address too.
+    s.feed(
+        EventBuilder::new(ids::SOCKET_X).i64(4).u32(2).u32(1).u32(0),
+        100,
+    );
+    s.feed(
+        EventBuilder::new(ids::CONNECT_X)
+            .i64(0)
+            .socktuple_v4(client, 40002, server, 80)
+            .i64(4)
+            .sockaddr_v4(server, 80),
+        100,
+    );
+    let f = s.state.fd(100, 4).unwrap();
+    assert_eq!(f.name, b"10.0.0.1:40002->10.0.0.9:80");
+    assert_eq!(f.l4_char(), Some('t'));
+    // And from then on, for the exits of every kind: close names its fd.
+    s.feed(EventBuilder::new(ids::CLOSE_X).i64(0).i64(4), 100);
+    s.tick(100);
+    assert_eq!(s.fd_name(100, 4), None);
+}
+
 #[test]
 fn tables_stop_growing_at_their_limits() {
     let mut s = Sim::new();

@@ -33,6 +33,25 @@ const SKIP_PARSE_RESET_OLD: [u16; 13] = [
 /// Ids below this are the ones sysdig 0.29's table knows.
 const OLD_TABLE_END: u16 = 336;
 
+/// Exit events that gained their enter event's arguments in the current schema, with the
+/// number of parameters they had before (sysdig 0.29's table). One that carries more was
+/// written by a current probe, whose exits carry their arguments.
+const EXITS_WITH_ARGS_SINCE: [(u16, usize); 5] = [
+    (CLOSE_X, 1),
+    (SYSCALL_READ_X, 2),
+    (SYSCALL_WRITE_X, 2),
+    (SOCKET_SOCKET_X, 1),
+    (SOCKET_CONNECT_X, 2),
+];
+
+/// Whether `ev` (an exit of type `ty`) shows that its writer puts the arguments in exit
+/// events (see `EXITS_WITH_ARGS_SINCE`).
+fn carries_exit_args(ty: u16, ev: &EventRef<'_>) -> bool {
+    EXITS_WITH_ARGS_SINCE
+        .iter()
+        .any(|&(t, old)| t == ty && ev.nparams() > old)
+}
+
 /// `PPME_PROCINFO_E`.
 const PROCINFO_E: u16 = 234;
 /// `PPME_TRACER_E`.
@@ -309,7 +328,8 @@ impl Parser {
     /// Reads exit events' own arguments (fd, ids, commands) when no enter event came before
     /// them, as current libsinsp does; for live capture, whose probe sends exit events only.
     /// Off for files, where sysdig 0.29's behaviour (the enter event's arguments only) is
-    /// the reference.
+    /// the reference, until an exit shows that its writer put the arguments there (a file
+    /// written from a current probe, ours or Falco's).
     pub fn set_exit_args(&mut self, on: bool) {
         self.exit_args = on;
     }
@@ -681,6 +701,11 @@ impl Parser {
             t.lastevent_type = NO_EVENT;
         }
         if !paired && last != TRACER_E {
+            // A capture whose exits carry their arguments (written from a current probe,
+            // which sends no enter events) is read as the live capture is, from then on.
+            if !self.exit_args && carries_exit_args(cur.ty, ev) {
+                self.exit_args = true;
+            }
             // The enter event was lost: without it the exit's fd is unknown, unless the
             // exit names it (events newer than the old enter/exit pairs).
             if uses_fd
