@@ -221,3 +221,72 @@ fn newer_process_lists_are_read_where_sysdig_misreads_them() {
     assert_eq!(line(&ours, "2"), "2 sysdig 1000 vagrant 34817");
     assert_eq!(line(&theirs, "2"), "2 sysdig -420151296 <NA> 0");
 }
+
+/// `cat_write.scap` with a container event in the middle (before its execve), of type `ty`
+/// (`PPME_CONTAINER_JSON_E` 272 or `PPME_CONTAINER_JSON_2_E` 324), written by the new
+/// container's tid, -1, as libsinsp writes the events of containers it finds.
+fn capture_with_container_event(ty: u16) -> std::path::PathBuf {
+    use peregrine::capture::file::{FileReader, FileWriter};
+    use peregrine::event::{EventBuilder, EventRef};
+    const JSON: &[u8] = br#"{"container":{"id":"0123456789ab","name":"web-1","image":"nginx:1.25","imagerepo":"nginx","imagetag":"1.25","type":0,"privileged":false,"Mounts":[],"labels":{},"env":[]}}"#;
+    let src = reference_capture("cat_write.scap").expect("kept in tests/captures");
+    let out = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("container-mid-{ty}-{}.scap", std::process::id()));
+    let mut r = FileReader::open(&src).unwrap();
+    let mut events = Vec::new();
+    while let Some(e) = r.next_event().unwrap() {
+        events.push((e.cpu, e.event.as_bytes().to_vec()));
+    }
+    let mut w = FileWriter::create(&out, false, &r.take_metadata()).unwrap();
+    let mut inserted = false;
+    for (cpu, bytes) in &events {
+        let ev = EventRef::new(bytes).unwrap();
+        if !inserted && ev.name() == "execve" {
+            let c = EventBuilder::new(ty).ts(ev.ts()).tid(-1).str(JSON).build();
+            w.write_event(*cpu, 0, &EventRef::new(&c).unwrap()).unwrap();
+            inserted = true;
+        }
+        w.write_event(*cpu, 0, &ev).unwrap();
+    }
+    w.finish().unwrap();
+    out
+}
+
+/// A container event in the middle of a capture is shown with the thread libsinsp makes up
+/// for it: tid and pid -1, namespace ids -2, named `container:<id>`, root, in the container.
+/// Filters see that thread too.
+#[test]
+fn mid_capture_container_events_have_the_container_thread() {
+    let format = "%evt.num %evt.type %thread.tid %proc.pid %thread.vtid %proc.vpid %proc.ppid \
+                  %proc.name %proc.cmdline %proc.exe %user.name %user.uid %group.name \
+                  %container.id %container.name %container.image %evt.category";
+    for ty in [272, 324] {
+        let file = capture_with_container_event(ty);
+        let path = file.to_str().unwrap();
+        let ours = peregrine_ok(&["-r", path, "-p", format, "evt.type=container"]);
+        assert_eq!(
+            ours,
+            "131 container -1 -1 -2 -2 0 container:0123456789ab container:0123456789ab  root 0 \
+             root 0123456789ab web-1 nginx:1.25 process\n",
+            "event type {ty}"
+        );
+        // Filters on the made-up thread keep the event; the options may follow the filter.
+        let root = peregrine_ok(&["-r", path, "group.name=root", "-p", "%evt.num %proc.name"]);
+        assert!(root.starts_with("131 container:0123456789ab\n"), "{root}");
+        if !have_sysdig() {
+            continue;
+        }
+        for args in [
+            vec!["-r", path],
+            vec!["-r", path, "-p", format],
+            vec!["-r", path, "-p", "%evt.num %proc.name", "group.name=root"],
+        ] {
+            let (ours, theirs) = (peregrine_ok(&args), sysdig(&args));
+            assert!(
+                ours == theirs,
+                "{args:?}: {}",
+                first_difference(&ours, &theirs)
+            );
+        }
+    }
+}

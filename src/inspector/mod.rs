@@ -200,10 +200,6 @@ pub struct Inspector {
     leading: bool,
 }
 
-/// Container events that sinsp consumes as initial state when they open a capture:
-/// `PPME_CONTAINER_E`, `PPME_CONTAINER_JSON_E`, `PPME_CONTAINER_JSON_2_E`.
-const CONTAINER_EVENTS: [u16; 3] = [228, 272, 324];
-
 /// A source's next event, for [`next_context`].
 trait Events {
     fn next_event(&mut self) -> Result<Option<RawEvent<'_>>>;
@@ -225,7 +221,8 @@ impl Events for LiveSource {
 
 /// Reads and parses events until one is delivered (not state-only, and kept by the filter
 /// if there is one); returns its context, or `None` at the end of the source. The event
-/// stays the source's current one.
+/// stays the source's current one. `leading` stays true while every event read is a
+/// container event (those that open a capture are state, not shown), filtered or not.
 #[inline(always)]
 fn next_context(
     source: &mut impl Events,
@@ -233,6 +230,7 @@ fn next_context(
     parser: &mut Parser,
     filter: &Option<Filter>,
     buffers: BufferFormat,
+    leading: &mut bool,
 ) -> Result<Option<crate::fields::EventContext>> {
     loop {
         let raw = match source.next_event() {
@@ -240,6 +238,9 @@ fn next_context(
             Ok(None) => return Ok(None),
             Err(e) => return Err(e),
         };
+        if *leading {
+            *leading = crate::parse::is_container_event(raw.event.event_type());
+        }
         match filter {
             None => {
                 let ctx = parser.process(state, &raw);
@@ -283,6 +284,7 @@ impl Inspector {
                 &mut self.parser,
                 &self.filter,
                 self.buffers,
+                &mut self.leading,
             )?,
             Source::Live(l) => next_context(
                 &mut **l,
@@ -290,6 +292,7 @@ impl Inspector {
                 &mut self.parser,
                 &self.filter,
                 self.buffers,
+                &mut self.leading,
             )?,
         };
         let Some(ctx) = ctx else {
@@ -299,7 +302,6 @@ impl Inspector {
             return Ok(None);
         };
         self.num += 1;
-        self.leading &= CONTAINER_EVENTS.contains(&raw.event.event_type());
         let number = raw.number;
         let mut view = EventView::new(raw, number, &self.state, ctx);
         view.buffers = self.buffers;

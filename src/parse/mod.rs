@@ -92,6 +92,12 @@ const fn is_clone_exit(ty: u16) -> bool {
 /// for the few ids whose flags sysdig 0.29's table had otherwise (mmap and the `*at` calls
 /// name no fd of theirs in their first parameter; sendmmsg/recvmmsg were not fd events).
 #[inline]
+/// Whether `ty` is a container event: `PPME_CONTAINER_E`, `PPME_CONTAINER_JSON_E` or
+/// `PPME_CONTAINER_JSON_2_E`.
+pub(crate) fn is_container_event(ty: u16) -> bool {
+    matches!(ty, CONTAINER_E | CONTAINER_JSON_E | CONTAINER_JSON_2_E)
+}
+
 pub(crate) fn event_flags(ty: u16) -> EventFlags {
     type_info(ty).flags
 }
@@ -162,7 +168,10 @@ const fn corrected_flags(ty: u16) -> EventFlags {
         }
         77 => f | EventFlags::USES_FD.bits(),
         160..=163 | 181 | 303 | 305 | 313 | 317 => f & !EventFlags::USES_FD.bits(),
-        294 | 295 => f | EventFlags::MODIFIES_STATE.bits(),
+        // Container events fill the container table and make the thread they are shown with.
+        294 | 295 | CONTAINER_E | CONTAINER_JSON_E | CONTAINER_JSON_2_E => {
+            f | EventFlags::MODIFIES_STATE.bits()
+        }
         _ => f,
     };
     EventFlags::from_bits_retain(f)

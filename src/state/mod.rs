@@ -60,6 +60,10 @@ pub struct State {
     pub interfaces: Interfaces,
     pub limits: Limits,
     pub evictions: Evictions,
+    /// The thread a container event in the middle of a capture is shown with (libsinsp makes
+    /// one up for it): tid and pid -1, the name `container:<id>`, the container's id. Made
+    /// by the last such event.
+    pub container_event_thread: Option<Thread>,
 }
 
 impl State {
