@@ -119,8 +119,9 @@ struct Args {
     #[arg(long = "probe-stats")]
     probe_stats: bool,
 
-    /// Filter expression (Falco filter language).
-    #[arg(trailing_var_arg = true, allow_hyphen_values = false)]
+    /// Filter expression (Falco filter language). Its words may come before, between or
+    /// after the options, as sysdig takes them; `--` ends the options.
+    #[arg(allow_negative_numbers = true)]
     filter: Vec<String>,
 }
 
