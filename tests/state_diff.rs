@@ -226,30 +226,25 @@ fn newer_process_lists_are_read_where_sysdig_misreads_them() {
 /// (`PPME_CONTAINER_JSON_E` 272 or `PPME_CONTAINER_JSON_2_E` 324), written by the new
 /// container's tid, -1, as libsinsp writes the events of containers it finds.
 fn capture_with_container_event(ty: u16) -> std::path::PathBuf {
-    use peregrine::capture::file::{FileReader, FileWriter};
     use peregrine::event::{EventBuilder, EventRef};
     const JSON: &[u8] = br#"{"container":{"id":"0123456789ab","name":"web-1","image":"nginx:1.25","imagerepo":"nginx","imagetag":"1.25","type":0,"privileged":false,"Mounts":[],"labels":{},"env":[]}}"#;
-    let src = reference_capture("cat_write.scap").expect("kept in tests/captures");
-    let out = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
-        .join(format!("container-mid-{ty}-{}.scap", std::process::id()));
-    let mut r = FileReader::open(&src).unwrap();
-    let mut events = Vec::new();
-    while let Some(e) = r.next_event().unwrap() {
-        events.push((e.cpu, e.event.as_bytes().to_vec()));
-    }
-    let mut w = FileWriter::create(&out, false, &r.take_metadata()).unwrap();
-    let mut inserted = false;
-    for (cpu, bytes) in &events {
-        let ev = EventRef::new(bytes).unwrap();
-        if !inserted && ev.name() == "execve" {
-            let c = EventBuilder::new(ty).ts(ev.ts()).tid(-1).str(JSON).build();
-            w.write_event(*cpu, 0, &EventRef::new(&c).unwrap()).unwrap();
-            inserted = true;
-        }
-        w.write_event(*cpu, 0, &ev).unwrap();
-    }
-    w.finish().unwrap();
-    out
+    rewrite_capture(
+        "cat_write.scap",
+        &format!("container-mid-{ty}"),
+        |_| {},
+        |events| {
+            let at = events
+                .iter()
+                .position(|(_, b)| EventRef::new(b).unwrap().name() == "execve")
+                .unwrap();
+            let ts = EventRef::new(&events[at].1).unwrap().ts();
+            let c = EventBuilder::new(ty).ts(ts).tid(-1).str(JSON).build();
+            let mut out = events;
+            let cpu = out[at].0;
+            out.insert(at, (cpu, c));
+            out
+        },
+    )
 }
 
 /// A container event in the middle of a capture is shown with the thread libsinsp makes up
@@ -288,5 +283,250 @@ fn mid_capture_container_events_have_the_container_thread() {
                 first_difference(&ours, &theirs)
             );
         }
+    }
+}
+
+/// Event ids of the datagram test (sysdig 0.29's enter/exit pairs).
+mod ids {
+    pub const READ_E: u16 = 6;
+    pub const READ_X: u16 = 7;
+    pub const SOCKET_E: u16 = 18;
+    pub const SOCKET_X: u16 = 19;
+    pub const SENDTO_E: u16 = 30;
+    pub const SENDTO_X: u16 = 31;
+    pub const RECVFROM_E: u16 = 34;
+    pub const RECVFROM_X: u16 = 35;
+    pub const SENDMSG_E: u16 = 48;
+    pub const SENDMSG_X: u16 = 49;
+    pub const RECVMSG_E: u16 = 52;
+    pub const RECVMSG_X: u16 = 53;
+}
+
+/// A `PT_SOCKTUPLE` of two IPv4 ends.
+fn tuple_v4(sip: [u8; 4], sport: u16, dip: [u8; 4], dport: u16) -> Vec<u8> {
+    let mut b = vec![2u8];
+    b.extend_from_slice(&sip);
+    b.extend_from_slice(&sport.to_le_bytes());
+    b.extend_from_slice(&dip);
+    b.extend_from_slice(&dport.to_le_bytes());
+    b
+}
+
+/// A `PT_SOCKTUPLE` of two IPv6 ends.
+fn tuple_v6(sip: [u8; 16], sport: u16, dip: [u8; 16], dport: u16) -> Vec<u8> {
+    let mut b = vec![10u8];
+    b.extend_from_slice(&sip);
+    b.extend_from_slice(&sport.to_le_bytes());
+    b.extend_from_slice(&dip);
+    b.extend_from_slice(&dport.to_le_bytes());
+    b
+}
+
+/// An IPv6 address with its last four bytes `v4` behind `prefix` (`::ffff:` for mapped).
+fn v6(prefix: &[u8], v4: [u8; 4]) -> [u8; 16] {
+    let mut a = [0u8; 16];
+    a[16 - 4 - prefix.len()..12].copy_from_slice(prefix);
+    a[12..].copy_from_slice(&v4);
+    a
+}
+
+/// A DNS-like server (pid 4000, threads 4000 and 4001) on a machine with 172.17.0.1/16,
+/// and the datagram calls whose tuples name its sockets: the fds it had at the start (from
+/// the capture's fd table) and sockets it makes.
+fn capture_with_datagram_tuples() -> std::path::PathBuf {
+    use peregrine::capture::file::{FdDetail, FdListRecord, FdRecord, Ipv4Interface};
+    use peregrine::event::{EventBuilder, EventRef};
+    use peregrine::state::sock::l4::{TCP, UDP};
+    use peregrine::state::thread::clone_flags;
+    const PID: i64 = 4000;
+    const OTHER: i64 = 4001;
+    let (any4, docker, client) = ([0u8; 4], [172, 17, 0, 1], [172, 17, 0, 7]);
+    rewrite_capture(
+        "connect_localhost.scap",
+        "datagram-tuples",
+        |md| {
+            let mut t = md.threads[0].clone();
+            (t.tid, t.pid, t.ptid, t.comm, t.exe) = (
+                PID as u64,
+                PID as u64,
+                1,
+                b"dnsd".to_vec(),
+                b"/usr/sbin/dnsd".to_vec(),
+            );
+            let mut other = t.clone();
+            other.tid = OTHER as u64;
+            other.flags |= clone_flags::CLONE_THREAD | clone_flags::CLONE_FILES;
+            md.threads.extend([t, other]);
+            let fd = |fd, detail| FdRecord { fd, ino: 0, detail };
+            md.fd_lists.push(FdListRecord {
+                tid: PID as u64,
+                fds: vec![
+                    // A wildcard IPv6 server socket the capture's table calls TCP.
+                    fd(
+                        6,
+                        FdDetail::Ipv6ServSock {
+                            ip: [0; 16],
+                            port: 53,
+                            l4proto: TCP,
+                        },
+                    ),
+                    fd(
+                        7,
+                        FdDetail::Ipv4ServSock {
+                            ip: any4,
+                            port: 5353,
+                            l4proto: UDP,
+                        },
+                    ),
+                    fd(
+                        9,
+                        FdDetail::Ipv4Sock {
+                            sip: docker,
+                            dip: [10, 0, 0, 9],
+                            sport: 5000,
+                            dport: 80,
+                            l4proto: TCP,
+                        },
+                    ),
+                ],
+            });
+            md.ipv4_interfaces.push(Ipv4Interface {
+                addr: docker,
+                netmask: [255, 255, 0, 0],
+                bcast: [172, 17, 255, 255],
+                linkspeed: 0,
+                name: b"docker0".to_vec(),
+            });
+        },
+        |events| {
+            let last = events
+                .last()
+                .map(|(_, b)| EventRef::new(b).unwrap().ts())
+                .unwrap();
+            let mut out = events;
+            let mut push = |tid: i64, b: EventBuilder| {
+                let ts = last + 1_000 * (out.len() as u64 + 1);
+                out.push((0, b.ts(ts).tid(tid).build()));
+            };
+            let recvfrom = |push: &mut dyn FnMut(i64, EventBuilder), tid, fd, res, t: Vec<u8>| {
+                push(tid, EventBuilder::new(ids::RECVFROM_E).i64(fd).u32(512));
+                push(
+                    tid,
+                    EventBuilder::new(ids::RECVFROM_X)
+                        .i64(res)
+                        .raw(b"q")
+                        .raw(&t),
+                );
+            };
+            let t4 = tuple_v4;
+            // The issue's DNS server: recvmsg on the IPv6 wildcard socket from an IPv4 client.
+            push(PID, EventBuilder::new(ids::RECVMSG_E).i64(6));
+            push(
+                PID,
+                EventBuilder::new(ids::RECVMSG_X)
+                    .i64(40)
+                    .u32(512)
+                    .raw(b"query")
+                    .socktuple_v4(client, 46162, any4, 53),
+            );
+            // The other thread reads and answers on it.
+            push(OTHER, EventBuilder::new(ids::READ_E).i64(6).u32(16));
+            push(OTHER, EventBuilder::new(ids::READ_X).i64(1).raw(b"x"));
+            push(
+                OTHER,
+                EventBuilder::new(ids::SENDMSG_E)
+                    .i64(6)
+                    .u32(20)
+                    .socktuple_v4(any4, 53, client, 46162),
+            );
+            push(
+                OTHER,
+                EventBuilder::new(ids::SENDMSG_X).i64(20).raw(b"answer"),
+            );
+            // A UDP server socket, from two clients in turn, and a failed call.
+            recvfrom(&mut push, PID, 7, 5, t4([10, 0, 0, 5], 1111, any4, 5353));
+            recvfrom(&mut push, PID, 7, 5, t4([10, 0, 0, 6], 2222, any4, 5353));
+            recvfrom(&mut push, PID, 7, -11, Vec::new());
+            // A new UDP socket: sendto a resolver, and its answer.
+            push(PID, EventBuilder::new(ids::SOCKET_E).u32(2).u32(2).u32(0));
+            push(PID, EventBuilder::new(ids::SOCKET_X).i64(8));
+            push(
+                PID,
+                EventBuilder::new(ids::SENDTO_E).i64(8).u32(5).socktuple_v4(
+                    any4,
+                    40000,
+                    [8, 8, 8, 8],
+                    53,
+                ),
+            );
+            push(PID, EventBuilder::new(ids::SENDTO_X).i64(5).raw(b"hello"));
+            recvfrom(&mut push, PID, 8, 5, t4([8, 8, 8, 8], 53, any4, 40000));
+            // A connected TCP socket keeps its name.
+            recvfrom(&mut push, PID, 9, 3, t4([10, 0, 0, 9], 80, docker, 5000));
+            // IPv6 datagram sockets: a native peer, and an IPv4-mapped one.
+            for fd in [10, 11] {
+                push(PID, EventBuilder::new(ids::SOCKET_E).u32(10).u32(2).u32(0));
+                push(PID, EventBuilder::new(ids::SOCKET_X).i64(fd));
+            }
+            let db8 = v6(&[0x20, 0x01, 0x0d, 0xb8], [0, 0, 0, 5]);
+            recvfrom(&mut push, PID, 10, 4, tuple_v6(db8, 7000, [0; 16], 53));
+            let mapped = |a| v6(&[0xff, 0xff], a);
+            recvfrom(
+                &mut push,
+                PID,
+                11,
+                4,
+                tuple_v6(mapped([10, 0, 0, 5]), 7001, mapped(any4), 53),
+            );
+            out
+        },
+    )
+}
+
+/// A socket fd takes the tuple of recvfrom and recvmsg (exit) and of sendto and sendmsg
+/// (enter) unless it is a named TCP socket: its family, protocol, addresses and name, in
+/// the events of every thread of the process; sysdig 0.29 does the same.
+#[test]
+fn socket_fds_follow_the_tuples_of_datagram_calls() {
+    let file = capture_with_datagram_tuples();
+    let path = file.to_str().unwrap();
+    let format = "%evt.num %evt.type %thread.tid %fd.num %fd.name %fd.type %fd.typechar \
+                  %fd.l4proto %fd.cip %fd.sip %fd.cport %fd.sport %fd.lip %fd.rip %fd.lport \
+                  %fd.rport %fd.is_server %fd.name_changed %fd.sockfamily";
+    let ours = peregrine_ok(&[
+        "-r",
+        path,
+        "-p",
+        "%thread.tid %fd.name %fd.l4proto",
+        "proc.name=dnsd",
+    ]);
+    // The issue's example: after the recvmsg, the fd is IPv4 UDP with the tuple, the local
+    // address from the interface, for every thread of the process.
+    for line in [
+        "4000 172.17.0.7:46162->172.17.0.1:53 udp",
+        "4001 172.17.0.7:46162->172.17.0.1:53 udp",
+    ] {
+        assert!(ours.lines().any(|l| l == line), "no '{line}' in:\n{ours}");
+    }
+    if !have_sysdig() {
+        return;
+    }
+    for args in [
+        vec!["-r", path, "proc.name=dnsd"],
+        vec!["-r", path, "-p", format, "proc.name=dnsd"],
+        vec![
+            "-r",
+            path,
+            "-p",
+            "%evt.num %fd.name",
+            "fd.l4proto=udp and fd.cip=172.17.0.7",
+        ],
+    ] {
+        let (ours, theirs) = (peregrine_ok(&args), sysdig(&args));
+        assert!(
+            ours == theirs,
+            "{args:?}: {}",
+            first_difference(&ours, &theirs)
+        );
     }
 }

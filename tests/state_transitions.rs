@@ -22,6 +22,7 @@ mod ids {
     pub const SOCKET_X: u16 = 19;
     pub const CONNECT_E: u16 = 22;
     pub const CONNECT_X: u16 = 23;
+    pub const SENDTO_X: u16 = 31;
 }
 
 const AT_FDCWD: i64 = -100;
@@ -373,6 +374,30 @@ fn exits_carrying_their_arguments_are_read_without_enter_events() {
     s.feed(EventBuilder::new(ids::CLOSE_X).i64(0).i64(4), 100);
     s.tick(100);
     assert_eq!(s.fd_name(100, 4), None);
+}
+
+/// Live capture (exits only): a datagram socket learns its peer from sendto's exit, which
+/// carries the tuple the enter event had in older captures.
+#[test]
+fn sendto_exit_names_a_datagram_socket_without_its_enter_event() {
+    let mut s = Sim::new();
+    s.parser.set_exit_args(true);
+    s.feed(
+        EventBuilder::new(ids::SOCKET_X).i64(5).u32(2).u32(2).u32(0),
+        100,
+    );
+    s.feed(
+        EventBuilder::new(ids::SENDTO_X)
+            .i64(5)
+            .raw(b"hello")
+            .i64(5)
+            .u32(5)
+            .socktuple_v4([10, 0, 0, 1], 40000, [8, 8, 8, 8], 53),
+        100,
+    );
+    let f = s.state.fd(100, 5).unwrap();
+    assert_eq!(f.name, b"10.0.0.1:40000->8.8.8.8:53");
+    assert_eq!(f.l4_char(), Some('u'));
 }
 
 #[test]

@@ -685,7 +685,7 @@ fn guess_role(state: &State, tid: i64, f: &mut FdInfo, incoming: bool) {
 impl Parser {
     /// Exits of the read/write family: a socket that transfers data is connected, and a
     /// datagram socket learns its peer from the tuple of recvfrom/recvmsg (exit) or
-    /// sendto/sendmsg (enter).
+    /// sendto/sendmsg (enter, or the exit when it carries its arguments).
     pub(super) fn parse_rw_exit(&mut self, state: &mut State, cur: &mut Cur<'_>) {
         use super::ids::*;
         let Some(fd) = cur.fd else {
@@ -706,7 +706,11 @@ impl Parser {
             .ev
             .info()
             .is_some_and(|i| i.flags.contains(crate::event::EventFlags::READS_FROM_FD));
-        let tuple_wanted = f.name.is_empty() || !f.is_tcp();
+        // Only a connected IPv4 TCP socket keeps its name: a server socket, an IPv6 one or a
+        // datagram one takes the tuple (libsinsp's rule; a wildcard IPv6 server that /proc
+        // calls TCP can answer UDP queries over IPv4).
+        let tcp_socket = f.kind == FdKind::Ipv4Socket && f.l4proto() == l4::TCP;
+        let tuple_wanted = f.name.is_empty() || !tcp_socket;
         let tuple: Option<(Vec<u8>, EventRef<'_>, usize)> = if reads {
             let idx = match cur.ty {
                 SOCKET_RECVFROM_X => Some(2),
@@ -716,11 +720,19 @@ impl Parser {
             idx.filter(|_| tuple_wanted)
                 .and_then(|i| Some((p_bytes(&cur.ev, i)?.to_vec(), cur.ev, i)))
         } else if matches!(cur.ty, SOCKET_SENDTO_X | SOCKET_SENDMSG_X) && tuple_wanted {
-            let Some(enter) = self.retrieve_enter(state, cur) else {
-                put_back(state, cur.tid, fd, f);
-                return;
-            };
-            p_bytes(&enter, 2).map(|b| (b.to_vec(), enter, 2))
+            let exit_args = self.exit_args;
+            match self.retrieve_enter(state, cur) {
+                Some(enter) => p_bytes(&enter, 2).map(|b| (b.to_vec(), enter, 2)),
+                // Without its enter event, a current exit carries the tuple itself.
+                None if exit_args => {
+                    let i = cur.ev.info().and_then(|i| i.param_index("tuple"));
+                    i.and_then(|i| Some((p_bytes(&cur.ev, i)?.to_vec(), cur.ev, i)))
+                }
+                None => {
+                    put_back(state, cur.tid, fd, f);
+                    return;
+                }
+            }
         } else {
             None
         };

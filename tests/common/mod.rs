@@ -270,3 +270,33 @@ pub fn fresh_dir(name: &str) -> PathBuf {
     std::fs::create_dir_all(&d).unwrap();
     d
 }
+
+/// Writes `name` under the target's temporary directory: the capture `src` (a reference
+/// capture's name) with its metadata changed by `metadata` and its events, as (cpu, bytes),
+/// replaced by what `events` makes of them.
+pub fn rewrite_capture(
+    src: &str,
+    name: &str,
+    metadata: impl FnOnce(&mut peregrine::capture::file::Metadata),
+    events: impl FnOnce(Vec<(u16, Vec<u8>)>) -> Vec<(u16, Vec<u8>)>,
+) -> PathBuf {
+    use peregrine::capture::file::{FileReader, FileWriter};
+    use peregrine::event::EventRef;
+    let path = reference_capture(src).expect("a capture kept in tests/captures");
+    let out = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("{name}-{}.scap", std::process::id()));
+    let mut r = FileReader::open(&path).unwrap();
+    let mut all = Vec::new();
+    while let Some(e) = r.next_event().unwrap() {
+        all.push((e.cpu, e.event.as_bytes().to_vec()));
+    }
+    let mut md = r.take_metadata();
+    metadata(&mut md);
+    let mut w = FileWriter::create(&out, false, &md).unwrap();
+    for (cpu, bytes) in events(all) {
+        w.write_event(cpu, 0, &EventRef::new(&bytes).unwrap())
+            .unwrap();
+    }
+    w.finish().unwrap();
+    out
+}
