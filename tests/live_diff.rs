@@ -48,8 +48,8 @@ fn capture_filter() -> String {
 }
 
 /// Captures what `run` does into `name.scap` under a fresh directory, which `run` gets as
-/// its scratch directory; returns the file.
-fn capture(name: &str, run: impl FnOnce(&Path)) -> PathBuf {
+/// its scratch directory; returns the name and the file.
+fn capture(name: &'static str, run: impl FnOnce(&Path)) -> (&'static str, PathBuf) {
     let dir = fresh_dir(&format!("corpus-{name}"));
     let file = dir.join(format!("{name}.scap"));
     let scratch = dir.join("scratch");
@@ -71,7 +71,7 @@ fn capture(name: &str, run: impl FnOnce(&Path)) -> PathBuf {
         cli.wait().unwrap().success(),
         "the capture of {name} failed"
     );
-    file
+    (name, file)
 }
 
 fn run_ok(cmd: &mut Command) {
@@ -89,56 +89,34 @@ fn corpus() -> Vec<(&'static str, PathBuf)> {
         std::fs::create_dir_all(&p).unwrap();
         p
     };
+    let fillers_in = |modes: [&'static str; 2]| {
+        let fillers = fillers.clone();
+        move |d: &Path| {
+            for mode in modes {
+                let dir = fresh(d, mode);
+                run_ok(
+                    Command::new(&fillers)
+                        .arg(mode)
+                        .arg(dir)
+                        .stdout(Stdio::null()),
+                );
+            }
+        }
+    };
     vec![
-        (
-            "workload",
-            capture("workload", |d| run_ok(Command::new(&workload).arg(d))),
-        ),
-        (
-            "fds-io",
-            capture("fds-io", |d| {
-                for mode in ["fds", "io"] {
-                    run_ok(
-                        Command::new(&fillers)
-                            .arg(mode)
-                            .arg(fresh(d, mode))
-                            .stdout(Stdio::null()),
-                    );
-                }
-            }),
-        ),
-        (
-            "proc-files",
-            capture("proc-files", |d| {
-                for mode in ["proc", "files"] {
-                    run_ok(
-                        Command::new(&fillers)
-                            .arg(mode)
-                            .arg(fresh(d, mode))
-                            .stdout(Stdio::null()),
-                    );
-                }
-            }),
-        ),
-        (
-            "pipeline",
-            capture("pipeline", |d| {
-                run_ok(Command::new("sh").current_dir(d).args([
-                    "-c",
-                    "cat /etc/passwd | grep root | wc -l > out; ls . > /dev/null",
-                ]))
-            }),
-        ),
-        (
-            "server",
-            capture("server", |_| run_ok(Command::new(&corpus).arg("server"))),
-        ),
-        (
-            "lifecycle",
-            capture("lifecycle", |_| {
-                run_ok(Command::new(&corpus).arg("lifecycle"))
-            }),
-        ),
+        capture("workload", |d| run_ok(Command::new(&workload).arg(d))),
+        capture("fds-io", fillers_in(["fds", "io"])),
+        capture("proc-files", fillers_in(["proc", "files"])),
+        capture("pipeline", |d| {
+            run_ok(Command::new("sh").current_dir(d).args([
+                "-c",
+                "cat /etc/passwd | grep root | wc -l > out; ls . > /dev/null",
+            ]))
+        }),
+        capture("server", |_| run_ok(Command::new(&corpus).arg("server"))),
+        capture("lifecycle", |_| {
+            run_ok(Command::new(&corpus).arg("lifecycle"))
+        }),
     ]
 }
 

@@ -302,24 +302,22 @@ mod ids {
     pub const RECVMSG_X: u16 = 53;
 }
 
-/// A `PT_SOCKTUPLE` of two IPv4 ends.
-fn tuple_v4(sip: [u8; 4], sport: u16, dip: [u8; 4], dport: u16) -> Vec<u8> {
-    let mut b = vec![2u8];
-    b.extend_from_slice(&sip);
+/// A `PT_SOCKTUPLE` of two ends of `family` (2 for IPv4, 10 for IPv6).
+fn tuple(family: u8, sip: &[u8], sport: u16, dip: &[u8], dport: u16) -> Vec<u8> {
+    let mut b = vec![family];
+    b.extend_from_slice(sip);
     b.extend_from_slice(&sport.to_le_bytes());
-    b.extend_from_slice(&dip);
+    b.extend_from_slice(dip);
     b.extend_from_slice(&dport.to_le_bytes());
     b
 }
 
-/// A `PT_SOCKTUPLE` of two IPv6 ends.
+fn tuple_v4(sip: [u8; 4], sport: u16, dip: [u8; 4], dport: u16) -> Vec<u8> {
+    tuple(2, &sip, sport, &dip, dport)
+}
+
 fn tuple_v6(sip: [u8; 16], sport: u16, dip: [u8; 16], dport: u16) -> Vec<u8> {
-    let mut b = vec![10u8];
-    b.extend_from_slice(&sip);
-    b.extend_from_slice(&sport.to_le_bytes());
-    b.extend_from_slice(&dip);
-    b.extend_from_slice(&dport.to_le_bytes());
-    b
+    tuple(10, &sip, sport, &dip, dport)
 }
 
 /// An IPv6 address with its last four bytes `v4` behind `prefix` (`::ffff:` for mapped).
