@@ -184,7 +184,8 @@ fn filters_keep_the_events_sysdig_keeps() {
             .collect::<Vec<_>>()
             .join("\n")
     );
-    // Each filter keeps something somewhere, so none passes by keeping nothing.
+    // Each filter keeps something somewhere, so none passes by keeping nothing (some only
+    // match the captures of ../shared).
     let empty: Vec<&str> = FILTERS
         .iter()
         .enumerate()
@@ -196,7 +197,7 @@ fn filters_keep_the_events_sysdig_keeps() {
         .map(|(_, f)| *f)
         .collect();
     assert!(
-        empty.is_empty(),
+        empty.is_empty() || !have_shared_captures(),
         "filters keeping no event anywhere: {empty:?}"
     );
 }

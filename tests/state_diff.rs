@@ -111,7 +111,15 @@ fn default_output_matches_sysdig_on_every_capture() {
         lines += ours.lines().count();
     }
     eprintln!("{} captures, {lines} lines identical", captures.len());
-    assert!(lines > 39_000);
+    // The ten kept captures sysdig reads give 5,658 lines; with ../shared's, over 39,000.
+    assert!(
+        lines
+            > if have_shared_captures() {
+                39_000
+            } else {
+                5_000
+            }
+    );
 }
 
 /// Every format of [`FORMATS`], with and without `*`, on every capture, on two threads.
@@ -169,7 +177,9 @@ fn file_device_numbers_match_sysdig() {
         );
         compared += ours.lines().count();
     }
-    assert!(compared > 1000, "only {compared} file events");
+    // The kept captures have 945 file events; with ../shared's, over 1,000.
+    let floor = if have_shared_captures() { 1000 } else { 900 };
+    assert!(compared > floor, "only {compared} file events");
 }
 
 /// Deliberate difference: execve closes the fds opened close-on-exec (sysdig 0.29 keeps
