@@ -28,8 +28,13 @@ const SYSDIG_EVENT_MAX: u16 = 336;
 /// code crashes it.
 const SYSDIG_SC_MAX: u16 = 330;
 
-/// The process names of the workloads and of what they run.
-const NAMES: &str = "pg-workload, pg-fillers, pg-corpus, true, sh, cat, grep, wc, ls";
+/// The process names of the workloads and of what they run: the tools of the shell pipeline
+/// run as copies named `pg-*`, so that no other process of the machine is captured.
+const NAMES: &str =
+    "pg-workload, pg-fillers, pg-corpus, pg-sh, pg-cat, pg-grep, pg-wc, pg-ls, true";
+
+/// The tools of the shell pipeline, copied under the names of `NAMES`.
+const PIPELINE_TOOLS: [&str; 5] = ["sh", "cat", "grep", "wc", "ls"];
 
 /// The capture filter: the workloads' events, but none sysdig 0.29 cannot read.
 fn capture_filter() -> String {
@@ -89,6 +94,16 @@ fn corpus() -> Vec<(&'static str, PathBuf)> {
         std::fs::create_dir_all(&p).unwrap();
         p
     };
+    let tools = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("corpus-tools");
+    std::fs::create_dir_all(&tools).unwrap();
+    for tool in PIPELINE_TOOLS {
+        let found = Command::new("sh")
+            .args(["-c", &format!("command -v {tool}")])
+            .output()
+            .unwrap();
+        let path = String::from_utf8(found.stdout).unwrap();
+        std::fs::copy(path.trim(), tools.join(format!("pg-{tool}"))).unwrap();
+    }
     let fillers_in = |modes: [&'static str; 2]| {
         let fillers = fillers.clone();
         move |d: &Path| {
@@ -108,10 +123,15 @@ fn corpus() -> Vec<(&'static str, PathBuf)> {
         capture("fds-io", fillers_in(["fds", "io"])),
         capture("proc-files", fillers_in(["proc", "files"])),
         capture("pipeline", |d| {
-            run_ok(Command::new("sh").current_dir(d).args([
-                "-c",
-                "cat /etc/passwd | grep root | wc -l > out; ls . > /dev/null",
-            ]))
+            run_ok(
+                Command::new(&tools.join("pg-sh"))
+                    .current_dir(d)
+                    .env("PATH", &tools)
+                    .args([
+                        "-c",
+                        "pg-cat /etc/passwd | pg-grep root | pg-wc -l > out; pg-ls . > /dev/null",
+                    ]),
+            )
         }),
         capture("server", |_| run_ok(Command::new(&corpus).arg("server"))),
         capture("lifecycle", |_| {
@@ -146,8 +166,8 @@ const FILTERS: &[&str] = &[
     "evt.failed=true",
     "proc.name=true or proc.pname=pg-corpus",
     "user.name=root and group.name=root and evt.type=execve",
-    "evt.type in (execve, clone, clone3, fork, vfork, procexit) and not proc.name=sh",
-    "evt.is_io_write=true and proc.name in (cat, grep, wc)",
+    "evt.type in (execve, clone, clone3, fork, vfork, procexit) and not proc.name=pg-sh",
+    "evt.is_io_write=true and proc.name in (pg-cat, pg-grep, pg-wc)",
     "fd.typechar=f and fd.name contains scratch",
     "fd.type in (ipv4, ipv6) or fd.l4proto=tcp",
     "fd.name startswith /etc or fd.directory=/lib/x86_64-linux-gnu",
