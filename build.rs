@@ -18,7 +18,6 @@ fn main() {
     if !ARCHES.contains(&arch.as_str()) {
         panic!("the probe has no vmlinux.h for {arch} (bpf/<arch>/vmlinux.h)");
     }
-    let arch_dir = format!("bpf/{arch}");
     let compile = |source: &str, dir: &str, obj: PathBuf| {
         SkeletonBuilder::new()
             .source(source)
@@ -45,14 +44,9 @@ fn main() {
         };
         compile("bpf/probe.bpf.c", &format!("bpf/{a}"), obj);
     }
-    // The live benchmark's reference probes (benches/live/floor.bpf.c).
-    compile(
-        "benches/live/floor.bpf.c",
-        &arch_dir,
-        out.join("floor.bpf.o"),
-    );
-    // A directory here means every file under it.
-    for f in ["bpf", "benches/live/floor.bpf.c", "build.rs"] {
+    // A directory here means every file under it. (The live benchmark compiles its own
+    // reference probes, so that the package needs nothing of benches/.)
+    for f in ["bpf", "build.rs"] {
         println!("cargo:rerun-if-changed={f}");
     }
     println!("cargo:rerun-if-env-changed=PEREGRINE_CLANG");

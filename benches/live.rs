@@ -35,7 +35,35 @@ use libbpf_rs::{MapCore, MapFlags, MapHandle, MapType, ObjectBuilder, RingBuffer
 use peregrine::Inspector;
 use peregrine::capture::live::{IDLE_SLEEP_MAX, IDLE_SLEEP_START};
 
-static FLOOR: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/floor.bpf.o"));
+/// The reference probes (`benches/live/floor.bpf.c`), compiled once by the clang that built
+/// Peregrine's probe (`PEREGRINE_CLANG`, default `clang`); the crate's build script leaves
+/// them to the benchmark, which is the only user.
+fn floor_object() -> &'static [u8] {
+    static OBJECT: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
+    OBJECT.get_or_init(|| {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let obj = bench_data().join("floor.bpf.o");
+        let arch = std::env::consts::ARCH;
+        let clang = std::env::var_os("PEREGRINE_CLANG").unwrap_or_else(|| "clang".into());
+        let bpf = root.join("bpf");
+        let arch_dir = bpf.join(arch);
+        libbpf_cargo::SkeletonBuilder::new()
+            .source(root.join("benches/live/floor.bpf.c"))
+            .clang(&clang)
+            .clang_args([
+                "-I".as_ref(),
+                bpf.as_os_str(),
+                "-I".as_ref(),
+                arch_dir.as_os_str(),
+                "-O2".as_ref(),
+                "-g".as_ref(),
+            ])
+            .obj(&obj)
+            .build()
+            .expect("compiling benches/live/floor.bpf.c (scripts/install-deps installs clang)");
+        std::fs::read(&obj).unwrap()
+    })
+}
 
 const RING: u32 = 8 << 20;
 
@@ -98,7 +126,9 @@ fn with_reference<T>(prog: &str, f: impl FnOnce() -> T) -> (T, u64, u64) {
         ..Default::default()
     };
     let template = MapHandle::create(MapType::RingBuf, Some("tmpl"), 0, 0, RING, &opts).unwrap();
-    let mut open = ObjectBuilder::default().open_memory(FLOOR).unwrap();
+    let mut open = ObjectBuilder::default()
+        .open_memory(floor_object())
+        .unwrap();
     for mut m in open.maps_mut() {
         if m.name() == "rings" {
             m.set_max_entries(ncpu as u32).unwrap();

@@ -1,0 +1,91 @@
+//! Peregrine as an embedder gets it: a crate outside the repository that depends on it by
+//! path with default features off builds and runs the README's library example, and its
+//! dependency tree has none of the command line's crates.
+
+mod common;
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use common::*;
+
+/// The README's first Rust example.
+fn readme_example() -> String {
+    let readme = include_str!("../README.md");
+    let start = readme
+        .find("```rust\n")
+        .expect("a Rust example in the README")
+        + 8;
+    let len = readme[start..].find("```").unwrap();
+    readme[start..start + len].to_string()
+}
+
+/// A crate under the target's directory that depends on this one with `features`.
+fn embedder(name: &str, main: &str) -> PathBuf {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(name);
+    std::fs::create_dir_all(dir.join("src")).unwrap();
+    std::fs::write(
+        dir.join("Cargo.toml"),
+        format!(
+            "[package]\nname = \"{name}\"\nversion = \"0.0.0\"\nedition = \"2024\"\n\n\
+             [dependencies]\nperegrine = {{ path = {root:?}, default-features = false }}\n\n\
+             [workspace]\n"
+        ),
+    )
+    .unwrap();
+    // The repository's lock file, so that the embedder builds the same versions offline.
+    std::fs::copy(format!("{root}/Cargo.lock"), dir.join("Cargo.lock")).unwrap();
+    std::fs::write(dir.join("src/main.rs"), main).unwrap();
+    dir
+}
+
+fn cargo(dir: &PathBuf, args: &[&str]) -> String {
+    let out = Command::new(env!("CARGO"))
+        .args(args)
+        .arg("--offline")
+        .current_dir(dir)
+        // A target directory of its own, kept between runs: the library without the CLI
+        // is another build of it.
+        .env(
+            "CARGO_TARGET_DIR",
+            concat!(env!("CARGO_MANIFEST_DIR"), "/target/embedder"),
+        )
+        .output()
+        .expect("running cargo");
+    assert!(
+        out.status.success(),
+        "cargo {args:?} failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn an_embedder_without_default_features_runs_the_readme_example() {
+    let capture = reference_capture("cat_write.scap").unwrap();
+    let example = readme_example().replace("\"capture.scap\"", &format!("{capture:?}"));
+    let main = format!("fn main() -> Result<(), peregrine::Error> {{\n{example}    Ok(())\n}}\n");
+    let dir = embedder("pg-embedder", &main);
+    let tree = cargo(&dir, &["tree", "-e", "normal", "--prefix", "none"]);
+    for cli_crate in ["clap"] {
+        assert!(
+            !tree
+                .lines()
+                .any(|l| l.starts_with(&format!("{cli_crate} "))),
+            "the library without default features depends on {cli_crate}:\n{tree}"
+        );
+    }
+    let ours = cargo(&dir, &["run", "--release", "--quiet"]);
+    // The same events and fields as the command line gives.
+    let filter = "evt.type in (execve, openat) and not proc.name = sshd";
+    let cli = peregrine_ok(&[
+        "-r",
+        capture.to_str().unwrap(),
+        "-p",
+        "*%proc.name %evt.type %fd.name",
+        filter,
+    ]);
+    assert_eq!(ours, "cat execve <NA>\n");
+    assert_eq!(ours, cli);
+}
