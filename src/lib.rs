@@ -17,6 +17,8 @@
 pub mod capture;
 mod error;
 pub mod event;
+#[cfg(feature = "capi")]
+pub mod ffi;
 pub mod fields;
 pub mod filter;
 pub mod format;

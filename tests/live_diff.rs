@@ -124,7 +124,7 @@ fn corpus() -> Vec<(&'static str, PathBuf)> {
         capture("proc-files", fillers_in(["proc", "files"])),
         capture("pipeline", |d| {
             run_ok(
-                Command::new(&tools.join("pg-sh"))
+                Command::new(tools.join("pg-sh"))
                     .current_dir(d)
                     .env("PATH", &tools)
                     .args([

@@ -1,0 +1,462 @@
+//! The C ABI (feature `capi`): the committed header is what cbindgen generates from
+//! src/ffi; the C example, linked against the static library, prints what the command line
+//! prints; every entry point takes null and invalid arguments as errors with a message.
+#![cfg(feature = "capi")]
+
+mod common;
+
+use std::ffi::{CStr, CString};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::ptr;
+
+use common::*;
+use peregrine::ffi::pg_status::*;
+use peregrine::ffi::*;
+
+const ROOT: &str = env!("CARGO_MANIFEST_DIR");
+
+/// The header cbindgen makes of src/ffi/mod.rs now.
+fn generated_header() -> String {
+    let config = cbindgen::Config::from_file(format!("{ROOT}/cbindgen.toml")).unwrap();
+    let mut out = Vec::new();
+    cbindgen::Builder::new()
+        .with_config(config)
+        .with_src(format!("{ROOT}/src/ffi/mod.rs"))
+        .generate()
+        .expect("cbindgen")
+        .write(&mut out);
+    String::from_utf8(out).unwrap()
+}
+
+#[test]
+fn committed_header_is_what_cbindgen_generates() {
+    let path = format!("{ROOT}/include/peregrine.h");
+    let now = generated_header();
+    if std::env::var_os("PEREGRINE_BLESS").is_some() {
+        std::fs::write(&path, &now).unwrap();
+    }
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        committed == now,
+        "include/peregrine.h differs from what cbindgen generates from src/ffi \
+         (PEREGRINE_BLESS=1 cargo test --features capi --test capi writes it): {}",
+        first_difference(&committed, &now)
+    );
+}
+
+/// Builds the static library once (`cargo rustc --crate-type staticlib`, in a target
+/// directory of its own) and returns its path.
+fn static_library() -> PathBuf {
+    static LIB: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    LIB.get_or_init(|| {
+        let target = PathBuf::from(ROOT).join("target/capi");
+        let st = Command::new(env!("CARGO"))
+            .args([
+                "rustc",
+                "--release",
+                "--lib",
+                "--features",
+                "capi",
+                "--crate-type",
+                "staticlib",
+            ])
+            .env("CARGO_TARGET_DIR", &target)
+            .current_dir(ROOT)
+            .status()
+            .unwrap();
+        assert!(st.success(), "building the static library failed");
+        target.join("release/libperegrine.a")
+    })
+    .clone()
+}
+
+/// Compiles the C program `source` (under examples/) against the static library, with
+/// `flags`, into the target's temporary directory as `name`.
+fn c_program(source: &str, name: &str, flags: &[&str]) -> PathBuf {
+    let out = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(name);
+    let st = Command::new("cc")
+        .args(["-O1", "-g", "-Wall", "-Werror", "-I"])
+        .arg(format!("{ROOT}/include"))
+        .args(flags)
+        .arg("-o")
+        .arg(&out)
+        .arg(format!("{ROOT}/examples/{source}"))
+        .arg(static_library())
+        .args(["-lelf", "-lz", "-lpthread", "-ldl", "-lm"])
+        .status()
+        .expect("a C compiler (scripts/install-deps installs gcc)");
+    assert!(st.success(), "compiling examples/{source} failed");
+    out
+}
+
+fn run(bin: &Path, args: &[&str]) -> (String, String, bool) {
+    let out = Command::new(bin)
+        .args(args)
+        .env("TZ", "UTC")
+        .output()
+        .unwrap();
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+        out.status.success(),
+    )
+}
+
+/// Fields and filters the C example and the command line are compared on.
+const RUNS: &[(&[&str], Option<&str>)] = &[
+    (
+        &[
+            "evt.num",
+            "evt.time",
+            "evt.cpu",
+            "proc.name",
+            "thread.tid",
+            "evt.dir",
+            "evt.type",
+            "evt.info",
+        ],
+        None,
+    ),
+    (
+        &[
+            "evt.num",
+            "proc.name",
+            "proc.pid",
+            "proc.ppid",
+            "proc.cmdline",
+            "user.name",
+        ],
+        Some("evt.type in (execve, clone, procexit)"),
+    ),
+    (
+        &[
+            "evt.num",
+            "fd.num",
+            "fd.name",
+            "fd.typechar",
+            "fd.cip",
+            "fd.sport",
+        ],
+        Some("fd.type in (ipv4, ipv6, file)"),
+    ),
+    (
+        &[
+            "evt.num",
+            "evt.rawres",
+            "evt.latency",
+            "evt.arg.fd",
+            "container.id",
+        ],
+        Some("evt.failed=true or evt.dir=<"),
+    ),
+];
+
+#[test]
+fn c_example_prints_what_the_command_line_prints() {
+    let bin = c_program("c/pg_print.c", "pg_print", &[]);
+    let mut compared = 0;
+    for capture in reference_captures() {
+        let path = capture.to_str().unwrap();
+        for (fields, filter) in RUNS {
+            for all in [false, true] {
+                let format = format!(
+                    "{}{}",
+                    if all { "*" } else { "" },
+                    fields
+                        .iter()
+                        .map(|f| format!("%{f}"))
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                );
+                let mut cli = vec!["-r", path, "-p", &format];
+                let mut c: Vec<&str> = Vec::new();
+                if let Some(f) = filter {
+                    cli.push(f);
+                    c.extend(["-f", f]);
+                }
+                if all {
+                    c.push("-a");
+                }
+                c.push(path);
+                c.extend(fields.iter());
+                let (ours, err, ok) = run(&bin, &c);
+                assert!(ok, "pg_print {c:?} failed: {err}");
+                let theirs = peregrine_ok(&cli);
+                assert!(
+                    ours == theirs,
+                    "{c:?}: {}",
+                    first_difference(&ours, &theirs)
+                );
+                compared += ours.lines().count();
+            }
+        }
+    }
+    eprintln!("{compared} lines identical");
+    assert!(compared > 10_000);
+}
+
+#[test]
+fn c_example_reports_errors_with_their_messages() {
+    let bin = c_program("c/pg_print.c", "pg_print", &[]);
+    let (_, err, ok) = run(&bin, &["/nonexistent.scap", "evt.num"]);
+    assert!(!ok && err.contains("/nonexistent.scap"), "{err}");
+    let cat = reference_capture("cat_write.scap").unwrap();
+    let cat = cat.to_str().unwrap();
+    let (_, err, ok) = run(&bin, &["-f", "proc.name=cat and", cat, "evt.num"]);
+    assert!(!ok && err.contains("column"), "{err}");
+    let (_, err, ok) = run(&bin, &[cat, "proc.nope"]);
+    assert!(!ok && err.contains("proc.nope"), "{err}");
+}
+
+fn last_error() -> String {
+    // SAFETY: pg_last_error returns a valid NUL-terminated string.
+    unsafe { CStr::from_ptr(pg_last_error()) }
+        .to_string_lossy()
+        .into_owned()
+}
+
+/// An open inspector over `capture`, positioned on its first event.
+fn open(capture: &str) -> (*mut pg_inspector, *const pg_event) {
+    let path = CString::new(reference_capture(capture).unwrap().to_str().unwrap()).unwrap();
+    let mut o = ptr::null_mut();
+    let mut i = ptr::null_mut();
+    let mut e = ptr::null();
+    // SAFETY: valid pointers throughout.
+    unsafe {
+        assert_eq!(pg_options_new(&mut o), PG_OK);
+        assert_eq!(pg_options_file(o, path.as_ptr()), PG_OK);
+        assert_eq!(pg_open(o, &mut i), PG_OK);
+        pg_options_free(o);
+        assert_eq!(pg_next(i, &mut e), PG_OK);
+    }
+    (i, e)
+}
+
+#[test]
+fn every_entry_point_takes_null_and_invalid_arguments_as_errors() {
+    let null_err = |s: pg_status, what: &str| {
+        assert_eq!(s, PG_ERR_ARGUMENT, "{what}");
+        assert!(last_error().contains("null"), "{what}: {}", last_error());
+    };
+    let (insp, ev) = open("cat_write.scap");
+    let name = c"proc.name";
+    // SAFETY: null and dangling-free arguments only; the handles are valid.
+    unsafe {
+        null_err(pg_options_new(ptr::null_mut()), "pg_options_new");
+        null_err(
+            pg_options_file(ptr::null_mut(), name.as_ptr()),
+            "pg_options_file",
+        );
+        null_err(pg_options_live(ptr::null_mut()), "pg_options_live");
+        null_err(
+            pg_options_filter(ptr::null_mut(), name.as_ptr()),
+            "pg_options_filter",
+        );
+        null_err(
+            pg_options_buffer_size(ptr::null_mut(), 1),
+            "pg_options_buffer_size",
+        );
+        null_err(pg_options_snaplen(ptr::null_mut(), 1), "pg_options_snaplen");
+        null_err(
+            pg_options_duration(ptr::null_mut(), 1),
+            "pg_options_duration",
+        );
+        null_err(
+            pg_options_cpus(ptr::null_mut(), ptr::null(), 0),
+            "pg_options_cpus",
+        );
+        null_err(pg_options_process(ptr::null_mut(), 1), "pg_options_process");
+        null_err(
+            pg_options_enter_events(ptr::null_mut(), true),
+            "pg_options_enter_events",
+        );
+        null_err(
+            pg_options_read_ahead(ptr::null_mut(), true),
+            "pg_options_read_ahead",
+        );
+        null_err(pg_open(ptr::null_mut(), ptr::null_mut()), "pg_open");
+        null_err(pg_next(ptr::null_mut(), ptr::null_mut()), "pg_next");
+        null_err(pg_next(insp, ptr::null_mut()), "pg_next out");
+        null_err(
+            pg_event_raw(ptr::null(), ptr::null_mut(), ptr::null_mut()),
+            "pg_event_raw",
+        );
+        null_err(
+            pg_field_compile(ptr::null(), ptr::null_mut()),
+            "pg_field_compile",
+        );
+        let mut f = ptr::null_mut();
+        null_err(
+            pg_field_compile(name.as_ptr(), ptr::null_mut()),
+            "pg_field_compile out",
+        );
+        assert_eq!(pg_field_compile(name.as_ptr(), &mut f), PG_OK);
+        let mut text = ptr::null();
+        null_err(
+            pg_field_text(ptr::null_mut(), ev, &mut text, ptr::null_mut()),
+            "text field",
+        );
+        null_err(
+            pg_field_text(f, ptr::null(), &mut text, ptr::null_mut()),
+            "text event",
+        );
+        null_err(
+            pg_field_text(f, ev, ptr::null_mut(), ptr::null_mut()),
+            "text out",
+        );
+        null_err(pg_field_value(f, ev, ptr::null_mut()), "pg_field_value out");
+        null_err(
+            pg_thread_get(ptr::null_mut(), 1, ptr::null_mut()),
+            "pg_thread_get",
+        );
+        null_err(pg_thread_get(insp, 1, ptr::null_mut()), "pg_thread_get out");
+        null_err(
+            pg_fd_get(ptr::null_mut(), 1, 1, ptr::null_mut()),
+            "pg_fd_get",
+        );
+        null_err(pg_live_stats(ptr::null(), ptr::null_mut()), "pg_live_stats");
+        null_err(
+            pg_writer_open(ptr::null(), ptr::null(), ptr::null_mut()),
+            "pg_writer_open",
+        );
+        null_err(pg_writer_write(ptr::null_mut(), ev), "pg_writer_write");
+        // Accessors of a null event give neutral values; the free functions take null.
+        assert_eq!(pg_event_number(ptr::null()), 0);
+        assert_eq!(pg_event_tid(ptr::null()), -1);
+        assert_eq!(CStr::from_ptr(pg_event_name(ptr::null())), c"");
+        assert!(!pg_event_shown_by_default(ptr::null()));
+        pg_options_free(ptr::null_mut());
+        pg_field_free(ptr::null_mut());
+        pg_close(ptr::null_mut());
+        pg_stop(ptr::null());
+        assert_eq!(pg_writer_close(ptr::null_mut()), PG_OK);
+
+        // Invalid values: an unknown field, a bad filter, a missing file, a string that is
+        // not UTF-8, statistics of a file, options used twice.
+        let mut g = ptr::null_mut();
+        assert_eq!(
+            pg_field_compile(c"proc.nope".as_ptr(), &mut g),
+            PG_ERR_FIELD
+        );
+        assert!(last_error().contains("proc.nope"), "{}", last_error());
+        let mut o = ptr::null_mut();
+        assert_eq!(pg_options_new(&mut o), PG_OK);
+        assert_eq!(pg_options_filter(o, c"proc.name=".as_ptr()), PG_ERR_FILTER);
+        assert!(last_error().contains("column"), "{}", last_error());
+        assert_eq!(pg_options_file(o, c"/nonexistent.scap".as_ptr()), PG_OK);
+        let mut i2 = ptr::null_mut();
+        assert_eq!(pg_open(o, &mut i2), PG_ERR_IO);
+        assert!(
+            last_error().contains("/nonexistent.scap"),
+            "{}",
+            last_error()
+        );
+        assert_eq!(pg_open(o, &mut i2), PG_ERR_ARGUMENT);
+        assert!(last_error().contains("already used"), "{}", last_error());
+        pg_options_free(o);
+        let bad = [0xffu8, 0xfe, 0];
+        assert_eq!(
+            pg_field_compile(bad.as_ptr().cast(), &mut g),
+            PG_ERR_ARGUMENT
+        );
+        assert!(last_error().contains("UTF-8"), "{}", last_error());
+        let mut stats = pg_stats::default();
+        assert_eq!(pg_live_stats(insp, &mut stats), PG_ERR_UNSUPPORTED);
+        pg_field_free(f);
+        pg_close(insp);
+    }
+}
+
+#[test]
+fn events_fields_state_and_writing_through_the_abi() {
+    let (insp, mut ev) = open("cat_write.scap");
+    let fields: Vec<*mut pg_field> = ["proc.name", "thread.tid", "evt.rawtime", "fd.name"]
+        .iter()
+        .map(|n| {
+            let n = CString::new(*n).unwrap();
+            let mut f = ptr::null_mut();
+            // SAFETY: valid pointers.
+            assert_eq!(unsafe { pg_field_compile(n.as_ptr(), &mut f) }, PG_OK);
+            f
+        })
+        .collect();
+    let out = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("capi-written.scap");
+    let out_c = CString::new(out.to_str().unwrap()).unwrap();
+    let mut w = ptr::null_mut();
+    let mut n = 0u64;
+    // SAFETY: valid handles and pointers throughout.
+    unsafe {
+        assert_eq!(pg_writer_open(insp, out_c.as_ptr(), &mut w), PG_OK);
+        loop {
+            n += 1;
+            assert_eq!(pg_event_number(ev), n);
+            assert_eq!(pg_writer_write(w, ev), PG_OK);
+            let mut data = ptr::null();
+            let mut len = 0;
+            assert_eq!(pg_event_raw(ev, &mut data, &mut len), PG_OK);
+            assert!(len >= 26 && !data.is_null());
+            // Typed values agree with the text.
+            let mut v = pg_value {
+                kind: pg_value_kind::PG_VALUE_INT,
+                i: 0,
+                u: 0,
+                addr: [0; 16],
+            };
+            assert_eq!(pg_field_value(fields[1], ev, &mut v), PG_OK);
+            assert_eq!(v.i, pg_event_tid(ev));
+            assert_eq!(pg_field_value(fields[2], ev, &mut v), PG_OK);
+            assert_eq!(
+                (v.kind, v.u),
+                (pg_value_kind::PG_VALUE_TIME, pg_event_ts(ev))
+            );
+            assert_eq!(pg_field_value(fields[0], ev, &mut v), PG_ERR_FIELD);
+            // The thread of the event, as the state knows it.
+            let mut t = std::mem::zeroed::<pg_thread>();
+            if pg_thread_get(insp, pg_event_tid(ev), &mut t) == PG_OK {
+                let mut text = ptr::null();
+                if pg_field_text(fields[0], ev, &mut text, ptr::null_mut()) == PG_OK {
+                    assert_eq!(CStr::from_ptr(t.comm), CStr::from_ptr(text));
+                }
+            }
+            if pg_next(insp, &mut ev) != PG_OK {
+                break;
+            }
+        }
+        assert_eq!(pg_writer_close(w), PG_OK);
+        // The fd cat wrote to, at the end.
+        let mut fd = std::mem::zeroed::<pg_fd>();
+        let _ = pg_fd_get(insp, 1, 1, &mut fd);
+        for f in fields {
+            pg_field_free(f);
+        }
+        pg_close(insp);
+    }
+    // What was written reads as the original does.
+    let original = reference_capture("cat_write.scap").unwrap();
+    let a = peregrine_ok(&["-r", original.to_str().unwrap(), "-p", STATELESS_FORMAT]);
+    let b = peregrine_ok(&["-r", out.to_str().unwrap(), "-p", STATELESS_FORMAT]);
+    assert_eq!(a, b);
+    assert!(n > 300, "{n} events");
+}
+
+#[test]
+fn stop_ends_the_events_and_is_safe_from_another_thread() {
+    let (insp, mut ev) = open("sample.scap");
+    struct Send(*mut pg_inspector);
+    // SAFETY: pg_stop is documented safe from any thread.
+    unsafe impl std::marker::Send for Send {}
+    let h = Send(insp);
+    std::thread::spawn(move || {
+        let h = h;
+        // SAFETY: the inspector outlives this thread (joined below).
+        unsafe { pg_stop(h.0) }
+    })
+    .join()
+    .unwrap();
+    // SAFETY: valid handles.
+    unsafe {
+        assert_eq!(pg_next(insp, &mut ev), PG_END);
+        pg_close(insp);
+    }
+}
