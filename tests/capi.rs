@@ -71,11 +71,11 @@ fn static_library() -> PathBuf {
     .clone()
 }
 
-/// Compiles the C program `source` (under examples/) against the static library, with
-/// `flags`, into the target's temporary directory as `name`.
-fn c_program(source: &str, name: &str, flags: &[&str]) -> PathBuf {
+/// Compiles the C or C++ program `source` (under examples/) with `compiler` and `flags`
+/// against the static library, into the target's temporary directory as `name`.
+fn program(compiler: &str, source: &str, name: &str, flags: &[&str]) -> PathBuf {
     let out = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(name);
-    let st = Command::new("cc")
+    let st = Command::new(compiler)
         .args(["-O1", "-g", "-Wall", "-Werror", "-I"])
         .arg(format!("{ROOT}/include"))
         .args(flags)
@@ -85,9 +85,13 @@ fn c_program(source: &str, name: &str, flags: &[&str]) -> PathBuf {
         .arg(static_library())
         .args(["-lelf", "-lz", "-lpthread", "-ldl", "-lm"])
         .status()
-        .expect("a C compiler (scripts/install-deps installs gcc)");
+        .expect("a C and C++ compiler (scripts/install-deps installs gcc and g++)");
     assert!(st.success(), "compiling examples/{source} failed");
     out
+}
+
+fn c_program(source: &str, name: &str, flags: &[&str]) -> PathBuf {
+    program("cc", source, name, flags)
 }
 
 fn run(bin: &Path, args: &[&str]) -> (String, String, bool) {
@@ -153,8 +157,9 @@ const RUNS: &[(&[&str], Option<&str>)] = &[
 ];
 
 #[test]
-fn c_example_prints_what_the_command_line_prints() {
-    let bin = c_program("c/pg_print.c", "pg_print", &[]);
+fn c_and_cpp_examples_print_what_the_command_line_prints() {
+    let c = c_program("c/pg_print.c", "pg_print", &[]);
+    let cpp = program("c++", "cpp/pg_print.cpp", "pg_print_cpp", &["-std=c++17"]);
     let mut compared = 0;
     for capture in reference_captures() {
         let path = capture.to_str().unwrap();
@@ -170,30 +175,33 @@ fn c_example_prints_what_the_command_line_prints() {
                         .join(" ")
                 );
                 let mut cli = vec!["-r", path, "-p", &format];
-                let mut c: Vec<&str> = Vec::new();
+                let mut c_args: Vec<&str> = Vec::new();
                 if let Some(f) = filter {
                     cli.push(f);
-                    c.extend(["-f", f]);
+                    c_args.extend(["-f", f]);
                 }
                 if all {
-                    c.push("-a");
+                    c_args.push("-a");
                 }
-                c.push(path);
-                c.extend(fields.iter());
-                let (ours, err, ok) = run(&bin, &c);
-                assert!(ok, "pg_print {c:?} failed: {err}");
+                c_args.push(path);
+                c_args.extend(fields.iter());
                 let theirs = peregrine_ok(&cli);
-                assert!(
-                    ours == theirs,
-                    "{c:?}: {}",
-                    first_difference(&ours, &theirs)
-                );
-                compared += ours.lines().count();
+                for bin in [&c, &cpp] {
+                    let (ours, err, ok) = run(bin, &c_args);
+                    assert!(ok, "{} {c_args:?} failed: {err}", bin.display());
+                    assert!(
+                        ours == theirs,
+                        "{} {c_args:?}: {}",
+                        bin.display(),
+                        first_difference(&ours, &theirs)
+                    );
+                    compared += ours.lines().count();
+                }
             }
         }
     }
     eprintln!("{compared} lines identical");
-    assert!(compared > 10_000);
+    assert!(compared > 20_000);
 }
 
 #[test]
@@ -207,6 +215,88 @@ fn c_example_reports_errors_with_their_messages() {
     assert!(!ok && err.contains("column"), "{err}");
     let (_, err, ok) = run(&bin, &[cat, "proc.nope"]);
     assert!(!ok && err.contains("proc.nope"), "{err}");
+}
+
+/// The runs of the memory checks: a whole capture, a run stopped early, a capture cut
+/// short (an error after the events before the cut), a bad filter.
+fn memory_check_runs(dir: &Path) -> Vec<(Vec<String>, bool)> {
+    let sample = reference_capture("sample.scap").unwrap();
+    let bytes = std::fs::read(&sample).unwrap();
+    let cut = dir.join("sample-cut.scap");
+    std::fs::write(&cut, &bytes[..bytes.len() * 3 / 5]).unwrap();
+    let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+    let sample = sample.to_str().unwrap();
+    let cut = cut.to_str().unwrap();
+    let fields = ["evt.num", "proc.name", "fd.name", "evt.info", "user.name"];
+    vec![
+        (
+            [&[sample][..], &fields]
+                .concat()
+                .iter()
+                .copied()
+                .collect::<Vec<_>>(),
+            true,
+        ),
+        ([&["-n", "5", sample][..], &fields].concat(), true),
+        ([&[cut][..], &fields].concat(), false),
+        ([&["-f", "proc.name=", sample][..], &fields].concat(), false),
+    ]
+    .into_iter()
+    .map(|(a, ok)| (s(&a), ok))
+    .collect()
+}
+
+/// The C example under AddressSanitizer (with its leak checker) and under valgrind: no
+/// invalid access, no leak, on a whole run, a run stopped early, a cut capture and a bad
+/// filter.
+#[test]
+fn c_example_is_clean_under_asan_and_valgrind() {
+    let dir = fresh_dir("capi-memory");
+    let asan = c_program(
+        "c/pg_print.c",
+        "pg_print_asan",
+        &["-fsanitize=address", "-fno-omit-frame-pointer"],
+    );
+    let plain = c_program("c/pg_print.c", "pg_print", &[]);
+    let have_valgrind = Command::new("valgrind").arg("--version").output().is_ok();
+    if !have_valgrind {
+        skip("valgrind is not installed (scripts/install-deps installs it)");
+    }
+    for (args, should_succeed) in memory_check_runs(&dir) {
+        let out = Command::new(&asan)
+            .args(&args)
+            .env("ASAN_OPTIONS", "detect_leaks=1:exitcode=99")
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            !err.contains("ERROR: AddressSanitizer") && !err.contains("LeakSanitizer"),
+            "{args:?}:\n{err}"
+        );
+        assert_ne!(out.status.code(), Some(99), "{args:?}:\n{err}");
+        assert_eq!(out.status.success(), should_succeed, "{args:?}:\n{err}");
+        if !have_valgrind {
+            continue;
+        }
+        let out = Command::new("valgrind")
+            .args([
+                "--error-exitcode=99",
+                "--leak-check=full",
+                "--errors-for-leak-kinds=definite",
+                "-q",
+            ])
+            .arg(&plain)
+            .args(&args)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_ne!(out.status.code(), Some(99), "valgrind {args:?}:\n{err}");
+        assert_eq!(
+            out.status.success(),
+            should_succeed,
+            "valgrind {args:?}:\n{err}"
+        );
+    }
 }
 
 fn last_error() -> String {
