@@ -229,14 +229,7 @@ fn memory_check_runs(dir: &Path) -> Vec<(Vec<String>, bool)> {
     let cut = cut.to_str().unwrap();
     let fields = ["evt.num", "proc.name", "fd.name", "evt.info", "user.name"];
     vec![
-        (
-            [&[sample][..], &fields]
-                .concat()
-                .iter()
-                .copied()
-                .collect::<Vec<_>>(),
-            true,
-        ),
+        ([&[sample][..], &fields].concat(), true),
         ([&["-n", "5", sample][..], &fields].concat(), true),
         ([&[cut][..], &fields].concat(), false),
         ([&["-f", "proc.name=", sample][..], &fields].concat(), false),
