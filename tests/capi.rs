@@ -292,6 +292,67 @@ fn c_example_is_clean_under_asan_and_valgrind() {
     }
 }
 
+/// scripts/install-capi installs both libraries, the header and peregrine.pc; a program
+/// built with pkg-config links either library and runs.
+#[test]
+fn installed_libraries_link_through_pkg_config() {
+    let prefix = fresh_dir("capi-prefix");
+    let st = Command::new(format!("{ROOT}/scripts/install-capi"))
+        .arg(&prefix)
+        .env("CARGO_TARGET_DIR", format!("{ROOT}/target"))
+        .status()
+        .unwrap();
+    assert!(st.success(), "scripts/install-capi failed");
+    let pc = prefix.join("lib/pkgconfig");
+    let flags = |extra: &[&str]| {
+        let out = Command::new("pkg-config")
+            .args(["--cflags", "--libs"])
+            .args(extra)
+            .arg("peregrine")
+            .env("PKG_CONFIG_PATH", &pc)
+            .output()
+            .expect("pkg-config (scripts/install-deps installs it)");
+        assert!(out.status.success());
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let capture = reference_capture("cat_write.scap").unwrap();
+    let expected = peregrine_ok(&["-r", capture.to_str().unwrap(), "-p", "%evt.num %proc.name"]);
+    for (name, extra) in [
+        ("pg_print_shared", &[][..]),
+        ("pg_print_static", &["--static"][..]),
+    ] {
+        let bin = prefix.join(name);
+        let mut cc = Command::new("cc");
+        cc.arg(format!("{ROOT}/examples/c/pg_print.c"))
+            .arg("-o")
+            .arg(&bin);
+        if extra.is_empty() {
+            cc.args(flags(extra).split_whitespace());
+        } else {
+            // Static: the archive itself, then its private dependencies.
+            let f = flags(extra);
+            let (libs, rest): (Vec<&str>, Vec<&str>) =
+                f.split_whitespace().partition(|a| *a == "-lperegrine");
+            assert_eq!(libs.len(), 1);
+            cc.args(rest.iter().filter(|a| a.starts_with("-I")))
+                .arg(prefix.join("lib/libperegrine.a"))
+                .args(rest.iter().filter(|a| !a.starts_with("-I")));
+        }
+        assert!(cc.status().unwrap().success(), "linking {name}");
+        let out = Command::new(&bin)
+            .args([capture.to_str().unwrap(), "evt.num", "proc.name"])
+            .env("LD_LIBRARY_PATH", prefix.join("lib"))
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{name}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(String::from_utf8_lossy(&out.stdout), expected, "{name}");
+    }
+}
+
 fn last_error() -> String {
     // SAFETY: pg_last_error returns a valid NUL-terminated string.
     unsafe { CStr::from_ptr(pg_last_error()) }

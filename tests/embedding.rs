@@ -9,15 +9,11 @@ use std::process::Command;
 
 use common::*;
 
-/// The README's first Rust example.
-fn readme_example() -> String {
-    let readme = include_str!("../README.md");
-    let start = readme
-        .find("```rust\n")
-        .expect("a Rust example in the README")
-        + 8;
-    let len = readme[start..].find("```").unwrap();
-    readme[start..start + len].to_string()
+/// The first Rust example of a document.
+fn rust_example(doc: &str) -> String {
+    let start = doc.find("```rust\n").expect("a Rust example") + 8;
+    let len = doc[start..].find("```").unwrap();
+    doc[start..start + len].to_string()
 }
 
 /// A crate under the target's directory that depends on this one with `features`.
@@ -64,7 +60,8 @@ fn cargo(dir: &PathBuf, args: &[&str]) -> String {
 #[test]
 fn an_embedder_without_default_features_runs_the_readme_example() {
     let capture = reference_capture("cat_write.scap").unwrap();
-    let example = readme_example().replace("\"capture.scap\"", &format!("{capture:?}"));
+    let example = rust_example(include_str!("../README.md"))
+        .replace("\"capture.scap\"", &format!("{capture:?}"));
     let main = format!("fn main() -> Result<(), peregrine::Error> {{\n{example}    Ok(())\n}}\n");
     let dir = embedder("pg-embedder", &main);
     let tree = cargo(&dir, &["tree", "-e", "normal", "--prefix", "none"]);
@@ -84,5 +81,24 @@ fn an_embedder_without_default_features_runs_the_readme_example() {
         filter,
     ]);
     assert_eq!(ours, "cat execve <NA>\n");
+    assert_eq!(ours, cli);
+}
+
+/// docs/EMBEDDING.md's example, a whole program, builds and runs the same way.
+#[test]
+fn the_embedding_guide_example_runs() {
+    let capture = reference_capture("run_as_user_0_container.scap").unwrap();
+    let main = rust_example(include_str!("../docs/EMBEDDING.md"))
+        .replace("\"capture.scap\"", &format!("{capture:?}"));
+    let dir = embedder("pg-embedder-guide", &main);
+    let ours = cargo(&dir, &["run", "--release", "--quiet"]);
+    let cli = peregrine_ok(&[
+        "-r",
+        capture.to_str().unwrap(),
+        "-p",
+        "*%proc.name %fd.name ",
+        "evt.type in (execve, openat) and not proc.name = sshd",
+    ]);
+    assert!(!ours.is_empty());
     assert_eq!(ours, cli);
 }
