@@ -648,8 +648,8 @@ pub unsafe extern "C" fn pg_event_raw(
 /// [`pg_field_compile`], freed by [`pg_field_free`]; used by one thread at a time.
 pub struct pg_field {
     field: Field,
+    /// The last value extracted, followed by a NUL when handed out as text.
     text: String,
-    c_text: Vec<u8>,
 }
 
 /// Compiles the field `name` (as in `-p`, without `%`).
@@ -675,7 +675,6 @@ pub unsafe extern "C" fn pg_field_compile(
                 let h = Box::new(pg_field {
                     field,
                     text: String::new(),
-                    c_text: Vec::new(),
                 });
                 // SAFETY: checked non-null above.
                 done(unsafe { put(out, "out", Box::into_raw(h)) })
@@ -734,14 +733,15 @@ pub unsafe extern "C" fn pg_field_text(
         if !extract_text(f, e) {
             return PG_NO_VALUE;
         }
-        f.c_text.clear();
-        f.c_text.extend_from_slice(f.text.as_bytes());
-        f.c_text.push(0);
+        // The text and a NUL, in place; `len` is the whole text even if a value held a NUL
+        // of its own.
+        let n = f.text.len();
+        f.text.push('\0');
         // SAFETY: `text` checked non-null; `len` written only when non-null.
         unsafe {
-            text.write(f.c_text.as_ptr() as *const c_char);
+            text.write(f.text.as_ptr() as *const c_char);
             if !len.is_null() {
-                len.write(f.text.len());
+                len.write(n);
             }
         }
         PG_OK
