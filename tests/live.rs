@@ -81,10 +81,11 @@ fn capture(filter: &str, names: &[&str], run: impl FnOnce() -> u32) -> Vec<Rec> 
         let pid: i64 = f("proc.pid").parse().unwrap_or(-1);
         if pid == i64::from(root) && f("evt.type") == "procexit" && ended_at.is_none() {
             ended_at = Some(Instant::now());
-            // Events of other CPUs may still come in a moment; then the capture ends.
+            // Events of other CPUs may still come in a moment (a second under QEMU's
+            // emulation, where the kernel matrix runs); then the capture ends.
             let stop = stop.clone();
             std::thread::spawn(move || {
-                std::thread::sleep(Duration::from_millis(300));
+                std::thread::sleep(Duration::from_secs(1));
                 stop.store(true, std::sync::atomic::Ordering::Relaxed);
             });
         }
