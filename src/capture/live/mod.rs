@@ -1,6 +1,6 @@
 //! Live capture: Peregrine's eBPF probe (bpf/probe.bpf.c, built into this crate by build.rs,
-//! loaded by [`probe`]) on the `sys_exit` tracepoint, one BPF ring buffer per CPU read
-//! through Peregrine's own mmap reader ([`ring`]), and a merge of the rings in timestamp
+//! loaded by `probe.rs`) on the `sys_exit` tracepoint, one BPF ring buffer per CPU read
+//! through Peregrine's own mmap reader (`ring.rs`), and a merge of the rings in timestamp
 //! order.
 //!
 //! The probe submits without waking anyone (`BPF_RB_NO_WAKEUP`); the reader polls the rings
