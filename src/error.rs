@@ -15,38 +15,81 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 #[non_exhaustive]
 pub enum Error {
     /// An operating-system error on a named file.
-    Io { path: PathBuf, source: io::Error },
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// What the operating system said.
+        source: io::Error,
+    },
     /// An I/O error while reading or writing a capture stream (offsets are in the
     /// uncompressed stream).
-    Stream { offset: u64, source: io::Error },
+    Stream {
+        /// Where in the stream, in bytes.
+        offset: u64,
+        /// What the operating system (or the decompressor) said.
+        source: io::Error,
+    },
     /// The capture ended in the middle of a block.
     Truncated {
+        /// Where the unfinished piece starts, in bytes of the uncompressed stream.
         offset: u64,
+        /// What was being read (a block or a part of one).
         what: &'static str,
+        /// How many bytes it needs.
         needed: u64,
+        /// How many were left.
         got: u64,
     },
     /// A capture block is malformed.
-    Malformed { offset: u64, what: String },
+    Malformed {
+        /// Where the block (or the bad part of it) is, in bytes of the uncompressed stream.
+        offset: u64,
+        /// What is wrong.
+        what: String,
+    },
     /// An event failed validation.
     BadEvent {
         /// 1-based number of the event in the capture (counting every event block).
         number: u64,
         /// Offset of the event's block in the uncompressed stream.
         offset: u64,
+        /// What is wrong with the event.
         source: EventError,
     },
     /// A field name that Peregrine does not know.
-    UnknownField { name: String },
+    UnknownField {
+        /// The name as given.
+        name: String,
+    },
     /// A field or format that is known but used wrongly.
-    InvalidField { field: String, why: String },
+    InvalidField {
+        /// The field as given.
+        field: String,
+        /// What is wrong with its use.
+        why: String,
+    },
     /// An output format string that cannot be parsed.
-    BadFormat { column: usize, why: String },
+    BadFormat {
+        /// The 1-based column of the problem in the format.
+        column: usize,
+        /// What the problem is.
+        why: String,
+    },
     /// A filter expression that cannot be parsed or compiled: the 1-based column where the
     /// problem is, and what it is.
-    BadFilter { column: usize, why: String },
+    BadFilter {
+        /// The 1-based column of the problem in the filter.
+        column: usize,
+        /// What the problem is.
+        why: String,
+    },
     /// Live capture could not start or go on: what was being done, and why.
-    Live { what: String, why: String },
+    Live {
+        /// What was being done (loading the probe, reading a ring, ...).
+        what: String,
+        /// Why it failed, with what to do about it where that is known.
+        why: String,
+    },
     /// A feature that this build does not have yet.
     Unsupported(String),
 }

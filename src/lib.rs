@@ -14,6 +14,8 @@
 //! # Ok::<(), peregrine::Error>(())
 //! ```
 
+#![warn(missing_docs)]
+
 pub mod capture;
 mod error;
 pub mod event;

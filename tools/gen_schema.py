@@ -121,6 +121,7 @@ def main():
     w.append("")
 
     for table, entries in flags.items():
+        w.append("/// The names of `%s`, libs' flag or enum table of that name." % table)
         w.append("pub static %s: &[FlagName] = &[" % const_name(table))
         for e in entries:
             w.append("    FlagName { name: %s, value: %d }," % (rs_str(e["name"]), e["value"]))
@@ -134,6 +135,7 @@ def main():
     w.append("")
 
     for table, entries in dyn.items():
+        w.append("/// The alternatives of `%s`, libs' `PT_DYN` table of that name." % table)
         w.append("pub static %s: &[DynParam] = &[" % const_name(table))
         for e in entries:
             w.append("    DynParam { ty: ParamType::%s, format: PrintFormat::%s }," % (

@@ -12,6 +12,7 @@ pub const DF_STATE_ONLY: u32 = 1;
 /// One event as a source hands it out.
 #[derive(Debug, Clone, Copy)]
 pub struct RawEvent<'a> {
+    /// The event: header and parameters.
     pub event: EventRef<'a>,
     /// The CPU that produced it.
     pub cpu: u16,

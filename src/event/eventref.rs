@@ -14,17 +14,36 @@ pub const HEADER_LEN: usize = 26;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum EventError {
     /// Fewer bytes than a header.
-    TooShort { available: usize },
+    TooShort {
+        /// The bytes there are.
+        available: usize,
+    },
     /// The header's length field is below the header size or beyond the bytes available.
-    BadLength { len: u32, available: usize },
+    BadLength {
+        /// The header's length field.
+        len: u32,
+        /// The bytes there are.
+        available: usize,
+    },
     /// More parameters than any event may have.
-    TooManyParams { nparams: u32 },
+    TooManyParams {
+        /// The header's parameter count.
+        nparams: u32,
+    },
     /// The parameter length array does not fit in the event.
-    LengthsOverflow { nparams: u32, len: u32 },
+    LengthsOverflow {
+        /// The header's parameter count.
+        nparams: u32,
+        /// The event's length.
+        len: u32,
+    },
     /// A parameter's length runs past the end of the event.
     ParamOverflow {
+        /// The parameter's 0-based index.
         index: usize,
+        /// Its length.
         param_len: u32,
+        /// The event's length.
         len: u32,
     },
 }
@@ -392,7 +411,9 @@ impl fmt::Debug for EventRef<'_> {
 /// One parameter of an event: its schema and its raw bytes.
 #[derive(Debug, Clone, Copy)]
 pub struct Param<'a> {
+    /// The parameter's name, type and print format in the schema.
     pub info: &'static ParamInfo,
+    /// Its bytes, as the event carries them.
     pub bytes: &'a [u8],
 }
 

@@ -6,6 +6,7 @@ mod builder;
 mod eventref;
 pub mod render;
 pub mod schema;
+/// The event table generated from the Falco schema (tools/gen_schema.py): every event's\nid, name, direction, category, flags and parameters.
 #[rustfmt::skip]
 #[allow(clippy::all)]
 pub mod table;

@@ -389,6 +389,7 @@ fn trim_fraction(s: &str) -> &str {
     }
 }
 
+/// Appends `n` in decimal, without allocating.
 pub fn push_u64(out: &mut String, mut n: u64) {
     // The pairs of digits after the leading one or two, last first.
     let mut pairs = [0u8; 10];

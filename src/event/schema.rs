@@ -16,54 +16,103 @@ pub const MAX_EVENT_PARAMS: usize = 32;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[repr(u8)]
 pub enum ParamType {
+    /// No value (`PT_NONE`).
     None = 0,
+    /// `PT_INT8`.
     Int8 = 1,
+    /// `PT_INT16`.
     Int16 = 2,
+    /// `PT_INT32`.
     Int32 = 3,
+    /// `PT_INT64`.
     Int64 = 4,
+    /// `PT_UINT8`.
     Uint8 = 5,
+    /// `PT_UINT16`.
     Uint16 = 6,
+    /// `PT_UINT32`.
     Uint32 = 7,
+    /// `PT_UINT64`.
     Uint64 = 8,
+    /// A NUL-terminated string (`PT_CHARBUF`).
     CharBuf = 9,
+    /// A data buffer (`PT_BYTEBUF`).
     ByteBuf = 10,
+    /// A return value: an errno when negative (`PT_ERRNO`).
     Errno = 11,
+    /// A socket address (`PT_SOCKADDR`).
     SockAddr = 12,
+    /// Both ends of a connection (`PT_SOCKTUPLE`).
     SockTuple = 13,
+    /// A file descriptor, 64-bit (`PT_FD`).
     Fd = 14,
+    /// A process or thread id, 64-bit (`PT_PID`).
     Pid = 15,
+    /// A list of fds with their poll flags (`PT_FDLIST`).
     FdList = 16,
+    /// A path (`PT_FSPATH`).
     FsPath = 17,
+    /// A syscall code (`PT_SYSCALLID`).
     SyscallId = 18,
+    /// A signal number (`PT_SIGTYPE`).
     SigType = 19,
+    /// A duration in nanoseconds (`PT_RELTIME`).
     RelTime = 20,
+    /// A time in nanoseconds since the epoch (`PT_ABSTIME`).
     AbsTime = 21,
+    /// A port (`PT_PORT`).
     Port = 22,
+    /// A layer-4 protocol (`PT_L4PROTO`).
     L4Proto = 23,
+    /// A socket family (`PT_SOCKFAMILY`).
     SockFamily = 24,
+    /// A boolean (`PT_BOOL`).
     Bool = 25,
+    /// An IPv4 address (`PT_IPV4ADDR`).
     Ipv4Addr = 26,
+    /// One of several types, chosen by its first byte (`PT_DYN`).
     Dyn = 27,
+    /// 8-bit flags named by a table (`PT_FLAGS8`).
     Flags8 = 28,
+    /// 16-bit flags (`PT_FLAGS16`).
     Flags16 = 29,
+    /// 32-bit flags (`PT_FLAGS32`).
     Flags32 = 30,
+    /// A user id (`PT_UID`).
     Uid = 31,
+    /// A group id (`PT_GID`).
     Gid = 32,
+    /// A floating-point number (`PT_DOUBLE`).
     Double = 33,
+    /// A signal set (`PT_SIGSET`).
     SigSet = 34,
+    /// A list of strings, each NUL-terminated (`PT_CHARBUFARRAY`).
     CharBufArray = 35,
+    /// A list of string pairs (`PT_CHARBUF_PAIR_ARRAY`).
     CharBufPairArray = 36,
+    /// An IPv4 network (`PT_IPV4NET`).
     Ipv4Net = 37,
+    /// An IPv6 address (`PT_IPV6ADDR`).
     Ipv6Addr = 38,
+    /// An IPv6 network (`PT_IPV6NET`).
     Ipv6Net = 39,
+    /// An IPv4 or IPv6 address (`PT_IPADDR`).
     IpAddr = 40,
+    /// An IPv4 or IPv6 network (`PT_IPNET`).
     IpNet = 41,
+    /// File mode bits (`PT_MODE`).
     Mode = 42,
+    /// A path relative to a dirfd parameter (`PT_FSRELPATH`).
     FsRelPath = 43,
+    /// An 8-bit value named by an enum table (`PT_ENUMFLAGS8`).
     EnumFlags8 = 44,
+    /// A 16-bit enum value (`PT_ENUMFLAGS16`).
     EnumFlags16 = 45,
+    /// A 32-bit enum value (`PT_ENUMFLAGS32`).
     EnumFlags32 = 46,
+    /// A file descriptor, 32-bit (`PT_FD32`).
     Fd32 = 47,
+    /// A process id, 32-bit (`PT_PID32`).
     Pid32 = 48,
 }
 
@@ -145,12 +194,19 @@ impl ParamType {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[repr(u8)]
 pub enum PrintFormat {
+    /// Not a number (`PF_NA`).
     Na = 0,
+    /// Decimal (`PF_DEC`).
     Dec = 1,
+    /// Hexadecimal (`PF_HEX`).
     Hex = 2,
+    /// Decimal, zero-padded (`PF_10_PADDED_DEC`).
     PaddedDec = 3,
+    /// An id, shown with the name it stands for (`PF_ID`).
     Id = 4,
+    /// A directory fd (`PF_DIR`).
     Dir = 5,
+    /// Octal (`PF_OCT`).
     Oct = 6,
 }
 
@@ -158,17 +214,29 @@ bitflags! {
     /// Event flags (`enum ppm_event_flags`).
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
     pub struct EventFlags: u32 {
+        /// Makes an fd (`EF_CREATES_FD`).
         const CREATES_FD = 1 << 0;
+        /// Removes an fd.
         const DESTROYS_FD = 1 << 1;
+        /// Is about an fd, its first parameter in the enter event.
         const USES_FD = 1 << 2;
+        /// Reads data from its fd.
         const READS_FROM_FD = 1 << 3;
+        /// Writes data to its fd.
         const WRITES_TO_FD = 1 << 4;
+        /// Changes the state (threads, fds) beyond its fd.
         const MODIFIES_STATE = 1 << 5;
+        /// No probe sends it any more.
         const UNUSED = 1 << 6;
+        /// Waits (sleeps, polls).
         const WAITS = 1 << 7;
+        /// Does not go through the parser's per-event bookkeeping.
         const SKIPPARSERESET = 1 << 8;
+        /// An old version of an event that has a newer one.
         const OLD_VERSION = 1 << 9;
+        /// Its parameter lengths are 32-bit (`EF_LARGE_PAYLOAD`).
         const LARGE_PAYLOAD = 1 << 11;
+        /// Converted to the newest version by libscap's converter.
         const CONVERTER_MANAGED = 1 << 12;
     }
 }
@@ -178,13 +246,21 @@ bitflags! {
     /// enumeration, see [`Category::syscall_category`]) and single-bit event classes above.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
     pub struct Category: u32 {
+        /// A waiting syscall (`EC_WAIT`).
         const WAIT = 1 << 6;
+        /// A scheduler event.
         const SCHEDULER = 1 << 7;
+        /// Internal: process lists, drop notices, container metadata.
         const INTERNAL = 1 << 8;
+        /// A syscall.
         const SYSCALL = 1 << 9;
+        /// A tracepoint other than a syscall's.
         const TRACEPOINT = 1 << 10;
+        /// A plugin's event.
         const PLUGIN = 1 << 11;
+        /// A meta-event (made by libsinsp, not by the kernel).
         const METAEVENT = 1 << 12;
+        /// An iterator event (the state of a task or file at start).
         const ITER = 1 << 13;
         const _ = 0x3f;
     }
@@ -201,9 +277,13 @@ bitflags! {
     /// Syscall table flags (`UF_*`).
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
     pub struct SyscallFlags: u32 {
+        /// The probe captures it (`UF_USED`).
         const USED = 1;
+        /// Never dropped in sampling mode.
         const NEVER_DROP = 2;
+        /// Always dropped in sampling mode.
         const ALWAYS_DROP = 4;
+        /// Cannot sleep (`UF_ATOMIC`).
         const ATOMIC = 16;
     }
 }
@@ -211,20 +291,25 @@ bitflags! {
 /// One name of a flag or enum table (`struct ppm_name_value`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FlagName {
+    /// The name (`O_RDONLY`).
     pub name: &'static str,
+    /// Its bits or value.
     pub value: u32,
 }
 
 /// One alternative of a `PT_DYN` parameter, selected by the value's first byte.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DynParam {
+    /// The alternative's type.
     pub ty: ParamType,
+    /// How it prints.
     pub format: PrintFormat,
 }
 
 /// What a parameter's `info` pointer refers to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ParamExtra {
+    /// Nothing.
     None,
     /// The flag or enum table that names its bits or values.
     Flags(&'static [FlagName]),
@@ -237,9 +322,13 @@ pub enum ParamExtra {
 /// The schema of one parameter.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ParamInfo {
+    /// The parameter's name (`fd`, `name`, `flags`).
     pub name: &'static str,
+    /// Its type.
     pub ty: ParamType,
+    /// How it prints.
     pub format: PrintFormat,
+    /// Its flag table, dirfd or alternatives.
     pub extra: ParamExtra,
 }
 
@@ -250,15 +339,20 @@ pub struct EventInfo {
     pub code: &'static str,
     /// The event name shown as `evt.type` (shared by all versions of an event).
     pub name: &'static str,
+    /// Its category and class.
     pub category: Category,
+    /// Its flags.
     pub flags: EventFlags,
+    /// Its parameters, in order.
     pub params: &'static [ParamInfo],
 }
 
 /// Direction of an event: enter events have even ids, exit events odd ids.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Direction {
+    /// The syscall's start (`>`).
     Enter,
+    /// Its return (`<`).
     Exit,
 }
 
@@ -317,11 +411,17 @@ pub fn ppm_sc_name(code: u16) -> Option<&'static str> {
 /// One native syscall of an architecture and the events it produces.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SyscallEntry {
+    /// The architecture's syscall number.
     pub nr: u16,
+    /// The syscall's name.
     pub name: &'static str,
+    /// Its architecture-independent code (`PPM_SC_*`).
     pub ppm_sc: u16,
+    /// The event id of its enter event.
     pub enter: u16,
+    /// The event id of its exit event.
     pub exit: u16,
+    /// Its table flags.
     pub flags: SyscallFlags,
 }
 

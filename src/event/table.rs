@@ -9,6 +9,7 @@ use super::schema::{
 /// The libs commit this table was generated from.
 pub const SCHEMA_COMMIT: &str = "48dfd53cd23f95720521d41b89883bbc35c8567f";
 
+/// The names of `socket_families`, libs' flag or enum table of that name.
 pub static SOCKET_FAMILIES: &[FlagName] = &[
     FlagName { name: "AF_NFC", value: 39 },
     FlagName { name: "AF_ALG", value: 38 },
@@ -51,6 +52,7 @@ pub static SOCKET_FAMILIES: &[FlagName] = &[
     FlagName { name: "AF_UNIX", value: 1 },
     FlagName { name: "AF_UNSPEC", value: 0 },
 ];
+/// The names of `file_flags`, libs' flag or enum table of that name.
 pub static FILE_FLAGS: &[FlagName] = &[
     FlagName { name: "O_LARGEFILE", value: 2048 },
     FlagName { name: "O_DIRECTORY", value: 1024 },
@@ -72,10 +74,12 @@ pub static FILE_FLAGS: &[FlagName] = &[
     FlagName { name: "FD_UPPER_LAYER", value: 32768 },
     FlagName { name: "FD_LOWER_LAYER", value: 65536 },
 ];
+/// The names of `creat_flags`, libs' flag or enum table of that name.
 pub static CREAT_FLAGS: &[FlagName] = &[
     FlagName { name: "FD_UPPER_LAYER_CREAT", value: 1 },
     FlagName { name: "FD_LOWER_LAYER_CREAT", value: 2 },
 ];
+/// The names of `flock_flags`, libs' flag or enum table of that name.
 pub static FLOCK_FLAGS: &[FlagName] = &[
     FlagName { name: "LOCK_SH", value: 1 },
     FlagName { name: "LOCK_EX", value: 2 },
@@ -83,6 +87,7 @@ pub static FLOCK_FLAGS: &[FlagName] = &[
     FlagName { name: "LOCK_UN", value: 8 },
     FlagName { name: "LOCK_NONE", value: 0 },
 ];
+/// The names of `clone_flags`, libs' flag or enum table of that name.
 pub static CLONE_FLAGS: &[FlagName] = &[
     FlagName { name: "CLONE_FILES", value: 1 },
     FlagName { name: "CLONE_FS", value: 2 },
@@ -112,6 +117,7 @@ pub static CLONE_FLAGS: &[FlagName] = &[
     FlagName { name: "CLONE_NEWCGROUP", value: 268435456 },
     FlagName { name: "CLONE_CHILD_IN_PIDNS", value: 536870912 },
 ];
+/// The names of `futex_operations`, libs' flag or enum table of that name.
 pub static FUTEX_OPERATIONS: &[FlagName] = &[
     FlagName { name: "FUTEX_CLOCK_REALTIME", value: 256 },
     FlagName { name: "FUTEX_PRIVATE_FLAG", value: 128 },
@@ -129,6 +135,7 @@ pub static FUTEX_OPERATIONS: &[FlagName] = &[
     FlagName { name: "FUTEX_WAKE", value: 1 },
     FlagName { name: "FUTEX_WAIT", value: 0 },
 ];
+/// The names of `poll_flags`, libs' flag or enum table of that name.
 pub static POLL_FLAGS: &[FlagName] = &[
     FlagName { name: "POLLIN", value: 1 },
     FlagName { name: "POLLPRI", value: 2 },
@@ -142,6 +149,7 @@ pub static POLL_FLAGS: &[FlagName] = &[
     FlagName { name: "POLLWRNORM", value: 512 },
     FlagName { name: "POLLWRBAND", value: 1024 },
 ];
+/// The names of `mount_flags`, libs' flag or enum table of that name.
 pub static MOUNT_FLAGS: &[FlagName] = &[
     FlagName { name: "RDONLY", value: 1 },
     FlagName { name: "NOSUID", value: 2 },
@@ -172,23 +180,27 @@ pub static MOUNT_FLAGS: &[FlagName] = &[
     FlagName { name: "ACTIVE", value: 1073741824 },
     FlagName { name: "NOUSER", value: 2147483648 },
 ];
+/// The names of `umount_flags`, libs' flag or enum table of that name.
 pub static UMOUNT_FLAGS: &[FlagName] = &[
     FlagName { name: "FORCE", value: 1 },
     FlagName { name: "DETACH", value: 2 },
     FlagName { name: "EXPIRE", value: 4 },
     FlagName { name: "NOFOLLOW", value: 8 },
 ];
+/// The names of `lseek_whence`, libs' flag or enum table of that name.
 pub static LSEEK_WHENCE: &[FlagName] = &[
     FlagName { name: "SEEK_END", value: 2 },
     FlagName { name: "SEEK_CUR", value: 1 },
     FlagName { name: "SEEK_SET", value: 0 },
 ];
+/// The names of `shutdown_how`, libs' flag or enum table of that name.
 pub static SHUTDOWN_HOW: &[FlagName] = &[
     FlagName { name: "SHUT_UNKNOWN", value: 65535 },
     FlagName { name: "SHUT_RDWR", value: 2 },
     FlagName { name: "SHUT_WR", value: 1 },
     FlagName { name: "SHUT_RD", value: 0 },
 ];
+/// The names of `rlimit_resources`, libs' flag or enum table of that name.
 pub static RLIMIT_RESOURCES: &[FlagName] = &[
     FlagName { name: "RLIMIT_UNKNOWN", value: 255 },
     FlagName { name: "RLIMIT_RTTIME", value: 15 },
@@ -208,6 +220,7 @@ pub static RLIMIT_RESOURCES: &[FlagName] = &[
     FlagName { name: "RLIMIT_FSIZE", value: 1 },
     FlagName { name: "RLIMIT_CPU", value: 0 },
 ];
+/// The names of `fcntl_commands`, libs' flag or enum table of that name.
 pub static FCNTL_COMMANDS: &[FlagName] = &[
     FlagName { name: "F_GETPIPE_SZ", value: 29 },
     FlagName { name: "F_SETPIPE_SZ", value: 28 },
@@ -238,11 +251,13 @@ pub static FCNTL_COMMANDS: &[FlagName] = &[
     FlagName { name: "F_OFD_SETLKW", value: 32 },
     FlagName { name: "UNKNOWN", value: 0 },
 ];
+/// The names of `sockopt_levels`, libs' flag or enum table of that name.
 pub static SOCKOPT_LEVELS: &[FlagName] = &[
     FlagName { name: "SOL_SOCKET", value: 1 },
     FlagName { name: "SOL_TCP", value: 2 },
     FlagName { name: "UNKNOWN", value: 0 },
 ];
+/// The names of `sockopt_options`, libs' flag or enum table of that name.
 pub static SOCKOPT_OPTIONS: &[FlagName] = &[
     FlagName { name: "SO_COOKIE", value: 53 },
     FlagName { name: "SO_MEMINFO", value: 52 },
@@ -299,6 +314,7 @@ pub static SOCKOPT_OPTIONS: &[FlagName] = &[
     FlagName { name: "SO_DEBUG", value: 1 },
     FlagName { name: "UNKNOWN", value: 0 },
 ];
+/// The names of `ptrace_requests`, libs' flag or enum table of that name.
 pub static PTRACE_REQUESTS: &[FlagName] = &[
     FlagName { name: "PTRACE_SINGLEBLOCK", value: 38 },
     FlagName { name: "PTRACE_SYSEMU_SINGLESTEP", value: 37 },
@@ -340,6 +356,7 @@ pub static PTRACE_REQUESTS: &[FlagName] = &[
     FlagName { name: "PTRACE_TRACEME", value: 1 },
     FlagName { name: "PTRACE_UNKNOWN", value: 0 },
 ];
+/// The names of `prot_flags`, libs' flag or enum table of that name.
 pub static PROT_FLAGS: &[FlagName] = &[
     FlagName { name: "PROT_READ", value: 1 },
     FlagName { name: "PROT_WRITE", value: 2 },
@@ -350,6 +367,7 @@ pub static PROT_FLAGS: &[FlagName] = &[
     FlagName { name: "PROT_SAO", value: 64 },
     FlagName { name: "PROT_NONE", value: 0 },
 ];
+/// The names of `mmap_flags`, libs' flag or enum table of that name.
 pub static MMAP_FLAGS: &[FlagName] = &[
     FlagName { name: "MAP_SHARED", value: 1 },
     FlagName { name: "MAP_PRIVATE", value: 2 },
@@ -367,16 +385,19 @@ pub static MMAP_FLAGS: &[FlagName] = &[
     FlagName { name: "MAP_FILE", value: 8192 },
     FlagName { name: "MAP_LOCKED", value: 16384 },
 ];
+/// The names of `splice_flags`, libs' flag or enum table of that name.
 pub static SPLICE_FLAGS: &[FlagName] = &[
     FlagName { name: "SPLICE_F_MOVE", value: 1 },
     FlagName { name: "SPLICE_F_NONBLOCK", value: 2 },
     FlagName { name: "SPLICE_F_MORE", value: 4 },
     FlagName { name: "SPLICE_F_GIFT", value: 8 },
 ];
+/// The names of `quotactl_dqi_flags`, libs' flag or enum table of that name.
 pub static QUOTACTL_DQI_FLAGS: &[FlagName] = &[
     FlagName { name: "DQF_NONE", value: 1 },
     FlagName { name: "V1_DQF_RSQUASH", value: 2 },
 ];
+/// The names of `quotactl_cmds`, libs' flag or enum table of that name.
 pub static QUOTACTL_CMDS: &[FlagName] = &[
     FlagName { name: "Q_QUOTAON", value: 1 },
     FlagName { name: "Q_QUOTAOFF", value: 2 },
@@ -394,24 +415,29 @@ pub static QUOTACTL_CMDS: &[FlagName] = &[
     FlagName { name: "Q_XQUOTARM", value: 8192 },
     FlagName { name: "Q_XQUOTASYNC", value: 16384 },
 ];
+/// The names of `quotactl_types`, libs' flag or enum table of that name.
 pub static QUOTACTL_TYPES: &[FlagName] = &[
     FlagName { name: "USRQUOTA", value: 1 },
     FlagName { name: "GRPQUOTA", value: 2 },
 ];
+/// The names of `quotactl_quota_fmts`, libs' flag or enum table of that name.
 pub static QUOTACTL_QUOTA_FMTS: &[FlagName] = &[
     FlagName { name: "QFMT_NOT_USED", value: 1 },
     FlagName { name: "QFMT_VFS_OLD", value: 2 },
     FlagName { name: "QFMT_VFS_V0", value: 4 },
     FlagName { name: "QFMT_VFS_V1", value: 8 },
 ];
+/// The names of `semop_flags`, libs' flag or enum table of that name.
 pub static SEMOP_FLAGS: &[FlagName] = &[
     FlagName { name: "IPC_NOWAIT", value: 1 },
     FlagName { name: "SEM_UNDO", value: 2 },
 ];
+/// The names of `semget_flags`, libs' flag or enum table of that name.
 pub static SEMGET_FLAGS: &[FlagName] = &[
     FlagName { name: "IPC_EXCL", value: 16384 },
     FlagName { name: "IPC_CREAT", value: 8192 },
 ];
+/// The names of `semctl_commands`, libs' flag or enum table of that name.
 pub static SEMCTL_COMMANDS: &[FlagName] = &[
     FlagName { name: "IPC_STAT", value: 1 },
     FlagName { name: "IPC_SET", value: 2 },
@@ -427,12 +453,14 @@ pub static SEMCTL_COMMANDS: &[FlagName] = &[
     FlagName { name: "SETALL", value: 2048 },
     FlagName { name: "SETVAL", value: 4096 },
 ];
+/// The names of `access_flags`, libs' flag or enum table of that name.
 pub static ACCESS_FLAGS: &[FlagName] = &[
     FlagName { name: "F_OK", value: 0 },
     FlagName { name: "R_OK", value: 4 },
     FlagName { name: "W_OK", value: 2 },
     FlagName { name: "X_OK", value: 1 },
 ];
+/// The names of `pf_flags`, libs' flag or enum table of that name.
 pub static PF_FLAGS: &[FlagName] = &[
     FlagName { name: "PROTECTION_VIOLATION", value: 1 },
     FlagName { name: "PAGE_NOT_PRESENT", value: 2 },
@@ -443,18 +471,22 @@ pub static PF_FLAGS: &[FlagName] = &[
     FlagName { name: "RESERVED_PAGE", value: 64 },
     FlagName { name: "INSTRUCTION_FETCH", value: 128 },
 ];
+/// The names of `unlinkat_flags`, libs' flag or enum table of that name.
 pub static UNLINKAT_FLAGS: &[FlagName] = &[
     FlagName { name: "AT_REMOVEDIR", value: 512 },
 ];
+/// The names of `linkat_flags`, libs' flag or enum table of that name.
 pub static LINKAT_FLAGS: &[FlagName] = &[
     FlagName { name: "AT_SYMLINK_FOLLOW", value: 1024 },
     FlagName { name: "AT_EMPTY_PATH", value: 4096 },
 ];
+/// The names of `newfstatat_flags`, libs' flag or enum table of that name.
 pub static NEWFSTATAT_FLAGS: &[FlagName] = &[
     FlagName { name: "AT_EMPTY_PATH", value: 4096 },
     FlagName { name: "AT_NO_AUTOMOUNT", value: 2048 },
     FlagName { name: "AT_SYMLINK_NOFOLLOW", value: 256 },
 ];
+/// The names of `chmod_mode`, libs' flag or enum table of that name.
 pub static CHMOD_MODE: &[FlagName] = &[
     FlagName { name: "S_IXOTH", value: 1 },
     FlagName { name: "S_IWOTH", value: 2 },
@@ -469,15 +501,18 @@ pub static CHMOD_MODE: &[FlagName] = &[
     FlagName { name: "S_ISGID", value: 1024 },
     FlagName { name: "S_ISUID", value: 2048 },
 ];
+/// The names of `fchownat_flags`, libs' flag or enum table of that name.
 pub static FCHOWNAT_FLAGS: &[FlagName] = &[
     FlagName { name: "AT_SYMLINK_NOFOLLOW", value: 1024 },
     FlagName { name: "AT_EMPTY_PATH", value: 4096 },
 ];
+/// The names of `renameat2_flags`, libs' flag or enum table of that name.
 pub static RENAMEAT2_FLAGS: &[FlagName] = &[
     FlagName { name: "RENAME_NOREPLACE", value: 1 },
     FlagName { name: "RENAME_EXCHANGE", value: 2 },
     FlagName { name: "RENAME_WHITEOUT", value: 4 },
 ];
+/// The names of `openat2_flags`, libs' flag or enum table of that name.
 pub static OPENAT2_FLAGS: &[FlagName] = &[
     FlagName { name: "RESOLVE_BENEATH", value: 1 },
     FlagName { name: "RESOLVE_IN_ROOT", value: 2 },
@@ -486,16 +521,19 @@ pub static OPENAT2_FLAGS: &[FlagName] = &[
     FlagName { name: "RESOLVE_NO_XDEV", value: 16 },
     FlagName { name: "RESOLVE_CACHED", value: 32 },
 ];
+/// The names of `execve_flags`, libs' flag or enum table of that name.
 pub static EXECVE_FLAGS: &[FlagName] = &[
     FlagName { name: "EXE_WRITABLE", value: 1 },
     FlagName { name: "EXE_UPPER_LAYER", value: 2 },
     FlagName { name: "EXE_FROM_MEMFD", value: 4 },
     FlagName { name: "EXE_LOWER_LAYER", value: 8 },
 ];
+/// The names of `execveat_flags`, libs' flag or enum table of that name.
 pub static EXECVEAT_FLAGS: &[FlagName] = &[
     FlagName { name: "AT_EMPTY_PATH", value: 1 },
     FlagName { name: "AT_SYMLINK_NOFOLLOW", value: 2 },
 ];
+/// The names of `io_uring_setup_flags`, libs' flag or enum table of that name.
 pub static IO_URING_SETUP_FLAGS: &[FlagName] = &[
     FlagName { name: "IORING_SETUP_IOPOLL", value: 1 },
     FlagName { name: "IORING_SETUP_SQPOLL", value: 2 },
@@ -506,6 +544,7 @@ pub static IO_URING_SETUP_FLAGS: &[FlagName] = &[
     FlagName { name: "IORING_SETUP_ATTACH_RW", value: 64 },
     FlagName { name: "IORING_SETUP_R_DISABLED", value: 128 },
 ];
+/// The names of `io_uring_setup_feats`, libs' flag or enum table of that name.
 pub static IO_URING_SETUP_FEATS: &[FlagName] = &[
     FlagName { name: "IORING_FEAT_SINGLE_MMAP", value: 1 },
     FlagName { name: "IORING_FEAT_NODROP", value: 2 },
@@ -519,12 +558,14 @@ pub static IO_URING_SETUP_FEATS: &[FlagName] = &[
     FlagName { name: "IORING_FEAT_NATIVE_WORKERS", value: 512 },
     FlagName { name: "IORING_FEAT_RSRC_TAGS", value: 1024 },
 ];
+/// The names of `io_uring_enter_flags`, libs' flag or enum table of that name.
 pub static IO_URING_ENTER_FLAGS: &[FlagName] = &[
     FlagName { name: "IORING_ENTER_GETEVENTS", value: 1 },
     FlagName { name: "IORING_ENTER_SQ_WAKEUP", value: 2 },
     FlagName { name: "IORING_ENTER_SQ_WAIT", value: 4 },
     FlagName { name: "IORING_ENTER_EXT_ARG", value: 8 },
 ];
+/// The names of `io_uring_register_opcodes`, libs' flag or enum table of that name.
 pub static IO_URING_REGISTER_OPCODES: &[FlagName] = &[
     FlagName { name: "IORING_REGISTER_BUFFERS", value: 0 },
     FlagName { name: "IORING_UNREGISTER_BUFFERS", value: 1 },
@@ -549,14 +590,17 @@ pub static IO_URING_REGISTER_OPCODES: &[FlagName] = &[
     FlagName { name: "IORING_REGISTER_RING_FDS", value: 20 },
     FlagName { name: "IORING_UNREGISTER_RING_FDS", value: 21 },
 ];
+/// The names of `mlockall_flags`, libs' flag or enum table of that name.
 pub static MLOCKALL_FLAGS: &[FlagName] = &[
     FlagName { name: "MCL_CURRENT", value: 1 },
     FlagName { name: "MCL_FUTURE", value: 2 },
     FlagName { name: "MCL_ONFAULT", value: 4 },
 ];
+/// The names of `mlock2_flags`, libs' flag or enum table of that name.
 pub static MLOCK2_FLAGS: &[FlagName] = &[
     FlagName { name: "MLOCK_ONFAULT", value: 1 },
 ];
+/// The names of `fsconfig_cmds`, libs' flag or enum table of that name.
 pub static FSCONFIG_CMDS: &[FlagName] = &[
     FlagName { name: "FSCONFIG_SET_FLAG", value: 0 },
     FlagName { name: "FSCONFIG_SET_STRING", value: 1 },
@@ -567,9 +611,11 @@ pub static FSCONFIG_CMDS: &[FlagName] = &[
     FlagName { name: "FSCONFIG_CMD_CREATE", value: 6 },
     FlagName { name: "FSCONFIG_CMD_RECONFIGURE", value: 7 },
 ];
+/// The names of `epoll_create1_flags`, libs' flag or enum table of that name.
 pub static EPOLL_CREATE1_FLAGS: &[FlagName] = &[
     FlagName { name: "EPOLL_CLOEXEC", value: 1 },
 ];
+/// The names of `prctl_options`, libs' flag or enum table of that name.
 pub static PRCTL_OPTIONS: &[FlagName] = &[
     FlagName { name: "PR_GET_DUMPABLE", value: 3 },
     FlagName { name: "PR_SET_DUMPABLE", value: 4 },
@@ -595,6 +641,7 @@ pub static PRCTL_OPTIONS: &[FlagName] = &[
     FlagName { name: "PR_GET_THP_DISABLE", value: 42 },
     FlagName { name: "PR_CAP_AMBIENT", value: 47 },
 ];
+/// The names of `keyctl_operations`, libs' flag or enum table of that name.
 pub static KEYCTL_OPERATIONS: &[FlagName] = &[
     FlagName { name: "KEYCTL_GET_KEYRING_ID", value: 0 },
     FlagName { name: "KEYCTL_JOIN_SESSION_KEYRING", value: 1 },
@@ -630,14 +677,17 @@ pub static KEYCTL_OPERATIONS: &[FlagName] = &[
     FlagName { name: "KEYCTL_CAPABILITIES", value: 31 },
     FlagName { name: "KEYCTL_WATCH_KEY", value: 32 },
 ];
+/// The names of `memfd_create_flags`, libs' flag or enum table of that name.
 pub static MEMFD_CREATE_FLAGS: &[FlagName] = &[
     FlagName { name: "MFD_CLOEXEC", value: 1 },
     FlagName { name: "MFD_ALLOW_SEALING", value: 2 },
     FlagName { name: "MFD_HUGETLB", value: 4 },
 ];
+/// The names of `pidfd_open_flags`, libs' flag or enum table of that name.
 pub static PIDFD_OPEN_FLAGS: &[FlagName] = &[
     FlagName { name: "PIDFD_NONBLOCK", value: 1 },
 ];
+/// The names of `mknod_mode`, libs' flag or enum table of that name.
 pub static MKNOD_MODE: &[FlagName] = &[
     FlagName { name: "S_IXOTH", value: 1 },
     FlagName { name: "S_IWOTH", value: 2 },
@@ -657,6 +707,7 @@ pub static MKNOD_MODE: &[FlagName] = &[
     FlagName { name: "S_IFIFO", value: 4096 },
     FlagName { name: "S_IFSOCK", value: 49152 },
 ];
+/// The names of `bpf_commands`, libs' flag or enum table of that name.
 pub static BPF_COMMANDS: &[FlagName] = &[
     FlagName { name: "BPF_MAP_CREATE", value: 0 },
     FlagName { name: "BPF_MAP_LOOKUP_ELEM", value: 1 },
@@ -696,19 +747,23 @@ pub static BPF_COMMANDS: &[FlagName] = &[
     FlagName { name: "BPF_LINK_DETACH", value: 34 },
     FlagName { name: "BPF_PROG_BIND_MAP", value: 35 },
 ];
+/// The names of `delete_module_flags`, libs' flag or enum table of that name.
 pub static DELETE_MODULE_FLAGS: &[FlagName] = &[
     FlagName { name: "O_NONBLOCK", value: 2 },
     FlagName { name: "O_TRUNC", value: 1 },
 ];
+/// The names of `close_range_flags`, libs' flag or enum table of that name.
 pub static CLOSE_RANGE_FLAGS: &[FlagName] = &[
     FlagName { name: "CLOSE_RANGE_UNSHARE", value: 2 },
     FlagName { name: "CLOSE_RANGE_CLOEXEC", value: 4 },
 ];
+/// The names of `finit_module_flags`, libs' flag or enum table of that name.
 pub static FINIT_MODULE_FLAGS: &[FlagName] = &[
     FlagName { name: "MODULE_INIT_IGNORE_MODVERSIONS", value: 1 },
     FlagName { name: "MODULE_INIT_IGNORE_VERMAGIC", value: 2 },
     FlagName { name: "MODULE_INIT_COMPRESSED_FILE", value: 4 },
 ];
+/// The names of `anon_inode_fd_types`, libs' flag or enum table of that name.
 pub static ANON_INODE_FD_TYPES: &[FlagName] = &[
     FlagName { name: "ANON_INODE_FD_TYPE_UNKNOWN", value: 0 },
     FlagName { name: "ANON_INODE_FD_TYPE_EVENTFD", value: 1 },
@@ -785,6 +840,7 @@ pub static FLAG_TABLES: &[(&str, &[FlagName])] = &[
     ("anon_inode_fd_types", ANON_INODE_FD_TYPES),
 ];
 
+/// The alternatives of `sockopt_dynamic_param`, libs' `PT_DYN` table of that name.
 pub static SOCKOPT_DYNAMIC_PARAM: &[DynParam] = &[
     DynParam { ty: ParamType::ByteBuf, format: PrintFormat::Hex },
     DynParam { ty: ParamType::Errno, format: PrintFormat::Dec },
@@ -792,14 +848,17 @@ pub static SOCKOPT_DYNAMIC_PARAM: &[DynParam] = &[
     DynParam { ty: ParamType::Uint64, format: PrintFormat::Dec },
     DynParam { ty: ParamType::RelTime, format: PrintFormat::Dec },
 ];
+/// The alternatives of `ptrace_dynamic_param`, libs' `PT_DYN` table of that name.
 pub static PTRACE_DYNAMIC_PARAM: &[DynParam] = &[
     DynParam { ty: ParamType::Uint64, format: PrintFormat::Hex },
     DynParam { ty: ParamType::SigType, format: PrintFormat::Dec },
 ];
+/// The alternatives of `bpf_dynamic_param`, libs' `PT_DYN` table of that name.
 pub static BPF_DYNAMIC_PARAM: &[DynParam] = &[
     DynParam { ty: ParamType::Fd, format: PrintFormat::Dec },
     DynParam { ty: ParamType::Errno, format: PrintFormat::Dec },
 ];
+/// The alternatives of `keyctl_dynamic_param`, libs' `PT_DYN` table of that name.
 pub static KEYCTL_DYNAMIC_PARAM: &[DynParam] = &[
     DynParam { ty: ParamType::Int64, format: PrintFormat::Dec },
     DynParam { ty: ParamType::CharBuf, format: PrintFormat::Na },

@@ -7,7 +7,9 @@ use super::schema::{DynParam, ParamExtra, ParamInfo, ParamType, PrintFormat};
 
 /// Address families as they appear in socket parameters.
 pub const AF_UNIX: u8 = 1;
+/// The IPv4 family number in socket addresses and tuples (`PPM_AF_INET`).
 pub const AF_INET: u8 = 2;
+/// The IPv6 family number (`PPM_AF_INET6`).
 pub const AF_INET6: u8 = 10;
 
 /// A parameter value. Strings and buffers borrow from the event.
@@ -44,8 +46,11 @@ pub enum Value<'a> {
     Ipv6Net([u8; 16], [u8; 16]),
     /// `PT_DYN`: the alternative selected by the first byte, and that alternative's bytes.
     Dyn {
+        /// The alternative's index (the first byte).
         index: u8,
+        /// The alternative: its type and print format.
         alt: DynParam,
+        /// The alternative's bytes (after the index).
         bytes: &'a [u8],
     },
 }
@@ -55,12 +60,20 @@ pub enum Value<'a> {
 pub enum DecodeError {
     /// A fixed-size type with the wrong number of bytes.
     WrongSize {
+        /// The parameter's type.
         ty: ParamType,
+        /// The bytes the type takes.
         expected: usize,
+        /// The bytes there are.
         got: usize,
     },
     /// A variable-size value whose inner structure does not fit its bytes.
-    Malformed { ty: ParamType, what: &'static str },
+    Malformed {
+        /// The parameter's type.
+        ty: ParamType,
+        /// What does not fit.
+        what: &'static str,
+    },
 }
 
 impl fmt::Display for DecodeError {
@@ -79,20 +92,30 @@ impl std::error::Error for DecodeError {}
 /// A socket address (`PT_SOCKADDR`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SockAddr<'a> {
+    /// `AF_INET`.
     Ipv4 {
+        /// The address.
         addr: [u8; 4],
+        /// The port.
         port: u16,
     },
+    /// `AF_INET6`.
     Ipv6 {
+        /// The address.
         addr: [u8; 16],
+        /// The port.
         port: u16,
     },
+    /// `AF_UNIX`.
     Unix {
+        /// The socket's path (without its NUL; an abstract one starts with `@`).
         path: &'a [u8],
     },
     /// Another family: only its number is carried.
     Other {
+        /// The family number (`PPM_AF_*`).
         family: u8,
+        /// The bytes after it.
         rest: &'a [u8],
     },
 }
@@ -100,25 +123,42 @@ pub enum SockAddr<'a> {
 /// Both ends of a connection (`PT_SOCKTUPLE`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SockTuple<'a> {
+    /// An IPv4 connection.
     Ipv4 {
+        /// Source address.
         sip: [u8; 4],
+        /// Source port.
         sport: u16,
+        /// Destination address.
         dip: [u8; 4],
+        /// Destination port.
         dport: u16,
     },
+    /// An IPv6 connection.
     Ipv6 {
+        /// Source address.
         sip: [u8; 16],
+        /// Source port.
         sport: u16,
+        /// Destination address.
         dip: [u8; 16],
+        /// Destination port.
         dport: u16,
     },
+    /// A unix socket connection.
     Unix {
+        /// The kernel address of this end's socket.
         source: u64,
+        /// The kernel address of the peer's socket.
         dest: u64,
+        /// The path (without its NUL).
         path: &'a [u8],
     },
+    /// Another family: only its number is carried.
     Other {
+        /// The family number (`PPM_AF_*`).
         family: u8,
+        /// The bytes after it.
         rest: &'a [u8],
     },
 }

@@ -25,20 +25,35 @@ use crate::event::Value;
 /// The type of a field's value, as `-l` lists it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FieldType {
+    /// A signed 16-bit integer.
     Int16,
+    /// A signed 32-bit integer.
     Int32,
+    /// A signed 64-bit integer.
     Int64,
+    /// An unsigned 32-bit integer.
     Uint32,
+    /// An unsigned 64-bit integer.
     Uint64,
+    /// Text.
     CharBuf,
+    /// Bytes, shown as text.
     ByteBuf,
+    /// `true` or `false`.
     Bool,
+    /// A point in time, in nanoseconds since the epoch.
     AbsTime,
+    /// A duration, in nanoseconds.
     RelTime,
+    /// A floating-point number.
     Double,
+    /// An IPv4 or IPv6 address.
     IpAddr,
+    /// An address with a prefix length (a network).
     IpNet,
+    /// A port number.
     Port,
+    /// A type that depends on the argument (`evt.arg.*`, `evt.rawarg.*`).
     Dynamic,
 }
 
@@ -68,6 +83,7 @@ impl FieldType {
 /// What a field takes after its name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ArgKind {
+    /// Nothing.
     None,
     /// `.NAME` or `[N]`: a parameter of the event (required).
     Param,
@@ -93,10 +109,15 @@ pub enum Usage {
 /// One entry of the registry.
 #[derive(Debug, Clone, Copy)]
 pub struct FieldInfo {
+    /// The field's name (`proc.name`).
     pub name: &'static str,
+    /// The type of its value.
     pub ty: FieldType,
+    /// What it takes after its name.
     pub arg: ArgKind,
+    /// Where it may be used: filters, output, or both.
     pub usage: Usage,
+    /// What it gives, in a sentence (`-l` prints it).
     pub description: &'static str,
     kind: Kind,
 }

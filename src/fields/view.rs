@@ -25,9 +25,11 @@ pub struct EventContext {
 /// One event with everything fields can read about it.
 #[derive(Debug, Clone, Copy)]
 pub struct EventView<'a> {
+    /// The event, with its CPU, dump flags and position in the source.
     pub raw: RawEvent<'a>,
     /// `evt.num`.
     pub num: u64,
+    /// The state after the event was parsed.
     pub state: &'a State,
     /// The thread that made the event, if it is known.
     pub thread: Option<&'a Thread>,
@@ -35,6 +37,7 @@ pub struct EventView<'a> {
     pub fds: Option<&'a FdTable>,
     /// The fd the event is about, with its number.
     pub fd: Option<(i64, &'a FdInfo)>,
+    /// What the parser worked out for the event.
     pub ctx: EventContext,
     /// How data buffers are shown in `evt.info`, `evt.args` and `evt.arg.*`.
     pub buffers: BufferFormat,

@@ -5,24 +5,43 @@ use std::fmt;
 /// A comparison operator.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Op {
+    /// `=` (or `==`).
     Eq,
+    /// `!=`.
     Ne,
+    /// `<`.
     Lt,
+    /// `<=`.
     Le,
+    /// `>`.
     Gt,
+    /// `>=`.
     Ge,
+    /// `contains`: the value holds the text.
     Contains,
+    /// `icontains`: the same, ignoring case.
     IContains,
+    /// `bcontains`: the value holds the bytes (given in hex).
     BContains,
+    /// `startswith`.
     StartsWith,
+    /// `bstartswith`: starts with the bytes (given in hex).
     BStartsWith,
+    /// `endswith`.
     EndsWith,
+    /// `glob`: matches a shell pattern.
     Glob,
+    /// `iglob`: the same, ignoring case.
     IGlob,
+    /// `regex`: matches a regular expression.
     Regex,
+    /// `in`: equals one of a list.
     In,
+    /// `intersects`: a list field shares a value with the list.
     Intersects,
+    /// `pmatch`: the path is under one of the listed prefixes.
     PMatch,
+    /// `exists`: the field has a value for the event.
     Exists,
 }
 
@@ -73,10 +92,15 @@ impl Op {
 /// A function applied to a field's value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Transformer {
+    /// `tolower`.
     ToLower,
+    /// `toupper`.
     ToUpper,
+    /// `b64`: decodes base64.
     B64,
+    /// `basename`: the last component of a path.
     Basename,
+    /// `len`: the length.
     Len,
 }
 
@@ -102,14 +126,23 @@ impl Transformer {
 /// A field, possibly transformed: `proc.name`, `proc.aname[2]`, `tolower(fd.name)`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum FieldRef {
-    Field { name: String, arg: Option<String> },
+    /// A field, with its argument (`aname[2]`'s `2`, `evt.arg.fd`'s `fd`).
+    Field {
+        /// The field's name.
+        name: String,
+        /// Its argument, if any.
+        arg: Option<String>,
+    },
+    /// A transformer applied to a field (`tolower(fd.name)`).
     Transform(Transformer, Box<FieldRef>),
 }
 
 /// The right side of a comparison.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Value {
+    /// One value.
     Str(String),
+    /// A list, for `in`, `intersects` and `pmatch`.
     List(Vec<String>),
     /// `val(field)` or a transformed field: compare with another field of the same event.
     Field(FieldRef),
@@ -118,12 +151,19 @@ pub enum Value {
 /// A filter expression.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Expr {
+    /// All of them.
     And(Vec<Expr>),
+    /// Any of them.
     Or(Vec<Expr>),
+    /// Not it.
     Not(Box<Expr>),
+    /// A comparison of a field with a value (or `exists`, which has none).
     Check {
+        /// The field compared.
         field: FieldRef,
+        /// The operator.
         op: Op,
+        /// The value compared with; `None` for `exists`.
         value: Option<Value>,
     },
     /// A bare name (a macro or list in Falco rules): kept by the parser, refused by the

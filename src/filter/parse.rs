@@ -17,7 +17,9 @@ use super::ast::{Expr, FieldRef, Op, Transformer, Value};
 /// Why a filter does not parse, and where (1-based column).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ParseError {
+    /// The 1-based column of the problem.
     pub column: usize,
+    /// What the problem is.
     pub why: String,
 }
 

@@ -25,6 +25,7 @@ enum Key {
 const ROWS: usize = 100;
 
 impl Summary {
+    /// An empty summary.
     pub fn new() -> Self {
         Self::default()
     }

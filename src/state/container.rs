@@ -12,15 +12,23 @@ pub struct Container {
     pub id: String,
     /// The engine: `docker`, `cri`, `containerd`, `cri-o`, `podman`, ...
     pub kind: String,
+    /// The container's name.
     pub name: String,
+    /// The image as the container was started from it (`nginx:1.25`).
     pub image: String,
+    /// The image's id.
     pub image_id: String,
+    /// The image's repository (`nginx`).
     pub image_repo: String,
+    /// The image's tag (`1.25`).
     pub image_tag: String,
+    /// The image's digest.
     pub image_digest: String,
+    /// Whether the container runs privileged.
     pub privileged: bool,
     /// The container's IPv4 address (0.0.0.0 when unknown).
     pub ip: [u8; 4],
+    /// The container's mounts.
     pub mounts: Vec<Mount>,
     /// Health check, liveness probe, readiness probe: the program and its arguments.
     pub probes: [Option<(String, Vec<String>)>; 3],
@@ -29,10 +37,15 @@ pub struct Container {
 /// One mount of a container.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Mount {
+    /// The mount's source on the host.
     pub source: String,
+    /// Where it is mounted in the container.
     pub dest: String,
+    /// The mount's mode (`ro`, `rw`, ...), as the engine gives it.
     pub mode: String,
+    /// Whether it is mounted read-write.
     pub rdwr: bool,
+    /// Its propagation (`rprivate`, ...).
     pub propagation: String,
 }
 

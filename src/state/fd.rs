@@ -10,26 +10,47 @@ use super::sock::{SockAddrs, l4};
 /// `fd.typechar` and in `fd=3(<f>/etc/passwd)`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum FdKind {
+    /// A regular file (`f`).
     File,
+    /// A directory (`d`).
     Directory,
+    /// An IPv4 socket with a connection (`4`).
     Ipv4Socket,
+    /// An IPv6 socket with a connection (`6`).
     Ipv6Socket,
+    /// A listening IPv4 socket (`4`).
     Ipv4Server,
+    /// A listening IPv6 socket (`6`).
     Ipv6Server,
+    /// A pipe or FIFO (`p`).
     Fifo,
+    /// A unix socket (`u`).
     UnixSocket,
+    /// An eventfd (`e`).
     Event,
+    /// Of a type not known (`o`).
     Unknown,
+    /// Of a type the probe does not describe (`X`).
     Unsupported,
+    /// A signalfd (`s`).
     Signalfd,
+    /// An epoll fd (`l`).
     Eventpoll,
+    /// An inotify fd (`i`).
     Inotify,
+    /// A timerfd (`t`).
     Timerfd,
+    /// A netlink socket (`n`).
     Netlink,
+    /// A BPF map or program (`b`).
     Bpf,
+    /// A userfaultfd (`u`).
     Userfaultfd,
+    /// An io_uring instance (`r`).
     IoUring,
+    /// A memfd (`m`).
     Memfd,
+    /// A pidfd (`P`).
     Pidfd,
 }
 
@@ -104,20 +125,24 @@ bitflags! {
         const ROLE_CLIENT = 1 << 2;
         /// This side accepted the connection.
         const ROLE_SERVER = 1 << 3;
-        /// One end of a socketpair.
         /// A close of this fd has entered but not returned.
         const CLOSE_IN_PROGRESS = 1 << 4;
         /// The fd was created again while a close of it was in progress: that close's
         /// return must not remove it.
         const CLOSE_CANCELED = 1 << 5;
+        /// One end of a socketpair.
         const SOCKET_PIPE = 1 << 6;
         /// `/dev/null` opened for writing tracer events.
         const IS_TRACER_FILE = 1 << 7;
+        /// Known not to be the tracer file.
         const IS_NOT_TRACER_FD = 1 << 9;
+        /// A socket that connected or transferred data.
         const SOCKET_CONNECTED = 1 << 13;
         /// Inherited from the parent at fork.
         const IS_CLONED = 1 << 14;
+        /// A non-blocking connect that has not completed yet.
         const CONNECTION_PENDING = 1 << 15;
+        /// A connect that failed.
         const CONNECTION_FAILED = 1 << 16;
     }
 }
@@ -125,15 +150,19 @@ bitflags! {
 /// One open fd.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FdInfo {
+    /// What kind of object the fd refers to.
     pub kind: FdKind,
     /// What `fd.name` prints: a path, a socket tuple, a unix socket path.
     pub name: Vec<u8>,
     /// Flags given to open (`PPM_O_*`), including `O_CLOEXEC`.
     pub open_flags: u32,
+    /// The device of a file (`fd.dev`), 0 when unknown.
     pub dev: u32,
+    /// The inode of a file (`fd.ino`), 0 when unknown.
     pub ino: u64,
     /// Addresses, for sockets.
     pub sock: SockAddrs,
+    /// What is known beyond its type.
     pub flags: FdFlags,
 }
 

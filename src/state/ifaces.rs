@@ -4,13 +4,16 @@
 /// One IPv4 interface.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Ipv4Iface {
+    /// The interface's address.
     pub addr: [u8; 4],
+    /// Its netmask.
     pub netmask: [u8; 4],
 }
 
 /// Known interfaces.
 #[derive(Debug, Clone, Default)]
 pub struct Interfaces {
+    /// IPv4 interfaces, with their netmasks.
     pub ipv4: Vec<Ipv4Iface>,
     /// IPv6 addresses (the prefix is not kept).
     pub ipv6: Vec<[u8; 16]>,

@@ -54,11 +54,17 @@ pub struct Evictions {
 /// The whole state.
 #[derive(Debug, Clone, Default)]
 pub struct State {
+    /// Threads and processes, with their fd tables.
     pub threads: ThreadTable,
+    /// Users and groups, by id (from the capture or /etc).
     pub users: Users,
+    /// Containers, by id.
     pub containers: Containers,
+    /// The machine's network interfaces.
     pub interfaces: Interfaces,
+    /// The sizes the tables stop growing at.
     pub limits: Limits,
+    /// What was dropped or purged because of the limits.
     pub evictions: Evictions,
     /// The thread a container event in the middle of a capture is shown with (libsinsp makes
     /// one up for it): tid and pid -1, the name `container:<id>`, the container's id. Made

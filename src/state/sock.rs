@@ -8,11 +8,17 @@
 
 /// Layer-4 protocols (`SCAP_L4_*`).
 pub mod l4 {
+    /// Not known (`SCAP_L4_UNKNOWN`).
     pub const UNKNOWN: u8 = 0;
+    /// Not applicable (`SCAP_L4_NA`).
     pub const NA: u8 = 1;
+    /// TCP.
     pub const TCP: u8 = 2;
+    /// UDP.
     pub const UDP: u8 = 3;
+    /// ICMP.
     pub const ICMP: u8 = 4;
+    /// A raw socket.
     pub const RAW: u8 = 5;
 }
 
@@ -31,36 +37,52 @@ impl Default for SockAddrs {
 /// An IPv4 connection: source (client) and destination (server).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Ipv4Tuple {
+    /// Source (client) address.
     pub sip: [u8; 4],
+    /// Destination (server) address.
     pub dip: [u8; 4],
+    /// Source port.
     pub sport: u16,
+    /// Destination port.
     pub dport: u16,
+    /// Layer-4 protocol (`l4::*`).
     pub l4: u8,
 }
 
 /// An IPv6 connection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Ipv6Tuple {
+    /// Source (client) address.
     pub sip: [u8; 16],
+    /// Destination (server) address.
     pub dip: [u8; 16],
+    /// Source port.
     pub sport: u16,
+    /// Destination port.
     pub dport: u16,
+    /// Layer-4 protocol (`l4::*`).
     pub l4: u8,
 }
 
 /// A listening IPv4 address.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Ipv4Server {
+    /// The address listened on (0.0.0.0 for any).
     pub ip: [u8; 4],
+    /// The port listened on.
     pub port: u16,
+    /// Layer-4 protocol (`l4::*`).
     pub l4: u8,
 }
 
 /// A listening IPv6 address.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Ipv6Server {
+    /// The address listened on (:: for any).
     pub ip: [u8; 16],
+    /// The port listened on.
     pub port: u16,
+    /// Layer-4 protocol (`l4::*`).
     pub l4: u8,
 }
 

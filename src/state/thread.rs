@@ -8,23 +8,33 @@ use super::fd::FdTable;
 /// `PPM_CL_*` flags kept on a thread: the clone flags of the clone events' `flags`, plus the
 /// bookkeeping bits libsinsp adds.
 pub mod clone_flags {
+    /// Shares the fd table with its parent (`PPM_CL_CLONE_FILES`).
     pub const CLONE_FILES: u32 = 1 << 0;
+    /// Shares the cwd and root with its parent.
     pub const CLONE_FS: u32 = 1 << 1;
+    /// Has its creator's parent as its parent.
     pub const CLONE_PARENT: u32 = 1 << 8;
+    /// A thread of its creator's process.
     pub const CLONE_THREAD: u32 = 1 << 13;
+    /// Shares its creator's memory.
     pub const CLONE_VM: u32 = 1 << 15;
     /// The child's clone returned before the parent's (the child made its own entry).
     pub const CLONE_INVERTED: u32 = 1 << 16;
+    /// Its program changed (a new thread, an execve), as libsinsp marks it.
     pub const NAME_CHANGED: u32 = 1 << 17;
     /// The thread has exited; it goes when its last event is done.
     pub const CLOSED: u32 = 1 << 18;
+    /// Made an event since the last scan for silent threads.
     pub const ACTIVE: u32 = 1 << 19;
     /// The thread `dup`ed onto stdout / stdin: one end of a shell pipe.
     pub const PIPE_SRC: u32 = 1 << 21;
+    /// The other end of a shell pipe (see `PIPE_SRC`).
     pub const PIPE_DST: u32 = 1 << 22;
+    /// Made by vfork.
     pub const CLONE_VFORK: u32 = 1 << 27;
     /// The child runs in another pid namespace.
     pub const CHILD_IN_PIDNS: u32 = 1 << 29;
+    /// The main thread of its process (tid = pid).
     pub const IS_MAIN_THREAD: u32 = 1 << 30;
 }
 
@@ -34,14 +44,21 @@ pub const NO_EVENT: u16 = u16::MAX;
 /// One thread.
 #[derive(Debug, Clone, Default)]
 pub struct Thread {
+    /// Thread id.
     pub tid: i64,
+    /// Process id: the main thread's tid.
     pub pid: i64,
+    /// Parent thread id (the process's parent for the main thread).
     pub ptid: i64,
+    /// Session id.
     pub sid: i64,
     /// Process group id (`-1` if unknown).
     pub pgid: i64,
+    /// Process group id, as seen in the process's pid namespace.
     pub vpgid: i64,
+    /// Thread id in the process's pid namespace.
     pub vtid: i64,
+    /// Process id in the process's pid namespace.
     pub vpid: i64,
     /// Command name (at most 16 bytes in Linux).
     pub comm: Vec<u8>,
@@ -57,24 +74,38 @@ pub struct Thread {
     pub env: Vec<u8>,
     /// `subsys=path` entries, each NUL-terminated.
     pub cgroups: Vec<u8>,
+    /// Root directory (after chroot).
     pub root: Vec<u8>,
     /// Working directory, ending with `/`. Only the main thread's is used: threads of one
     /// process share it.
     pub cwd: Vec<u8>,
+    /// User id.
     pub uid: u32,
+    /// Group id.
     pub gid: u32,
+    /// Login user id (`auid`), u32::MAX when none.
     pub loginuid: u32,
+    /// Controlling terminal (device number), 0 when none.
     pub tty: u32,
     /// `clone_flags::*` and the other `PPM_CL_*` bits of the clone that made the thread.
     pub flags: u32,
+    /// Open-file limit (`RLIMIT_NOFILE`).
     pub fdlimit: i64,
+    /// Virtual memory size, KiB.
     pub vmsize_kb: u32,
+    /// Resident memory, KiB.
     pub vmrss_kb: u32,
+    /// Swapped memory, KiB.
     pub vmswap_kb: u32,
+    /// Major page faults.
     pub pfmajor: u64,
+    /// Minor page faults.
     pub pfminor: u64,
+    /// Permitted capabilities (bit mask).
     pub cap_permitted: u64,
+    /// Effective capabilities.
     pub cap_effective: u64,
+    /// Inheritable capabilities.
     pub cap_inheritable: u64,
     /// When the thread was created (0 if unknown).
     pub clone_ts: u64,

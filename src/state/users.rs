@@ -5,10 +5,15 @@ use hashbrown::HashMap;
 /// One user account.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct User {
+    /// User id.
     pub uid: u32,
+    /// Primary group id.
     pub gid: u32,
+    /// Login name.
     pub name: Vec<u8>,
+    /// Home directory.
     pub homedir: Vec<u8>,
+    /// Login shell.
     pub shell: Vec<u8>,
 }
 

@@ -6,37 +6,69 @@
 
 use crate::error::{Error, Result};
 
+/// Section header block: starts a capture (and each section of it).
 pub const SHB: u32 = 0x0A0D0D0A;
+/// The byte-order magic of the section header.
 pub const SHB_MAGIC: u32 = 0x1A2B3C4D;
+/// Machine info block.
 pub const MI: u32 = 0x201;
+/// Machine info block, the id libscap used before 2014.
 pub const MI_INT: u32 = 0x8002ABCD;
+/// Process list, version 1.
 pub const PL_V1: u32 = 0x202;
+/// Process list, version 1, old id.
 pub const PL_V1_INT: u32 = 0x8000ABCD;
+/// Process list, version 2.
 pub const PL_V2: u32 = 0x207;
+/// Process list, version 2, old id.
 pub const PL_V2_INT: u32 = 0x8013ABCD;
+/// Process list, version 3.
 pub const PL_V3: u32 = 0x209;
+/// Process list, version 3, old id.
 pub const PL_V3_INT: u32 = 0x8014ABCD;
+/// Process list, version 4 (pid namespace ids, cgroups).
 pub const PL_V4: u32 = 0x210;
+/// Process list, version 5 (root).
 pub const PL_V5: u32 = 0x211;
+/// Process list, version 6 (session id).
 pub const PL_V6: u32 = 0x212;
+/// Process list, version 7 (executable path).
 pub const PL_V7: u32 = 0x213;
+/// Process list, version 8 (process group).
 pub const PL_V8: u32 = 0x214;
+/// Process list, version 9 (a length per entry; newer fields appended).
 pub const PL_V9: u32 = 0x215;
+/// Fd list block.
 pub const FDL: u32 = 0x203;
+/// Fd list block, old id.
 pub const FDL_INT: u32 = 0x8001ABCD;
+/// Fd list, version 2 (a length per entry).
 pub const FDL_V2: u32 = 0x218;
+/// Event block.
 pub const EV: u32 = 0x204;
+/// Event block, old id.
 pub const EV_INT: u32 = 0x8010ABCD;
+/// Event block, version 2 (a CPU and a 26-byte header).
 pub const EV_V2: u32 = 0x216;
+/// Event block, version 2, with 32-bit parameter lengths.
 pub const EV_V2_LARGE: u32 = 0x221;
+/// Event block with dump flags.
 pub const EVF: u32 = 0x208;
+/// Event block with dump flags, version 2.
 pub const EVF_V2: u32 = 0x217;
+/// Event block with dump flags, version 2, with 32-bit parameter lengths.
 pub const EVF_V2_LARGE: u32 = 0x222;
+/// Interface list block.
 pub const IL: u32 = 0x205;
+/// Interface list block, old id.
 pub const IL_INT: u32 = 0x8011ABCD;
+/// Interface list, version 2.
 pub const IL_V2: u32 = 0x219;
+/// User list block.
 pub const UL: u32 = 0x206;
+/// User list block, old id.
 pub const UL_INT: u32 = 0x8012ABCD;
+/// User list, version 2.
 pub const UL_V2: u32 = 0x220;
 
 /// Longest path or name the format allows (`SCAP_MAX_PATH_SIZE`).
@@ -84,66 +116,111 @@ pub fn event_block_kind(block_type: u32) -> Option<EventBlockKind> {
 /// The section header's version.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SectionHeader {
+    /// Major version (1).
     pub major: u16,
+    /// Minor version (0, 1 or 2).
     pub minor: u16,
 }
 
 /// The machine the capture was taken on (`scap_machine_info`).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct MachineInfo {
+    /// Number of CPUs.
     pub num_cpus: u32,
+    /// Memory size, in bytes.
     pub memory_size_bytes: u64,
+    /// The largest pid (`/proc/sys/kernel/pid_max`).
     pub max_pid: u64,
+    /// Host name.
     pub hostname: Vec<u8>,
+    /// Boot time, in nanoseconds since the epoch.
     pub boot_ts_epoch: u64,
+    /// Flags (`SCAP_OS_*`).
     pub flags: u64,
+    /// Reserved.
     pub reserved3: u64,
+    /// Reserved.
     pub reserved4: u64,
 }
 
 /// One thread of the process list.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ThreadRecord {
+    /// Thread id.
     pub tid: u64,
+    /// Process id.
     pub pid: u64,
+    /// Parent's thread id.
     pub ptid: u64,
+    /// Session id.
     pub sid: i64,
+    /// Process group id in the process's pid namespace.
     pub vpgid: i64,
+    /// Command name.
     pub comm: Vec<u8>,
+    /// Executable as started (`argv[0]`).
     pub exe: Vec<u8>,
+    /// Executable's full path.
     pub exepath: Vec<u8>,
     /// Arguments, each NUL-terminated.
     pub args: Vec<u8>,
+    /// Working directory.
     pub cwd: Vec<u8>,
+    /// Open-file limit.
     pub fdlimit: u64,
+    /// Flags (`PPM_CL_*`).
     pub flags: u32,
+    /// User id.
     pub uid: u32,
+    /// Group id.
     pub gid: u32,
+    /// Virtual memory size, KiB.
     pub vmsize_kb: u32,
+    /// Resident memory, KiB.
     pub vmrss_kb: u32,
+    /// Swapped memory, KiB.
     pub vmswap_kb: u32,
+    /// Major page faults.
     pub pfmajor: u64,
+    /// Minor page faults.
     pub pfminor: u64,
     /// Environment, each entry NUL-terminated.
     pub env: Vec<u8>,
+    /// Thread id in the pid namespace.
     pub vtid: i64,
+    /// Process id in the pid namespace.
     pub vpid: i64,
     /// `subsys=path` entries, each NUL-terminated.
     pub cgroups: Vec<u8>,
+    /// Root directory.
     pub root: Vec<u8>,
+    /// Start time of the pid namespace's init, in nanoseconds.
     pub pidns_init_start_ts: u64,
+    /// Controlling terminal.
     pub tty: u32,
+    /// Login user id.
     pub loginuid: u32,
+    /// The executable is writable by the user.
     pub exe_writable: bool,
+    /// Inheritable capabilities.
     pub cap_inheritable: u64,
+    /// Permitted capabilities.
     pub cap_permitted: u64,
+    /// Effective capabilities.
     pub cap_effective: u64,
+    /// The executable is in an overlay's upper layer.
     pub exe_upper_layer: bool,
+    /// The executable's inode.
     pub exe_ino: u64,
+    /// The executable's inode change time, in nanoseconds.
     pub exe_ino_ctime: u64,
+    /// The executable's modification time, in nanoseconds.
     pub exe_ino_mtime: u64,
+    /// The executable is a memfd.
     pub exe_from_memfd: bool,
+    /// The executable is in an overlay's lower layer.
     pub exe_lower_layer: bool,
+    /// Process group id.
     pub pgid: i64,
 }
 
@@ -195,71 +272,122 @@ impl Default for ThreadRecord {
 
 /// Fd types of the fd list (`scap_fd_type`).
 pub mod fd_type {
+    /// Unknown (`SCAP_FD_UNKNOWN`).
     pub const UNKNOWN: u8 = 0;
+    /// A file.
     pub const FILE: u8 = 1;
+    /// A directory.
     pub const DIRECTORY: u8 = 2;
+    /// An IPv4 socket.
     pub const IPV4_SOCK: u8 = 3;
+    /// An IPv6 socket.
     pub const IPV6_SOCK: u8 = 4;
+    /// A listening IPv4 socket.
     pub const IPV4_SERVSOCK: u8 = 5;
+    /// A listening IPv6 socket.
     pub const IPV6_SERVSOCK: u8 = 6;
+    /// A FIFO or pipe.
     pub const FIFO: u8 = 7;
+    /// A unix socket.
     pub const UNIX_SOCK: u8 = 8;
+    /// An eventfd.
     pub const EVENT: u8 = 9;
+    /// Unsupported.
     pub const UNSUPPORTED: u8 = 10;
+    /// A signalfd.
     pub const SIGNALFD: u8 = 11;
+    /// An epoll fd.
     pub const EVENTPOLL: u8 = 12;
+    /// An inotify fd.
     pub const INOTIFY: u8 = 13;
+    /// A timerfd.
     pub const TIMERFD: u8 = 14;
+    /// A netlink socket.
     pub const NETLINK: u8 = 15;
+    /// A file, with its open flags and device.
     pub const FILE_V2: u8 = 16;
+    /// A BPF object.
     pub const BPF: u8 = 17;
+    /// A userfaultfd.
     pub const USERFAULTFD: u8 = 18;
+    /// An io_uring instance.
     pub const IOURING: u8 = 19;
+    /// A memfd.
     pub const MEMFD: u8 = 20;
+    /// A pidfd.
     pub const PIDFD: u8 = 21;
 }
 
 /// What an fd of the fd list refers to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FdDetail {
+    /// An IPv4 socket with a connection.
     Ipv4Sock {
+        /// Source address.
         sip: [u8; 4],
+        /// Destination address.
         dip: [u8; 4],
+        /// Source port.
         sport: u16,
+        /// Destination port.
         dport: u16,
+        /// Layer-4 protocol (`SCAP_L4_*`).
         l4proto: u8,
     },
+    /// A listening IPv4 socket.
     Ipv4ServSock {
+        /// Address listened on.
         ip: [u8; 4],
+        /// Port listened on.
         port: u16,
+        /// Layer-4 protocol.
         l4proto: u8,
     },
+    /// An IPv6 socket with a connection.
     Ipv6Sock {
+        /// Source address.
         sip: [u8; 16],
+        /// Destination address.
         dip: [u8; 16],
+        /// Source port.
         sport: u16,
+        /// Destination port.
         dport: u16,
+        /// Layer-4 protocol.
         l4proto: u8,
     },
+    /// A listening IPv6 socket.
     Ipv6ServSock {
+        /// Address listened on.
         ip: [u8; 16],
+        /// Port listened on.
         port: u16,
+        /// Layer-4 protocol.
         l4proto: u8,
     },
+    /// A unix socket.
     UnixSock {
+        /// Kernel address of this end's socket.
         source: u64,
+        /// Kernel address of the peer's socket.
         dest: u64,
+        /// The socket's path.
         name: Vec<u8>,
     },
     /// A regular file with its open flags and device (0 when the capture predates it).
     File {
+        /// Open flags (`PPM_O_*`).
         open_flags: u32,
+        /// The path.
         name: Vec<u8>,
+        /// The device.
         dev: u32,
     },
     /// Any other type (`fd_type::*`) that carries only a name.
     Named {
+        /// The fd type (`fd_type::*`).
         fd_type: u8,
+        /// Its name.
         name: Vec<u8>,
     },
     /// `SCAP_FD_UNKNOWN`: no detail.
@@ -269,64 +397,93 @@ pub enum FdDetail {
 /// One open fd of a thread.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FdRecord {
+    /// The fd number.
     pub fd: i64,
+    /// Its inode.
     pub ino: u64,
+    /// What it refers to.
     pub detail: FdDetail,
 }
 
 /// The fd list block of one thread.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct FdListRecord {
+    /// The thread (the process's main thread).
     pub tid: u64,
+    /// Its fds.
     pub fds: Vec<FdRecord>,
 }
 
 /// An IPv4 interface.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Ipv4Interface {
+    /// Address.
     pub addr: [u8; 4],
+    /// Netmask.
     pub netmask: [u8; 4],
+    /// Broadcast address.
     pub bcast: [u8; 4],
+    /// Link speed.
     pub linkspeed: u64,
+    /// Interface name.
     pub name: Vec<u8>,
 }
 
 /// An IPv6 interface.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Ipv6Interface {
+    /// Address.
     pub addr: [u8; 16],
+    /// Netmask.
     pub netmask: [u8; 16],
+    /// Broadcast address.
     pub bcast: [u8; 16],
+    /// Link speed.
     pub linkspeed: u64,
+    /// Interface name.
     pub name: Vec<u8>,
 }
 
 /// A user of the user list.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UserRecord {
+    /// User id.
     pub uid: u32,
+    /// Primary group id.
     pub gid: u32,
+    /// Login name.
     pub name: Vec<u8>,
+    /// Home directory.
     pub homedir: Vec<u8>,
+    /// Login shell.
     pub shell: Vec<u8>,
 }
 
 /// A group of the user list.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GroupRecord {
+    /// Group id.
     pub gid: u32,
+    /// Group name.
     pub name: Vec<u8>,
 }
 
 /// Everything a capture says about the machine besides its events.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Metadata {
+    /// The machine (absent in captures that predate the block).
     pub machine: Option<MachineInfo>,
+    /// The process list.
     pub threads: Vec<ThreadRecord>,
+    /// The fd lists, one per process.
     pub fd_lists: Vec<FdListRecord>,
+    /// IPv4 interfaces.
     pub ipv4_interfaces: Vec<Ipv4Interface>,
+    /// IPv6 interfaces.
     pub ipv6_interfaces: Vec<Ipv6Interface>,
+    /// Users.
     pub users: Vec<UserRecord>,
+    /// Groups.
     pub groups: Vec<GroupRecord>,
 }
 
