@@ -60,6 +60,16 @@ pub enum pg_status {
 
 use pg_status::*;
 
+/// The value of an argument check, or the error status it gave, returned.
+macro_rules! tri {
+    ($e:expr) => {
+        match $e {
+            Ok(v) => v,
+            Err(s) => return s,
+        }
+    };
+}
+
 thread_local! {
     static LAST_ERROR: RefCell<CString> = RefCell::new(CString::default());
 }
@@ -216,10 +226,7 @@ unsafe fn with_builder(
 ) -> pg_status {
     guard(|| {
         // SAFETY: see above.
-        let o = match unsafe { arg_mut(options, "options") } {
-            Ok(o) => o,
-            Err(s) => return s,
-        };
+        let o = tri!(unsafe { arg_mut(options, "options") });
         let Some(b) = o.builder.take() else {
             return fail(PG_ERR_ARGUMENT, "options already used by pg_open");
         };
@@ -403,10 +410,7 @@ pub unsafe extern "C" fn pg_open(
 ) -> pg_status {
     guard(|| {
         // SAFETY: the caller's contract.
-        let o = match unsafe { arg_mut(options, "options") } {
-            Ok(o) => o,
-            Err(s) => return s,
-        };
+        let o = tri!(unsafe { arg_mut(options, "options") });
         if out.is_null() {
             return fail(PG_ERR_ARGUMENT, "out is null");
         }
@@ -457,10 +461,7 @@ pub unsafe extern "C" fn pg_next(
 ) -> pg_status {
     guard(|| {
         // SAFETY: the caller's contract.
-        let h = match unsafe { arg_mut(inspector, "inspector") } {
-            Ok(h) => h,
-            Err(s) => return s,
-        };
+        let h = tri!(unsafe { arg_mut(inspector, "inspector") });
         if event.is_null() {
             return fail(PG_ERR_ARGUMENT, "event is null");
         }
@@ -663,10 +664,7 @@ pub unsafe extern "C" fn pg_field_compile(
 ) -> pg_status {
     guard(|| {
         // SAFETY: the caller's contract.
-        let name = match unsafe { arg_str(name, "name") } {
-            Ok(n) => n,
-            Err(s) => return s,
-        };
+        let name = tri!(unsafe { arg_str(name, "name") });
         if out.is_null() {
             return fail(PG_ERR_ARGUMENT, "out is null");
         }
@@ -719,10 +717,7 @@ pub unsafe extern "C" fn pg_field_text(
 ) -> pg_status {
     guard(|| {
         // SAFETY: the caller's contract.
-        let f = match unsafe { arg_mut(field, "field") } {
-            Ok(f) => f,
-            Err(s) => return s,
-        };
+        let f = tri!(unsafe { arg_mut(field, "field") });
         // SAFETY: the caller's contract.
         let Some(e) = (unsafe { ev(event) }) else {
             return fail(PG_ERR_ARGUMENT, "event is null");
@@ -794,10 +789,7 @@ pub unsafe extern "C" fn pg_field_value(
 ) -> pg_status {
     guard(|| {
         // SAFETY: the caller's contract.
-        let f = match unsafe { arg_mut(field, "field") } {
-            Ok(f) => f,
-            Err(s) => return s,
-        };
+        let f = tri!(unsafe { arg_mut(field, "field") });
         // SAFETY: the caller's contract.
         let Some(e) = (unsafe { ev(event) }) else {
             return fail(PG_ERR_ARGUMENT, "event is null");
@@ -952,10 +944,7 @@ pub unsafe extern "C" fn pg_thread_get(
 ) -> pg_status {
     guard(|| {
         // SAFETY: the caller's contract.
-        let h = match unsafe { arg_mut(inspector, "inspector") } {
-            Ok(h) => h,
-            Err(s) => return s,
-        };
+        let h = tri!(unsafe { arg_mut(inspector, "inspector") });
         if out.is_null() {
             return fail(PG_ERR_ARGUMENT, "out is null");
         }
@@ -1007,10 +996,7 @@ pub unsafe extern "C" fn pg_fd_get(
 ) -> pg_status {
     guard(|| {
         // SAFETY: the caller's contract.
-        let h = match unsafe { arg_mut(inspector, "inspector") } {
-            Ok(h) => h,
-            Err(s) => return s,
-        };
+        let h = tri!(unsafe { arg_mut(inspector, "inspector") });
         if out.is_null() {
             return fail(PG_ERR_ARGUMENT, "out is null");
         }
@@ -1053,10 +1039,7 @@ pub unsafe extern "C" fn pg_live_stats(
 ) -> pg_status {
     guard(|| {
         // SAFETY: the caller's contract.
-        let h = match unsafe { arg_ref(inspector, "inspector") } {
-            Ok(h) => h,
-            Err(s) => return s,
-        };
+        let h = tri!(unsafe { arg_ref(inspector, "inspector") });
         match h.inspector.stats() {
             Ok(Some(s)) => {
                 let v = pg_stats {
@@ -1122,10 +1105,7 @@ pub unsafe extern "C" fn pg_writer_write(
 ) -> pg_status {
     guard(|| {
         // SAFETY: the caller's contract.
-        let w = match unsafe { arg_mut(writer, "writer") } {
-            Ok(w) => w,
-            Err(s) => return s,
-        };
+        let w = tri!(unsafe { arg_mut(writer, "writer") });
         // SAFETY: the caller's contract.
         let Some(e) = (unsafe { ev(event) }) else {
             return fail(PG_ERR_ARGUMENT, "event is null");
