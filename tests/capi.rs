@@ -353,6 +353,42 @@ fn installed_libraries_link_through_pkg_config() {
     }
 }
 
+/// The C example captures live: the first open of /etc/hostname by `cat`, with its fields.
+#[test]
+fn c_example_captures_live() {
+    if !live_ready() {
+        return;
+    }
+    let bin = c_program("c/pg_print.c", "pg_print", &[]);
+    let mut child = Command::new(&bin)
+        .args([
+            "-n",
+            "1",
+            "-f",
+            "evt.type=openat and fd.name=/etc/hostname and proc.name=cat",
+        ])
+        .args(["live", "proc.name", "fd.name", "evt.dir"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let t0 = std::time::Instant::now();
+    // Open the file until the capture, once started, sees it and the example exits.
+    while child.try_wait().unwrap().is_none() {
+        assert!(
+            t0.elapsed().as_secs() < 60,
+            "pg_print saw no open of /etc/hostname"
+        );
+        let _ = Command::new("cat").arg("/etc/hostname").output();
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "cat /etc/hostname <\n"
+    );
+}
+
 fn last_error() -> String {
     // SAFETY: pg_last_error returns a valid NUL-terminated string.
     unsafe { CStr::from_ptr(pg_last_error()) }
