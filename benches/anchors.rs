@@ -20,6 +20,8 @@ const FILTER: &str = "evt.type in (open, openat, read, write, connect, accept) a
                       and user.uid=0 and fd.num >= 0";
 
 /// Runs `cmd` with its output thrown away: (seconds, peak RSS in MiB).
+// The child is reaped by wait4 (which also gives its peak RSS), not by Child::wait.
+#[allow(clippy::zombie_processes)]
 fn run(cmd: &mut Command) -> (f64, f64) {
     let t = Instant::now();
     let child = cmd
