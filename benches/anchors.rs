@@ -52,15 +52,9 @@ fn main() {
         println!("SKIPPED: build the release CLI first (cargo build --release)");
         return;
     };
-    if shared_captures().is_none() {
-        println!("SKIPPED: the benchmark builds its capture from ../shared/captures");
+    let Some((file, n)) = large_real_capture() else {
         return;
-    }
-    let n: u64 = 2_000_000;
-    let file = bench_data().join(format!("large-{n}.scap"));
-    if !file.exists() {
-        build_real(&file, n);
-    }
+    };
     let f = file.to_str().unwrap();
     type Job = (&'static str, Vec<String>, Vec<String>);
     let jobs: [Job; 2] = [

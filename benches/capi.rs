@@ -18,30 +18,21 @@ const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 const FIELDS: [&str; 3] = ["proc.name", "fd.name", "evt.type"];
 
 fn c_bench() -> PathBuf {
-    let target = PathBuf::from(ROOT).join("target/capi");
-    let st = Command::new(env!("CARGO"))
-        .args([
-            "rustc",
-            "--release",
-            "--lib",
-            "--features",
-            "capi",
-            "--crate-type",
-            "staticlib",
-        ])
-        .env("CARGO_TARGET_DIR", &target)
-        .current_dir(ROOT)
+    // The static library as scripts/install-capi installs it.
+    let prefix = bench_data().join("capi-prefix");
+    let st = Command::new(format!("{ROOT}/scripts/install-capi"))
+        .arg(&prefix)
         .status()
         .unwrap();
-    assert!(st.success(), "building the static library");
+    assert!(st.success(), "scripts/install-capi failed");
     let out = bench_data().join("pg_bench");
     let st = Command::new("cc")
         .args(["-O2", "-I"])
-        .arg(format!("{ROOT}/include"))
+        .arg(prefix.join("include"))
         .arg("-o")
         .arg(&out)
         .arg(format!("{ROOT}/examples/c/pg_bench.c"))
-        .arg(target.join("release/libperegrine.a"))
+        .arg(prefix.join("lib/libperegrine.a"))
         .args(["-lelf", "-lz", "-lpthread", "-ldl", "-lm"])
         .status()
         .unwrap();
@@ -68,15 +59,9 @@ fn rust_loop(file: &std::path::Path) -> (u64, u64) {
 }
 
 fn main() {
-    if shared_captures().is_none() {
-        println!("SKIPPED: the benchmark builds its capture from ../shared/captures");
+    let Some((file, _)) = large_real_capture() else {
         return;
-    }
-    let n: u64 = 2_000_000;
-    let file = bench_data().join(format!("large-{n}.scap"));
-    if !file.exists() {
-        build_real(&file, n);
-    }
+    };
     let bin = c_bench();
     let mut rust = (0, 0);
     let mut c = String::new();

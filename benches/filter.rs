@@ -35,15 +35,9 @@ fn run(file: &Path, filter: &str) -> u64 {
 }
 
 fn main() {
-    if shared_captures().is_none() {
-        println!("SKIPPED: the benchmark builds its capture from ../shared/captures");
+    let Some((file, n)) = large_real_capture() else {
         return;
-    }
-    let n: u64 = 2_000_000;
-    let file = bench_data().join(format!("large-{n}.scap"));
-    if !file.exists() {
-        build_real(&file, n);
-    }
+    };
     let kept = run(&file, FILTER);
     let (with, _) = best_of(3, || run(&file, FILTER));
     let (without, _) = best_of(3, || run(&file, ""));

@@ -22,6 +22,22 @@ pub fn bench_data() -> PathBuf {
     dir
 }
 
+/// The capture of 2M real events the benchmarks share (built once under target/bench-data),
+/// with its event count; `None` after a `SKIPPED:` line when ../shared/captures, which it is
+/// built from, is missing.
+pub fn large_real_capture() -> Option<(PathBuf, u64)> {
+    if shared_captures().is_none() {
+        println!("SKIPPED: the benchmark builds its capture from ../shared/captures");
+        return None;
+    }
+    let n: u64 = 2_000_000;
+    let file = bench_data().join(format!("large-{n}.scap"));
+    if !file.exists() {
+        build_real(&file, n);
+    }
+    Some((file, n))
+}
+
 /// The release CLI, if built.
 pub fn peregrine_bin() -> Option<PathBuf> {
     let bin = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/release/peregrine");
