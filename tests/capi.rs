@@ -73,7 +73,17 @@ fn static_library() -> PathBuf {
 
 /// Compiles the C or C++ program `source` (under examples/) with `compiler` and `flags`
 /// against the static library, into the target's temporary directory as `name`.
+/// Each program is compiled once per run of the tests (they run in parallel, and one must
+/// not run a program another is writing).
 fn program(compiler: &str, source: &str, name: &str, flags: &[&str]) -> PathBuf {
+    use std::collections::HashMap;
+    use std::sync::Mutex;
+    static BUILT: Mutex<Option<HashMap<String, PathBuf>>> = Mutex::new(None);
+    let mut built = BUILT.lock().unwrap_or_else(|e| e.into_inner());
+    let built = built.get_or_insert_with(HashMap::new);
+    if let Some(p) = built.get(name) {
+        return p.clone();
+    }
     let out = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(name);
     let st = Command::new(compiler)
         .args(["-O1", "-g", "-Wall", "-Werror", "-I"])
@@ -87,6 +97,7 @@ fn program(compiler: &str, source: &str, name: &str, flags: &[&str]) -> PathBuf 
         .status()
         .expect("a C and C++ compiler (scripts/install-deps installs gcc and g++)");
     assert!(st.success(), "compiling examples/{source} failed");
+    built.insert(name.to_string(), out.clone());
     out
 }
 
@@ -299,7 +310,8 @@ fn installed_libraries_link_through_pkg_config() {
     let prefix = fresh_dir("capi-prefix");
     let st = Command::new(format!("{ROOT}/scripts/install-capi"))
         .arg(&prefix)
-        .env("CARGO_TARGET_DIR", format!("{ROOT}/target"))
+        // A target directory of its own: the other tests link target/capi's library meanwhile.
+        .env("CARGO_TARGET_DIR", format!("{ROOT}/target/install-capi"))
         .status()
         .unwrap();
     assert!(st.success(), "scripts/install-capi failed");
