@@ -538,3 +538,69 @@ fn socket_fds_follow_the_tuples_of_datagram_calls() {
         );
     }
 }
+
+/// Container events of unfinished (0) and failed (2) lookups, one of a successful lookup
+/// written by a thread other than -1, and one successful: libsinsp hides the first two
+/// unless a filter keeps them, and shows every container JSON event with its made-up
+/// thread, whatever the header's tid.
+#[test]
+fn container_events_of_failed_lookups_show_only_through_a_filter() {
+    use peregrine::event::{EventBuilder, EventRef};
+    let file = rewrite_capture(
+        "cat_write.scap",
+        "container-states",
+        |_| {},
+        |events| {
+            let at = events
+                .iter()
+                .position(|(_, b)| EventRef::new(b).unwrap().name() == "execve")
+                .unwrap();
+            let ts = EventRef::new(&events[at].1).unwrap().ts();
+            let mut out = events;
+            let cases = [("a", 0, -1), ("b", 1, 12345), ("c", 2, -1), ("d", 1, -1)];
+            for (i, (id, state, tid)) in cases.into_iter().enumerate() {
+                let id = id.repeat(12);
+                let json = format!(
+                    r#"{{"container":{{"id":"{id}","name":"n-{id}","image":"img","type":0,"lookup_state":{state}}}}}"#
+                );
+                let e = EventBuilder::new(324)
+                    .ts(ts)
+                    .tid(tid)
+                    .str(json.as_bytes())
+                    .build();
+                out.insert(at + i, (0, e));
+            }
+            out
+        },
+    );
+    let path = file.to_str().unwrap();
+    let format = "%evt.num %thread.tid %proc.name %proc.pid %container.id";
+    // Without a filter, the successful lookups alone; with one, all four.
+    let shown = peregrine_ok(&["-r", path, "-p", format]);
+    let containers: Vec<&str> = shown.lines().filter(|l| l.contains("container:")).collect();
+    assert_eq!(
+        containers,
+        [
+            "132 12345 container:bbbbbbbbbbbb -1 bbbbbbbbbbbb",
+            "134 -1 container:dddddddddddd -1 dddddddddddd"
+        ]
+    );
+    let kept = peregrine_ok(&["-r", path, "-p", format, "evt.type=container"]);
+    assert_eq!(kept.lines().count(), 4, "{kept}");
+    if !have_sysdig() {
+        return;
+    }
+    for args in [
+        vec!["-r", path],
+        vec!["-r", path, "-p", format],
+        vec!["-r", path, "-p", format, "evt.type=container"],
+        vec!["-r", path, "-p", "%evt.num %proc.name", "group.name=root"],
+    ] {
+        let (ours, theirs) = (peregrine_ok(&args), sysdig(&args));
+        assert!(
+            ours == theirs,
+            "{args:?}: {}",
+            first_difference(&ours, &theirs)
+        );
+    }
+}

@@ -47,12 +47,12 @@ impl<'a> EventView<'a> {
     /// Looks up the thread, fd table and fd of `raw` in `state`.
     pub fn new(raw: RawEvent<'a>, num: u64, state: &'a State, ctx: EventContext) -> Self {
         let tid = raw.event.tid();
-        let thread = state.threads.get(tid).or_else(|| {
-            // A container event has the thread libsinsp makes up for it.
-            (tid == -1 && crate::parse::is_container_event(raw.event.event_type()))
-                .then_some(state.container_event_thread.as_ref())
-                .flatten()
-        });
+        // A container JSON event has the thread libsinsp makes up for it.
+        let thread = if crate::parse::is_container_json_event(raw.event.event_type()) {
+            state.container_event_thread.as_ref()
+        } else {
+            state.threads.get(tid)
+        };
         let fds = thread.and_then(|t| state.threads.fds_of(t));
         let fd = ctx
             .fd

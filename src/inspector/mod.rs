@@ -244,8 +244,12 @@ fn next_context(
         match filter {
             None => {
                 let ctx = parser.process(state, &raw);
-                // State-only events update state and are never shown.
-                if raw.flags & DF_STATE_ONLY == 0 {
+                // State-only events update state and are never shown; nor is, without a
+                // filter, a container event whose lookup had not succeeded (libsinsp's rule).
+                if raw.flags & DF_STATE_ONLY == 0
+                    && !(state.container_event_hidden
+                        && crate::parse::is_container_json_event(raw.event.event_type()))
+                {
                     return Ok(Some(ctx));
                 }
             }

@@ -98,6 +98,12 @@ pub(crate) fn is_container_event(ty: u16) -> bool {
     matches!(ty, CONTAINER_E | CONTAINER_JSON_E | CONTAINER_JSON_2_E)
 }
 
+/// Whether `ty` is a container JSON event (`PPME_CONTAINER_JSON_E`, `_2_E`), which is shown
+/// with the thread libsinsp makes up for it, whatever its header's tid.
+pub(crate) fn is_container_json_event(ty: u16) -> bool {
+    matches!(ty, CONTAINER_JSON_E | CONTAINER_JSON_2_E)
+}
+
 pub(crate) fn event_flags(ty: u16) -> EventFlags {
     type_info(ty).flags
 }

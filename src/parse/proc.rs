@@ -550,11 +550,10 @@ pub(super) fn parse_container_event(state: &mut State, cur: &mut Cur<'_>) {
         image: String::from_utf8_lossy(p_str(&ev, 3).unwrap_or_default()).into_owned(),
         ..Container::default()
     };
-    set_container_event_thread(state, &c.id);
     state.containers.insert(c);
 }
 
-/// The thread a container event is shown with, as libsinsp makes it up: tid and pid -1,
+/// The thread a container JSON event is shown with, as libsinsp makes it up: tid and pid -1,
 /// their namespace ids -2, the name `container:<id>`, root's ids, no parent.
 fn set_container_event_thread(state: &mut State, id: &str) {
     let mut t = Thread::new();
@@ -573,6 +572,7 @@ pub(super) fn parse_container_json(state: &mut State, cur: &mut Cur<'_>) {
     };
     if let Some(c) = crate::state::container::from_json(json) {
         set_container_event_thread(state, &c.id);
+        state.container_event_hidden = c.lookup_failed;
         state.containers.insert(c);
     }
 }

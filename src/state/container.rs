@@ -32,6 +32,10 @@ pub struct Container {
     pub mounts: Vec<Mount>,
     /// Health check, liveness probe, readiness probe: the program and its arguments.
     pub probes: [Option<(String, Vec<String>)>; 3],
+    /// The container event said its metadata lookup had not succeeded (`lookup_state` other
+    /// than 1, successful; a missing one counts as successful). libsinsp hides such an
+    /// event unless a filter keeps it.
+    pub lookup_failed: bool,
 }
 
 /// One mount of a container.
@@ -168,6 +172,10 @@ fn from_json_value(text: &[u8]) -> Option<Container> {
             .get("privileged")
             .and_then(|v| v.as_bool())
             .unwrap_or(false),
+        lookup_failed: c
+            .get("lookup_state")
+            .and_then(|v| v.as_u64())
+            .is_some_and(|v| v != 1),
         ip,
         mounts,
         probes: [

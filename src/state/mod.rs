@@ -70,6 +70,9 @@ pub struct State {
     /// one up for it): tid and pid -1, the name `container:<id>`, the container's id. Made
     /// by the last such event.
     pub container_event_thread: Option<Thread>,
+    /// The last container event described a container whose lookup had not succeeded:
+    /// without a filter, that event is not delivered (libsinsp hides it).
+    pub container_event_hidden: bool,
 }
 
 impl State {

@@ -86,6 +86,7 @@ impl Scan<'_> {
                         .to_owned();
                 }
                 b"privileged" => c.privileged = s.token(2)? == b"true",
+                b"lookup_state" => c.lookup_failed = as_u64(s.token(2)?).is_some_and(|v| v != 1),
                 b"Mounts" => {
                     c.mounts.clear();
                     if s.peek() == Some(b'[') {
