@@ -247,8 +247,8 @@ fn next_context(
                 // State-only events update state and are never shown; nor is, without a
                 // filter, a container event whose lookup had not succeeded (libsinsp's rule).
                 if raw.flags & DF_STATE_ONLY == 0
-                    && !(state.container_event_hidden
-                        && crate::parse::is_container_json_event(raw.event.event_type()))
+                    && !(crate::parse::is_container_json_event(raw.event.event_type())
+                        && state.container_event_hidden())
                 {
                     return Ok(Some(ctx));
                 }

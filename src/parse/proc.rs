@@ -572,7 +572,6 @@ pub(super) fn parse_container_json(state: &mut State, cur: &mut Cur<'_>) {
     };
     if let Some(c) = crate::state::container::from_json(json) {
         set_container_event_thread(state, &c.id);
-        state.container_event_hidden = c.lookup_failed;
         state.containers.insert(c);
     }
 }

@@ -70,9 +70,6 @@ pub struct State {
     /// one up for it): tid and pid -1, the name `container:<id>`, the container's id. Made
     /// by the last such event.
     pub container_event_thread: Option<Thread>,
-    /// The last container event described a container whose lookup had not succeeded:
-    /// without a filter, that event is not delivered (libsinsp hides it).
-    pub container_event_hidden: bool,
 }
 
 impl State {
@@ -82,6 +79,14 @@ impl State {
             limits,
             ..State::default()
         }
+    }
+
+    /// Whether the last container event described a container whose lookup had not
+    /// succeeded; without a filter, libsinsp does not deliver such an event.
+    pub fn container_event_hidden(&self) -> bool {
+        let t = self.container_event_thread.as_ref();
+        t.and_then(|t| self.containers.get(&t.container_id))
+            .is_some_and(|c| c.lookup_failed)
     }
 
     /// The fd `fd` of thread `tid`'s process.
