@@ -72,50 +72,31 @@ fn static_library() -> PathBuf {
 }
 
 /// Compiles the C or C++ program `source` (under examples/) with `compiler` and `flags`
-/// against the static library, into the target's temporary directory as `name`.
-/// Each program is compiled once per run of the tests (they run in parallel, and one must
-/// not run a program another is writing).
+/// against the static library, into the target's temporary directory as `name`, once.
 fn program(compiler: &str, source: &str, name: &str, flags: &[&str]) -> PathBuf {
-    use std::collections::HashMap;
-    use std::sync::Mutex;
-    static BUILT: Mutex<Option<HashMap<String, PathBuf>>> = Mutex::new(None);
-    let mut built = BUILT.lock().unwrap_or_else(|e| e.into_inner());
-    let built = built.get_or_insert_with(HashMap::new);
-    if let Some(p) = built.get(name) {
-        return p.clone();
-    }
-    let out = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(name);
-    let st = Command::new(compiler)
-        .args(["-O1", "-g", "-Wall", "-Werror", "-I"])
-        .arg(format!("{ROOT}/include"))
-        .args(flags)
-        .arg("-o")
-        .arg(&out)
-        .arg(format!("{ROOT}/examples/{source}"))
-        .arg(static_library())
-        .args(["-lelf", "-lz", "-lpthread", "-ldl", "-lm"])
-        .status()
-        .expect("a C and C++ compiler (scripts/install-deps installs gcc and g++)");
-    assert!(st.success(), "compiling examples/{source} failed");
-    built.insert(name.to_string(), out.clone());
-    out
+    built_once(name, |out| {
+        let st = Command::new(compiler)
+            .args(["-O1", "-g", "-Wall", "-Werror", "-I"])
+            .arg(format!("{ROOT}/include"))
+            .args(flags)
+            .arg("-o")
+            .arg(out)
+            .arg(format!("{ROOT}/examples/{source}"))
+            .arg(static_library())
+            .args(["-lelf", "-lz", "-lpthread", "-ldl", "-lm"])
+            .status()
+            .expect("a C and C++ compiler (scripts/install-deps installs gcc and g++)");
+        assert!(st.success(), "compiling examples/{source} failed");
+    })
 }
 
 fn c_program(source: &str, name: &str, flags: &[&str]) -> PathBuf {
     program("cc", source, name, flags)
 }
 
-fn run(bin: &Path, args: &[&str]) -> (String, String, bool) {
-    let out = Command::new(bin)
-        .args(args)
-        .env("TZ", "UTC")
-        .output()
-        .unwrap();
-    (
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-        out.status.success(),
-    )
+/// Runs `bin` with `args` (in UTC, as the command line is run).
+fn run_program(bin: &Path, args: &[&str]) -> (String, String, bool) {
+    run(Command::new(bin).args(args).env("TZ", "UTC"))
 }
 
 /// Fields and filters the C example and the command line are compared on.
@@ -198,7 +179,7 @@ fn c_and_cpp_examples_print_what_the_command_line_prints() {
                 c_args.extend(fields.iter());
                 let theirs = peregrine_ok(&cli);
                 for bin in [&c, &cpp] {
-                    let (ours, err, ok) = run(bin, &c_args);
+                    let (ours, err, ok) = run_program(bin, &c_args);
                     assert!(ok, "{} {c_args:?} failed: {err}", bin.display());
                     assert!(
                         ours == theirs,
@@ -218,13 +199,13 @@ fn c_and_cpp_examples_print_what_the_command_line_prints() {
 #[test]
 fn c_example_reports_errors_with_their_messages() {
     let bin = c_program("c/pg_print.c", "pg_print", &[]);
-    let (_, err, ok) = run(&bin, &["/nonexistent.scap", "evt.num"]);
+    let (_, err, ok) = run_program(&bin, &["/nonexistent.scap", "evt.num"]);
     assert!(!ok && err.contains("/nonexistent.scap"), "{err}");
     let cat = reference_capture("cat_write.scap").unwrap();
     let cat = cat.to_str().unwrap();
-    let (_, err, ok) = run(&bin, &["-f", "proc.name=cat and", cat, "evt.num"]);
+    let (_, err, ok) = run_program(&bin, &["-f", "proc.name=cat and", cat, "evt.num"]);
     assert!(!ok && err.contains("column"), "{err}");
-    let (_, err, ok) = run(&bin, &[cat, "proc.nope"]);
+    let (_, err, ok) = run_program(&bin, &[cat, "proc.nope"]);
     assert!(!ok && err.contains("proc.nope"), "{err}");
 }
 

@@ -232,29 +232,42 @@ fn newer_process_lists_are_read_where_sysdig_misreads_them() {
     assert_eq!(line(&theirs, "2"), "2 sysdig -420151296 <NA> 0");
 }
 
-/// `cat_write.scap` with a container event in the middle (before its execve), of type `ty`
-/// (`PPME_CONTAINER_JSON_E` 272 or `PPME_CONTAINER_JSON_2_E` 324), written by the new
-/// container's tid, -1, as libsinsp writes the events of containers it finds.
-fn capture_with_container_event(ty: u16) -> std::path::PathBuf {
+/// `cat_write.scap` written as `name` with container events in the middle (before its
+/// execve, at its time and CPU): (event type, header tid, JSON) each.
+fn cat_write_with_container_events(
+    name: &str,
+    events: &[(u16, i64, String)],
+) -> std::path::PathBuf {
     use peregrine::event::{EventBuilder, EventRef};
-    const JSON: &[u8] = br#"{"container":{"id":"0123456789ab","name":"web-1","image":"nginx:1.25","imagerepo":"nginx","imagetag":"1.25","type":0,"privileged":false,"Mounts":[],"labels":{},"env":[]}}"#;
     rewrite_capture(
         "cat_write.scap",
-        &format!("container-mid-{ty}"),
+        name,
         |_| {},
-        |events| {
-            let at = events
+        |mut out| {
+            let at = out
                 .iter()
                 .position(|(_, b)| EventRef::new(b).unwrap().name() == "execve")
                 .unwrap();
-            let ts = EventRef::new(&events[at].1).unwrap().ts();
-            let c = EventBuilder::new(ty).ts(ts).tid(-1).str(JSON).build();
-            let mut out = events;
-            let cpu = out[at].0;
-            out.insert(at, (cpu, c));
+            let (cpu, ts) = (out[at].0, EventRef::new(&out[at].1).unwrap().ts());
+            for (i, (ty, tid, json)) in events.iter().enumerate() {
+                let e = EventBuilder::new(*ty)
+                    .ts(ts)
+                    .tid(*tid)
+                    .str(json.as_bytes())
+                    .build();
+                out.insert(at + i, (cpu, e));
+            }
             out
         },
     )
+}
+
+/// `cat_write.scap` with a container event in the middle, of type `ty`
+/// (`PPME_CONTAINER_JSON_E` 272 or `PPME_CONTAINER_JSON_2_E` 324), written by the new
+/// container's tid, -1, as libsinsp writes the events of containers it finds.
+fn capture_with_container_event(ty: u16) -> std::path::PathBuf {
+    const JSON: &str = r#"{"container":{"id":"0123456789ab","name":"web-1","image":"nginx:1.25","imagerepo":"nginx","imagetag":"1.25","type":0,"privileged":false,"Mounts":[],"labels":{},"env":[]}}"#;
+    cat_write_with_container_events(&format!("container-mid-{ty}"), &[(ty, -1, JSON.into())])
 }
 
 /// A container event in the middle of a capture is shown with the thread libsinsp makes up
@@ -310,24 +323,6 @@ mod ids {
     pub const SENDMSG_X: u16 = 49;
     pub const RECVMSG_E: u16 = 52;
     pub const RECVMSG_X: u16 = 53;
-}
-
-/// A `PT_SOCKTUPLE` of two ends of `family` (2 for IPv4, 10 for IPv6).
-fn tuple(family: u8, sip: &[u8], sport: u16, dip: &[u8], dport: u16) -> Vec<u8> {
-    let mut b = vec![family];
-    b.extend_from_slice(sip);
-    b.extend_from_slice(&sport.to_le_bytes());
-    b.extend_from_slice(dip);
-    b.extend_from_slice(&dport.to_le_bytes());
-    b
-}
-
-fn tuple_v4(sip: [u8; 4], sport: u16, dip: [u8; 4], dport: u16) -> Vec<u8> {
-    tuple(2, &sip, sport, &dip, dport)
-}
-
-fn tuple_v6(sip: [u8; 16], sport: u16, dip: [u8; 16], dport: u16) -> Vec<u8> {
-    tuple(10, &sip, sport, &dip, dport)
 }
 
 /// An IPv6 address with its last four bytes `v4` behind `prefix` (`::ffff:` for mapped).
@@ -416,17 +411,15 @@ fn capture_with_datagram_tuples() -> std::path::PathBuf {
                 let ts = last + 1_000 * (out.len() as u64 + 1);
                 out.push((0, b.ts(ts).tid(tid).build()));
             };
-            let recvfrom = |push: &mut dyn FnMut(i64, EventBuilder), tid, fd, res, t: Vec<u8>| {
+            // recvfrom of `fd` by `tid`, returning `res`, with the tuple `tuple` appends.
+            type Tuple<'a> = &'a dyn Fn(EventBuilder) -> EventBuilder;
+            let recvfrom = |push: &mut dyn FnMut(i64, EventBuilder), tid, fd, res, tuple: Tuple| {
                 push(tid, EventBuilder::new(ids::RECVFROM_E).i64(fd).u32(512));
                 push(
                     tid,
-                    EventBuilder::new(ids::RECVFROM_X)
-                        .i64(res)
-                        .raw(b"q")
-                        .raw(&t),
+                    tuple(EventBuilder::new(ids::RECVFROM_X).i64(res).raw(b"q")),
                 );
             };
-            let t4 = tuple_v4;
             // The issue's DNS server: recvmsg on the IPv6 wildcard socket from an IPv4 client.
             push(PID, EventBuilder::new(ids::RECVMSG_E).i64(6));
             push(
@@ -452,9 +445,13 @@ fn capture_with_datagram_tuples() -> std::path::PathBuf {
                 EventBuilder::new(ids::SENDMSG_X).i64(20).raw(b"answer"),
             );
             // A UDP server socket, from two clients in turn, and a failed call.
-            recvfrom(&mut push, PID, 7, 5, t4([10, 0, 0, 5], 1111, any4, 5353));
-            recvfrom(&mut push, PID, 7, 5, t4([10, 0, 0, 6], 2222, any4, 5353));
-            recvfrom(&mut push, PID, 7, -11, Vec::new());
+            recvfrom(&mut push, PID, 7, 5, &|b| {
+                b.socktuple_v4([10, 0, 0, 5], 1111, any4, 5353)
+            });
+            recvfrom(&mut push, PID, 7, 5, &|b| {
+                b.socktuple_v4([10, 0, 0, 6], 2222, any4, 5353)
+            });
+            recvfrom(&mut push, PID, 7, -11, &|b| b.raw(&[]));
             // A new UDP socket: sendto a resolver, and its answer.
             push(PID, EventBuilder::new(ids::SOCKET_E).u32(2).u32(2).u32(0));
             push(PID, EventBuilder::new(ids::SOCKET_X).i64(8));
@@ -468,24 +465,26 @@ fn capture_with_datagram_tuples() -> std::path::PathBuf {
                 ),
             );
             push(PID, EventBuilder::new(ids::SENDTO_X).i64(5).raw(b"hello"));
-            recvfrom(&mut push, PID, 8, 5, t4([8, 8, 8, 8], 53, any4, 40000));
+            recvfrom(&mut push, PID, 8, 5, &|b| {
+                b.socktuple_v4([8, 8, 8, 8], 53, any4, 40000)
+            });
             // A connected TCP socket keeps its name.
-            recvfrom(&mut push, PID, 9, 3, t4([10, 0, 0, 9], 80, docker, 5000));
+            recvfrom(&mut push, PID, 9, 3, &|b| {
+                b.socktuple_v4([10, 0, 0, 9], 80, docker, 5000)
+            });
             // IPv6 datagram sockets: a native peer, and an IPv4-mapped one.
             for fd in [10, 11] {
                 push(PID, EventBuilder::new(ids::SOCKET_E).u32(10).u32(2).u32(0));
                 push(PID, EventBuilder::new(ids::SOCKET_X).i64(fd));
             }
             let db8 = v6(&[0x20, 0x01, 0x0d, 0xb8], [0, 0, 0, 5]);
-            recvfrom(&mut push, PID, 10, 4, tuple_v6(db8, 7000, [0; 16], 53));
+            recvfrom(&mut push, PID, 10, 4, &|b| {
+                b.socktuple_v6(db8, 7000, [0; 16], 53)
+            });
             let mapped = |a| v6(&[0xff, 0xff], a);
-            recvfrom(
-                &mut push,
-                PID,
-                11,
-                4,
-                tuple_v6(mapped([10, 0, 0, 5]), 7001, mapped(any4), 53),
-            );
+            recvfrom(&mut push, PID, 11, 4, &|b| {
+                b.socktuple_v6(mapped([10, 0, 0, 5]), 7001, mapped(any4), 53)
+            });
             out
         },
     )
@@ -545,34 +544,18 @@ fn socket_fds_follow_the_tuples_of_datagram_calls() {
 /// thread, whatever the header's tid.
 #[test]
 fn container_events_of_failed_lookups_show_only_through_a_filter() {
-    use peregrine::event::{EventBuilder, EventRef};
-    let file = rewrite_capture(
-        "cat_write.scap",
-        "container-states",
-        |_| {},
-        |events| {
-            let at = events
-                .iter()
-                .position(|(_, b)| EventRef::new(b).unwrap().name() == "execve")
-                .unwrap();
-            let ts = EventRef::new(&events[at].1).unwrap().ts();
-            let mut out = events;
-            let cases = [("a", 0, -1), ("b", 1, 12345), ("c", 2, -1), ("d", 1, -1)];
-            for (i, (id, state, tid)) in cases.into_iter().enumerate() {
-                let id = id.repeat(12);
-                let json = format!(
-                    r#"{{"container":{{"id":"{id}","name":"n-{id}","image":"img","type":0,"lookup_state":{state}}}}}"#
-                );
-                let e = EventBuilder::new(324)
-                    .ts(ts)
-                    .tid(tid)
-                    .str(json.as_bytes())
-                    .build();
-                out.insert(at + i, (0, e));
-            }
-            out
-        },
-    );
+    let cases = [("a", 0, -1), ("b", 1, 12345), ("c", 2, -1), ("d", 1, -1)];
+    let events: Vec<(u16, i64, String)> = cases
+        .into_iter()
+        .map(|(id, state, tid)| {
+            let id = id.repeat(12);
+            let json = format!(
+                r#"{{"container":{{"id":"{id}","name":"n-{id}","image":"img","type":0,"lookup_state":{state}}}}}"#
+            );
+            (324, tid, json)
+        })
+        .collect();
+    let file = cat_write_with_container_events("container-states", &events);
     let path = file.to_str().unwrap();
     let format = "%evt.num %thread.tid %proc.name %proc.pid %container.id";
     // Without a filter, the successful lookups alone; with one, all four.

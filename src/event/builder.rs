@@ -114,6 +114,16 @@ impl EventBuilder {
         self.raw(&b)
     }
 
+    /// Appends an IPv6 connection (`PT_SOCKTUPLE`): source, then destination.
+    pub fn socktuple_v6(self, sip: [u8; 16], sport: u16, dip: [u8; 16], dport: u16) -> Self {
+        let mut b = vec![10u8];
+        b.extend_from_slice(&sip);
+        b.extend_from_slice(&sport.to_le_bytes());
+        b.extend_from_slice(&dip);
+        b.extend_from_slice(&dport.to_le_bytes());
+        self.raw(&b)
+    }
+
     /// Appends a unix socket pair with a path (`PT_SOCKTUPLE`).
     pub fn socktuple_unix(self, source: u64, dest: u64, path: &[u8]) -> Self {
         let mut b = vec![1u8];

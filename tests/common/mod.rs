@@ -87,7 +87,8 @@ pub fn have_sysdig() -> bool {
     ok
 }
 
-fn run(cmd: &mut Command) -> (String, String, bool) {
+/// Runs `cmd`: (stdout, stderr, success).
+pub fn run(cmd: &mut Command) -> (String, String, bool) {
     let out = cmd.output().expect("failed to run command");
     (
         String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -247,6 +248,24 @@ pub fn live_inspector(filter: &str) -> peregrine::Inspector {
 /// Compiles the live tests' workload `tests/live/SOURCE` into the target's temporary
 /// directory as `name` (its process name), once per test binary.
 pub fn compile_workload(name: &str, source: &str) -> PathBuf {
+    built_once(name, |out| {
+        let src = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/live")
+            .join(source);
+        let st = Command::new("cc")
+            .args(["-O1", "-pthread", "-Wall", "-o"])
+            .arg(out)
+            .arg(&src)
+            .status()
+            .expect("a C compiler (scripts/install-deps installs gcc)");
+        assert!(st.success(), "compiling {} failed", src.display());
+    })
+}
+
+/// The program `name` in the target's temporary directory, made by `build` (given its path)
+/// the first time a test of this binary asks for it. Tests run in parallel: none runs a
+/// program another is still writing.
+pub fn built_once(name: &str, build: impl FnOnce(&std::path::Path)) -> PathBuf {
     use std::collections::HashMap;
     use std::sync::Mutex;
     static BUILT: Mutex<Option<HashMap<String, PathBuf>>> = Mutex::new(None);
@@ -256,16 +275,7 @@ pub fn compile_workload(name: &str, source: &str) -> PathBuf {
         return p.clone();
     }
     let out = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(name);
-    let src = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/live")
-        .join(source);
-    let st = Command::new("cc")
-        .args(["-O1", "-pthread", "-Wall", "-o"])
-        .arg(&out)
-        .arg(&src)
-        .status()
-        .expect("a C compiler (scripts/install-deps installs gcc)");
-    assert!(st.success(), "compiling {} failed", src.display());
+    build(&out);
     built.insert(name.to_string(), out.clone());
     out
 }
