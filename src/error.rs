@@ -56,6 +56,8 @@ pub enum Error {
         /// What is wrong with the event.
         source: EventError,
     },
+    /// Rules content that does not load: the file, place, item and problem.
+    BadRules(String),
     /// A field name that Peregrine does not know.
     UnknownField {
         /// The name as given.
@@ -120,6 +122,7 @@ impl fmt::Display for Error {
                 f,
                 "invalid event #{number} (block at byte offset {offset}): {source}"
             ),
+            Error::BadRules(why) => write!(f, "rules: {why}"),
             Error::UnknownField { name } => write!(f, "unknown field: {name}"),
             Error::InvalidField { field, why } => write!(f, "field {field}: {why}"),
             Error::Live { what, why } => write!(f, "live capture: {what}: {why}"),

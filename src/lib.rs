@@ -26,6 +26,7 @@ pub mod filter;
 pub mod format;
 mod inspector;
 pub mod parse;
+pub mod rules;
 pub mod state;
 
 pub use error::{Error, Result};

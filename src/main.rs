@@ -9,6 +9,8 @@ use std::time::Duration;
 
 use clap::Parser;
 
+mod cli;
+
 use peregrine::capture::file::{FileReader, FileWriter};
 use peregrine::event::render::BufferFormat;
 use peregrine::format::{self, Format, Summary};
@@ -306,7 +308,7 @@ extern "C" fn on_signal(_: libc::c_int) {
     }
 }
 
-fn stop_on_signals(inspector: &Inspector) {
+pub(crate) fn stop_on_signals(inspector: &Inspector) {
     let Some(flag) = inspector.stop_flag() else {
         return;
     };
@@ -349,6 +351,10 @@ fn broken_pipe_ok(e: io::Error) -> Result<(), Error> {
 }
 
 fn main() -> ExitCode {
+    let argv: Vec<String> = std::env::args().collect();
+    if argv.get(1).is_some_and(|a| a == "rules") {
+        return cli::rules::main(argv[1..].to_vec());
+    }
     let args = Args::parse();
     match run(args) {
         Ok(()) => ExitCode::SUCCESS,

@@ -63,6 +63,69 @@ pub(crate) fn cgroups(t: &Thread) -> impl Iterator<Item = (String, &[u8])> {
     })
 }
 
+/// execve's flags: the executable is in an overlay's upper layer, or is a memfd.
+const EXE_UPPER_LAYER: u32 = 2;
+const EXE_FROM_MEMFD: u32 = 4;
+
+/// Capability names by bit, as Linux numbers them.
+const CAP_NAMES: [&str; 41] = [
+    "CAP_CHOWN",
+    "CAP_DAC_OVERRIDE",
+    "CAP_DAC_READ_SEARCH",
+    "CAP_FOWNER",
+    "CAP_FSETID",
+    "CAP_KILL",
+    "CAP_SETGID",
+    "CAP_SETUID",
+    "CAP_SETPCAP",
+    "CAP_LINUX_IMMUTABLE",
+    "CAP_NET_BIND_SERVICE",
+    "CAP_NET_BROADCAST",
+    "CAP_NET_ADMIN",
+    "CAP_NET_RAW",
+    "CAP_IPC_LOCK",
+    "CAP_IPC_OWNER",
+    "CAP_SYS_MODULE",
+    "CAP_SYS_RAWIO",
+    "CAP_SYS_CHROOT",
+    "CAP_SYS_PTRACE",
+    "CAP_SYS_PACCT",
+    "CAP_SYS_ADMIN",
+    "CAP_SYS_BOOT",
+    "CAP_SYS_NICE",
+    "CAP_SYS_RESOURCE",
+    "CAP_SYS_TIME",
+    "CAP_SYS_TTY_CONFIG",
+    "CAP_MKNOD",
+    "CAP_LEASE",
+    "CAP_AUDIT_WRITE",
+    "CAP_AUDIT_CONTROL",
+    "CAP_SETFCAP",
+    "CAP_MAC_OVERRIDE",
+    "CAP_MAC_ADMIN",
+    "CAP_SYSLOG",
+    "CAP_WAKE_ALARM",
+    "CAP_BLOCK_SUSPEND",
+    "CAP_AUDIT_READ",
+    "CAP_PERFMON",
+    "CAP_BPF",
+    "CAP_CHECKPOINT_RESTORE",
+];
+
+/// A capability mask as names separated by spaces (empty for none).
+fn push_caps(out: &mut String, caps: u64) {
+    let mut first = true;
+    for (bit, name) in CAP_NAMES.iter().enumerate() {
+        if caps & (1 << bit) != 0 {
+            if !first {
+                out.push(' ');
+            }
+            out.push_str(name);
+            first = false;
+        }
+    }
+}
+
 /// The thread `tid` of the table.
 fn thread<'a>(v: &EventView<'a>, tid: i64) -> Option<&'a Thread> {
     v.state.threads.get(tid)
@@ -315,6 +378,82 @@ pub(super) fn extract(field: &Field, kind: K, v: &EventView<'_>, out: &mut Strin
         K::VPgid => push_i64(out, t.vpgid),
         K::IsHealthcheck | K::IsLivenessProbe | K::IsReadinessProbe => push_bool(out, false),
         K::IsExeWritable => push_bool(out, t.exe_writable),
+        K::IsExeUpperLayer => push_bool(out, t.exe_flags & EXE_UPPER_LAYER != 0),
+        K::IsExeFromMemfd => push_bool(out, t.exe_flags & EXE_FROM_MEMFD != 0),
+        K::ExeIno | K::ExeInoCtime | K::ExeInoMtime => {
+            let n = match kind {
+                K::ExeIno => t.exe_ino,
+                K::ExeInoCtime => t.exe_ino_ctime,
+                _ => t.exe_ino_mtime,
+            };
+            if n == 0 {
+                return false;
+            }
+            push_u64(out, n);
+        }
+        K::ExeInoCtimeDurationProcStart => {
+            let start = main.map_or(t.clone_ts, |m| m.clone_ts);
+            if t.exe_ino_ctime == 0 || start == 0 {
+                return false;
+            }
+            push_u64(out, start.saturating_sub(t.exe_ino_ctime));
+        }
+        K::PExe | K::PExePath => {
+            let Some(p) = main.and_then(|m| thread(v, m.ptid)) else {
+                return false;
+            };
+            push_bytes(out, if kind == K::PExe { &p.exe } else { &p.exepath });
+        }
+        K::AExePath => {
+            let levels = match field.sel {
+                Sel::Index(n) => n,
+                _ => 0,
+            };
+            let Some(a) = ancestor(v, t, levels) else {
+                return false;
+            };
+            push_bytes(out, &a.exepath);
+        }
+        K::PPidDuration => {
+            let Some(p) = main.and_then(|m| thread(v, m.ptid)) else {
+                return false;
+            };
+            if p.clone_ts == 0 {
+                return false;
+            }
+            push_u64(out, v.raw.event.ts().saturating_sub(p.clone_ts));
+        }
+        K::IsVpgidLeader => {
+            let Some(m) = main else {
+                return false;
+            };
+            if t.vpgid <= 0 {
+                return false;
+            }
+            push_bool(out, m.vpid == t.vpgid);
+        }
+        K::VpgidName | K::VpgidExe => {
+            // The leader: the process whose pid is the (host) process group id.
+            let Some(leader) = (t.pgid > 0).then(|| thread(v, t.pgid)).flatten() else {
+                return false;
+            };
+            push_bytes(
+                out,
+                if kind == K::VpgidName {
+                    &leader.comm
+                } else {
+                    &leader.exe
+                },
+            );
+        }
+        K::CapPermitted | K::CapEffective | K::CapInheritable => {
+            let caps = match kind {
+                K::CapPermitted => t.cap_permitted,
+                K::CapEffective => t.cap_effective,
+                _ => t.cap_inheritable,
+            };
+            push_caps(out, caps);
+        }
         K::Uid => push_u64(out, u64::from(t.uid)),
         K::UserName | K::HomeDir | K::Shell => {
             let Some(u) = v.state.users.user(t.uid) else {
@@ -391,6 +530,29 @@ pub(super) fn extract(field: &Field, kind: K, v: &EventView<'_>, out: &mut Strin
                 return false;
             }
             out.push_str(text);
+        }
+        K::ContainerStartTs => {
+            let Some(c) = v.state.containers.get(&t.container_id) else {
+                return false;
+            };
+            if c.created_ns == 0 {
+                return false;
+            }
+            push_u64(out, c.created_ns);
+        }
+        K::K8sNsName | K::K8sPodName | K::K8sPodUid => {
+            let Some(c) = v.state.containers.get(&t.container_id) else {
+                return false;
+            };
+            let key = match kind {
+                K::K8sNsName => "io.kubernetes.pod.namespace",
+                K::K8sPodName => "io.kubernetes.pod.name",
+                _ => "io.kubernetes.pod.uid",
+            };
+            let Some((_, value)) = c.labels.iter().find(|(k, _)| k == key) else {
+                return false;
+            };
+            out.push_str(value);
         }
         K::ContainerPrivileged => {
             let Some(c) = v.state.containers.get(&t.container_id) else {

@@ -220,6 +220,8 @@ enum Rhs {
     Float(f64),
     Ip(std::net::IpAddr),
     Net(std::net::IpAddr, u8),
+    /// Addresses and networks of an `in` list, an address as a full-length network.
+    Nets(Vec<(std::net::IpAddr, u8)>),
     TextSet(TextSet),
     NumSet(HashSet<i128>),
     Prefixes(HashSet<String>),
@@ -299,6 +301,12 @@ struct Cmp {
     /// inequality, prefix or `in` test against texts without U+FFFD (see there).
     on_bytes: bool,
 }
+
+/// Fields the filter knows that are not in the field registry: each stands for either end
+/// of a connection.
+const FILTER_ONLY_FIELDS: &[&str] = &[
+    "fd.ip", "fd.port", "fd.proto", "fd.net", "fd.cnet", "fd.snet", "fd.lnet", "fd.rnet",
+];
 
 /// A compiled filter.
 #[derive(Debug)]
@@ -558,6 +566,17 @@ impl Compiler<'_> {
                         })
                         .collect::<Result<_>>()?,
                 ),
+                // Addresses and networks: `fd.net in ("127.0.0.1/24", "10.0.0.0/8")`.
+                (_, Kind::Ip) => Rhs::Nets(
+                    items
+                        .iter()
+                        .map(|s| match self.convert(kind, &name, Op::Eq, s)? {
+                            Rhs::Net(ip, bits) => Ok((ip, bits)),
+                            Rhs::Ip(ip) => Ok((ip, if ip.is_ipv4() { 32 } else { 128 })),
+                            _ => unreachable!("addresses convert to addresses"),
+                        })
+                        .collect::<Result<_>>()?,
+                ),
                 _ => Rhs::TextSet(TextSet::new(items)),
             },
         };
@@ -631,6 +650,55 @@ impl Filter {
             types,
             scratch: RefCell::default(),
         })
+    }
+
+    /// Compiles a syntax tree built or rewritten by the caller (a rule condition with its
+    /// macros expanded, for example). Error columns refer to the tree's canonical text.
+    pub fn from_expr(expr: Expr) -> Result<Filter> {
+        let text = expr.to_string();
+        let mut root = Compiler { text: &text }.expr(&expr)?;
+        reorder(&mut root);
+        let types = types_of(&root).0;
+        Ok(Filter {
+            expr,
+            root,
+            types,
+            scratch: RefCell::default(),
+        })
+    }
+
+    /// The first field of `expr` (in text order) that no field of the registry, nor a
+    /// filter-only field, is: what a rule with `skip-if-unknown-filter` skips on.
+    pub fn first_unknown_field(expr: &Expr) -> Option<String> {
+        fn of_ref(r: &FieldRef) -> Option<String> {
+            match r {
+                FieldRef::Transform(_, inner) => of_ref(inner),
+                FieldRef::Field { name, arg } => {
+                    if arg.is_none() && FILTER_ONLY_FIELDS.contains(&name.as_str()) {
+                        return None;
+                    }
+                    let text = match arg {
+                        Some(a) => format!("{name}[{a}]"),
+                        None => name.clone(),
+                    };
+                    match Field::parse(&text) {
+                        Err(Error::UnknownField { .. }) => Some(name.clone()),
+                        _ => None,
+                    }
+                }
+            }
+        }
+        match expr {
+            Expr::And(items) | Expr::Or(items) => {
+                items.iter().find_map(Filter::first_unknown_field)
+            }
+            Expr::Not(inner) => Filter::first_unknown_field(inner),
+            Expr::Ident(_) => None,
+            Expr::Check { field, value, .. } => of_ref(field).or_else(|| match value {
+                Some(Value::Field(r)) => of_ref(r),
+                _ => None,
+            }),
+        }
     }
 
     /// The syntax tree.
@@ -927,6 +995,7 @@ fn compare(lhs: &str, op: Op, rhs: &Rhs, kind: Kind, v: &EventView<'_>, buf: &mu
         }
         Rhs::Ip(ip) => ip_of(lhs).is_some_and(|l| (l == *ip) == (op != Op::Ne)),
         Rhs::Net(net, bits) => ip_of(lhs).is_some_and(|l| in_net(l, *net, *bits) == (op != Op::Ne)),
+        Rhs::Nets(nets) => ip_of(lhs).is_some_and(|l| nets.iter().any(|(n, b)| in_net(l, *n, *b))),
         Rhs::Regex(re) => re.is_match(lhs),
         Rhs::Bytes(bytes) => match op {
             Op::BStartsWith => lhs.as_bytes().starts_with(bytes),

@@ -21,6 +21,9 @@ pub struct ParseError {
     pub column: usize,
     /// What the problem is.
     pub why: String,
+    /// When a complete condition is followed by something other than `and`, `or` or the
+    /// end: the last token of that condition (Falco's rule diagnostics name it).
+    pub unexpected_after: Option<String>,
 }
 
 struct Parser<'a> {
@@ -55,15 +58,15 @@ pub fn parse(text: &str) -> Result<Expr, ParseError> {
     let e = p.or()?;
     p.skip_space();
     if !p.at_end() {
-        let what = if p.peek() == Some(b')') {
-            "a ')' without its '('".to_string()
-        } else {
-            format!(
-                "'and', 'or' or the end of the filter, not '{}'",
-                p.word_here()
-            )
-        };
-        return Err(p.error(&format!("expected {what}")));
+        if p.peek() == Some(b')') {
+            return Err(p.error("expected a ')' without its '('"));
+        }
+        let mut e = p.error(&format!(
+            "expected 'and', 'or' or the end of the filter, not '{}'",
+            p.word_here()
+        ));
+        e.unexpected_after = Some(p.last_token());
+        return Err(e);
     }
     Ok(e)
 }
@@ -73,6 +76,7 @@ impl Parser<'_> {
         ParseError {
             column: self.pos + 1,
             why: why.to_string(),
+            unexpected_after: None,
         }
     }
 
@@ -87,6 +91,34 @@ impl Parser<'_> {
     fn skip_space(&mut self) {
         while self.peek().is_some_and(is_space) {
             self.pos += 1;
+        }
+    }
+
+    /// The last token before here: a word, a quoted string's content, or a bracket.
+    fn last_token(&self) -> String {
+        let before = &self.s[..self.pos.min(self.s.len())];
+        let end = before
+            .iter()
+            .rposition(|&c| !is_space(c))
+            .map_or(0, |i| i + 1);
+        let before = &before[..end];
+        if let Some(&q @ (b'"' | b'\'')) = before.last() {
+            let inner = &before[..before.len() - 1];
+            let start = inner.iter().rposition(|&c| c == q).map_or(0, |i| i + 1);
+            return String::from_utf8_lossy(&inner[start..]).into_owned();
+        }
+        let start = before
+            .iter()
+            .rposition(|&c| is_space(c) || b"=<>!(),".contains(&c))
+            .map_or(0, |i| i + 1);
+        let tok = &before[start..];
+        if tok.is_empty() {
+            before
+                .last()
+                .map(|&c| (c as char).to_string())
+                .unwrap_or_default()
+        } else {
+            String::from_utf8_lossy(tok).into_owned()
         }
     }
 
@@ -274,12 +306,14 @@ impl Parser<'_> {
             return Err(ParseError {
                 column: start + 1,
                 why: format!("expected a field name, found the keyword '{name}'"),
+                unexpected_after: None,
             });
         }
         if name.ends_with('.') {
             return Err(ParseError {
                 column: self.pos,
                 why: format!("a field name cannot end with '.': '{name}'"),
+                unexpected_after: None,
             });
         }
         let arg = if self.peek() == Some(b'[') {
@@ -397,6 +431,7 @@ impl Parser<'_> {
                 return Err(ParseError {
                     column: open + 1,
                     why: "this quote is never closed".into(),
+                    unexpected_after: None,
                 });
             };
             self.pos += 1;
@@ -425,6 +460,7 @@ impl Parser<'_> {
                         return Err(ParseError {
                             column: self.pos - 1,
                             why: "\\x needs two hex digits".into(),
+                            unexpected_after: None,
                         });
                     };
                     self.pos += 2;

@@ -182,7 +182,7 @@ impl Format {
 }
 
 /// JSON text the way sysdig's JSON library writes it.
-mod json {
+pub(crate) mod json {
     use crate::fields::FieldType;
 
     /// A field's value: a number or boolean where the field's type is one and the text
@@ -247,7 +247,7 @@ mod json {
     /// A quoted string: quote, backslash and the usual control characters escaped by name,
     /// other control characters and everything outside ASCII as `\uXXXX` (surrogate pairs
     /// beyond the BMP), as jsoncpp does by default.
-    pub(super) fn push_str(out: &mut String, s: &str) {
+    pub(crate) fn push_str(out: &mut String, s: &str) {
         out.push('"');
         for c in s.chars() {
             match c {

@@ -149,6 +149,10 @@ pub(super) fn parse_clone_exit(parser: &mut Parser, state: &mut State, cur: &mut
         t.exe = p.exe.clone();
         t.exepath = p.exepath.clone();
         t.exe_writable = p.exe_writable;
+        t.exe_flags = p.exe_flags;
+        t.exe_ino = p.exe_ino;
+        t.exe_ino_ctime = p.exe_ino_ctime;
+        t.exe_ino_mtime = p.exe_ino_mtime;
         t.args = p.args.clone();
         t.root = p.root.clone();
         t.sid = p.sid;
@@ -352,7 +356,11 @@ pub(super) fn parse_execve_exit(parser: &mut Parser, state: &mut State, cur: &mu
         t.loginuid = p_u32(&ev, 18).unwrap_or(u32::MAX);
     }
     if nparams > 19 {
-        t.exe_writable = p_u32(&ev, 19).unwrap_or(0) & EXE_WRITABLE != 0;
+        t.exe_flags = p_u32(&ev, 19).unwrap_or(0);
+        t.exe_writable = t.exe_flags & EXE_WRITABLE != 0;
+        t.exe_ino = p_u64(&ev, 23).unwrap_or(0);
+        t.exe_ino_ctime = p_u64(&ev, 24).unwrap_or(0);
+        t.exe_ino_mtime = p_u64(&ev, 25).unwrap_or(0);
     }
     if nparams > 20 {
         t.cap_inheritable = p_u64(&ev, 20).unwrap_or(0);

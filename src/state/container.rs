@@ -36,6 +36,10 @@ pub struct Container {
     /// than 1, successful; a missing one counts as successful). libsinsp hides such an
     /// event unless a filter keeps it.
     pub lookup_failed: bool,
+    /// When the container was created, ns since the epoch (0 if unknown).
+    pub created_ns: u64,
+    /// Its labels, in the order the event gave them.
+    pub labels: Vec<(String, String)>,
 }
 
 /// One mount of a container.
@@ -178,6 +182,19 @@ fn from_json_value(text: &[u8]) -> Option<Container> {
             .is_some_and(|v| v != 1),
         ip,
         mounts,
+        created_ns: c
+            .get("created_time")
+            .and_then(|v| v.as_u64())
+            .map_or(0, |s| s.saturating_mul(1_000_000_000)),
+        labels: c
+            .get("labels")
+            .and_then(|l| l.as_object())
+            .map(|m| {
+                m.iter()
+                    .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
+                    .collect()
+            })
+            .unwrap_or_default(),
         probes: [
             probe("Healthcheck"),
             probe("LivenessProbe"),

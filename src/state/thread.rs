@@ -68,6 +68,14 @@ pub struct Thread {
     pub exepath: Vec<u8>,
     /// Whether the executable is writable by the user who ran it (execve's flags).
     pub exe_writable: bool,
+    /// execve's `EXE_*` flags (writable, upper layer, memfd, lower layer).
+    pub exe_flags: u32,
+    /// Inode number of the executable (0 if unknown).
+    pub exe_ino: u64,
+    /// Status change time of the executable's inode (ns since the epoch, 0 if unknown).
+    pub exe_ino_ctime: u64,
+    /// Modification time of the executable's inode.
+    pub exe_ino_mtime: u64,
     /// Arguments after `argv[0]`, each NUL-terminated.
     pub args: Vec<u8>,
     /// Environment, each entry NUL-terminated.

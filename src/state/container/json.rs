@@ -99,6 +99,31 @@ impl Scan<'_> {
                         s.value(2)?;
                     }
                 }
+                b"created_time" => {
+                    c.created_ns =
+                        as_u64(s.token(2)?).map_or(0, |v| v.saturating_mul(1_000_000_000));
+                }
+                b"labels" => {
+                    c.labels.clear();
+                    if s.peek() == Some(b'{') {
+                        s.object(2, |s, key| {
+                            // Keys with escapes are left to serde_json.
+                            if key.contains(&b'\\') {
+                                return Err(Unsure);
+                            }
+                            let key = std::str::from_utf8(key).map_err(|_| Unsure)?.to_string();
+                            let value = s.string_or_empty()?;
+                            // A repeated key keeps its first place and takes the last value.
+                            match c.labels.iter_mut().find(|(k, _)| *k == key) {
+                                Some(l) => l.1 = value,
+                                None => c.labels.push((key, value)),
+                            }
+                            Ok(())
+                        })?;
+                    } else {
+                        s.value(2)?;
+                    }
+                }
                 b"Healthcheck" => c.probes[0] = s.probe()?,
                 b"LivenessProbe" => c.probes[1] = s.probe()?,
                 b"ReadinessProbe" => c.probes[2] = s.probe()?,

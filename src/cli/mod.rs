@@ -1,0 +1,3 @@
+//! Subcommands of the `peregrine` command line.
+
+pub mod rules;
