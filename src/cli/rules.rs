@@ -496,6 +496,9 @@ fn run(args: RulesArgs) -> Result<ExitCode> {
     }
     let mut inspector = b.build()?;
     crate::stop_on_signals(&inspector);
+    if args.events.is_none() {
+        log.at(6, "Capturing live events");
+    }
 
     let started = std::time::Instant::now();
     let mut counts = Counts {

@@ -279,13 +279,63 @@ fn resolve_macros(
     stack: &mut Vec<usize>,
     used: &mut HashSet<usize>,
 ) -> Result<(), String> {
+    let mut budget = MAX_EXPANDED;
+    expand(e, macros, by_name, visibility, stack, used, &mut budget)
+}
+
+/// Most comparisons a condition may expand to: macros that use a macro twice double at
+/// each level, so a short file could ask for billions.
+const MAX_EXPANDED: usize = 1_000_000;
+/// Deepest nesting of macros in macros.
+const MAX_MACRO_DEPTH: usize = 100;
+/// Deepest expression tree compiled (the compiler recurses along it).
+const MAX_TREE_DEPTH: usize = 2_000;
+
+fn tree_size(e: &Expr) -> usize {
+    let mut n = 0;
+    let mut todo = vec![e];
+    while let Some(e) = todo.pop() {
+        n += 1;
+        match e {
+            Expr::And(items) | Expr::Or(items) => todo.extend(items),
+            Expr::Not(inner) => todo.push(inner),
+            _ => {}
+        }
+    }
+    n
+}
+
+fn tree_depth(e: &Expr) -> usize {
+    let mut max = 0;
+    let mut todo = vec![(e, 1)];
+    while let Some((e, d)) = todo.pop() {
+        max = max.max(d);
+        match e {
+            Expr::And(items) | Expr::Or(items) => todo.extend(items.iter().map(|i| (i, d + 1))),
+            Expr::Not(inner) => todo.push((inner, d + 1)),
+            _ => {}
+        }
+    }
+    max
+}
+
+#[allow(clippy::too_many_arguments)]
+fn expand(
+    e: &mut Expr,
+    macros: &[Macro],
+    by_name: &hashbrown::HashMap<&str, usize>,
+    visibility: usize,
+    stack: &mut Vec<usize>,
+    used: &mut HashSet<usize>,
+    budget: &mut usize,
+) -> Result<(), String> {
     match e {
         Expr::And(items) | Expr::Or(items) => {
             for i in items {
-                resolve_macros(i, macros, by_name, visibility, stack, used)?;
+                expand(i, macros, by_name, visibility, stack, used, budget)?;
             }
         }
-        Expr::Not(inner) => resolve_macros(inner, macros, by_name, visibility, stack, used)?,
+        Expr::Not(inner) => expand(inner, macros, by_name, visibility, stack, used, budget)?,
         Expr::Check { .. } => {}
         Expr::Ident(name) => {
             let Some(&m) = by_name
@@ -298,9 +348,21 @@ fn resolve_macros(
                 return Err(format!("reference loop in macro '{name}'"));
             }
             used.insert(m);
+            if stack.len() >= MAX_MACRO_DEPTH {
+                return Err(format!(
+                    "macros nested more than {MAX_MACRO_DEPTH} deep at '{name}'"
+                ));
+            }
+            let grown = tree_size(&macros[m].ast);
+            if grown > *budget {
+                return Err(format!(
+                    "the condition expands to more than {MAX_EXPANDED} terms through macro '{name}'"
+                ));
+            }
+            *budget -= grown;
             let mut body = macros[m].ast.clone();
             stack.push(m);
-            resolve_macros(&mut body, macros, by_name, visibility, stack, used)?;
+            expand(&mut body, macros, by_name, visibility, stack, used, budget)?;
             stack.pop();
             *e = body;
         }
@@ -414,6 +476,15 @@ fn compile_all(
             let ctx = macros[i].ctx.in_condition(&macros[i].cond, 1);
             return Err(stop("LOAD_ERR_VALIDATE", msg, &ctx));
         }
+        if tree_depth(&ast) > MAX_TREE_DEPTH {
+            return Err(stop(
+                "LOAD_ERR_COMPILE_CONDITION",
+                format!(
+                    "the condition nests deeper than {MAX_TREE_DEPTH} levels once its macros are expanded"
+                ),
+                &macros[i].ctx,
+            ));
+        }
         macros[i].ast = ast;
     }
 
@@ -444,6 +515,15 @@ fn compile_all(
                 "LOAD_ERR_VALIDATE",
                 msg,
                 &r.ctx.in_condition(&text, 1),
+            ));
+        }
+        if tree_depth(&ast) > MAX_TREE_DEPTH {
+            return Err(stop(
+                "LOAD_ERR_COMPILE_CONDITION",
+                format!(
+                    "the condition nests deeper than {MAX_TREE_DEPTH} levels once its macros are expanded"
+                ),
+                &r.cond_ctx,
             ));
         }
         if compares_with_na(&ast) {

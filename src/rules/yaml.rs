@@ -120,6 +120,20 @@ struct Builder {
     /// for its value.
     stack: Vec<(Node, Option<String>, Option<Node>)>,
     anchors: Vec<(String, Node)>,
+    /// Nodes made so far, aliases counted by the size of what they copy.
+    nodes: usize,
+}
+
+/// Most nodes a content may make: aliases copy their anchor's tree, so a few lines can
+/// ask for billions ("billion laughs"); rules files have tens of thousands.
+const MAX_NODES: usize = 2_000_000;
+
+fn size(n: &Node) -> usize {
+    1 + match &n.kind {
+        Kind::Seq(v) => v.iter().map(size).sum(),
+        Kind::Map(v) => v.iter().map(|(k, x)| size(k) + size(x)).sum(),
+        _ => 0,
+    }
 }
 
 /// Deepest nesting accepted: keeps hostile input from building absurd trees.
@@ -158,6 +172,13 @@ impl Builder {
     }
 
     fn event(&mut self, ev: EventData, mark: Mark) -> Result<bool, YamlError> {
+        self.nodes += 1;
+        if self.nodes > MAX_NODES {
+            return Err(YamlError {
+                message: format!("more than {MAX_NODES} nodes (aliases included)"),
+                mark,
+            });
+        }
         match ev {
             EventData::Scalar {
                 anchor,
@@ -199,6 +220,13 @@ impl Builder {
                         message: format!("unknown anchor '{anchor}'"),
                         mark,
                     })?;
+                self.nodes += size(&node);
+                if self.nodes > MAX_NODES {
+                    return Err(YamlError {
+                        message: format!("more than {MAX_NODES} nodes (aliases included)"),
+                        mark,
+                    });
+                }
                 self.push(node);
             }
             EventData::DocumentStart { .. } => self.anchors.clear(),
@@ -249,6 +277,20 @@ mod tests {
         assert_eq!(first[1].mark.line, 3);
         assert!(first[1].as_seq().unwrap()[1].is_null());
         assert_eq!(docs[1].get("w").unwrap().as_seq().unwrap().len(), 1);
+    }
+
+    #[test]
+    fn alias_bombs_are_refused() {
+        let mut text = String::from("a: &a [x, x, x, x, x, x, x, x, x, x]\n");
+        for i in 0..9 {
+            let prev = (b'a' + i) as char;
+            let next = (b'b' + i) as char;
+            text.push_str(&format!("{next}: &{next} [*{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}]\n"));
+        }
+        let e = load_all(&text).unwrap_err();
+        assert!(e.message.contains("nodes"), "{e:?}");
+        let deep = "[".repeat(100_000);
+        assert!(load_all(&deep).is_err());
     }
 
     #[test]
