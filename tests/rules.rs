@@ -71,14 +71,25 @@ fn default_rules_run_on_every_reference_capture() {
     }
 }
 
-/// Every alert of a rule set over a capture: event number, rule, output line.
+/// Every alert of a rule set over a capture: event number, rule, output line. Each event's
+/// rule is checked against the plain evaluation (every enabled rule in order, no index, no
+/// values shared between rules).
 fn alerts(rules: &Rules, capture: &Path) -> Vec<(u64, String, String)> {
     let mut i = Inspector::builder().file(capture).build().unwrap();
     let mut fmt = AlertFormat::text().iso8601(true);
     let mut line = String::new();
     let mut out = Vec::new();
     while let Some(ev) = i.next().unwrap() {
-        if let Some(r) = rules.first_match(&ev) {
+        let plain = rules.rules().iter().find(|r| r.enabled() && r.matches(&ev));
+        let found = rules.first_match(&ev);
+        assert_eq!(
+            plain.map(|r| r.name()),
+            found.map(|r| r.name()),
+            "event {} of {}",
+            ev.number(),
+            capture.display()
+        );
+        if let Some(r) = found {
             fmt.write(r, &ev, &mut line);
             out.push((ev.number(), r.name().to_string(), line.clone()));
         }

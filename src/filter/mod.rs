@@ -300,6 +300,12 @@ struct Cmp {
     /// The comparison can be made on the bytes [`Field::text_bytes`] gives: an equality,
     /// inequality, prefix or `in` test against texts without U+FFFD (see there).
     on_bytes: bool,
+    /// The comparison's field in a [`SharedFields`] registry: its value is extracted once
+    /// per event for all the filters compiled against it.
+    slot: Option<u16>,
+    /// The comparison itself in the registry: identical comparisons of many rules (those
+    /// of a shared macro) are evaluated once per event.
+    result_slot: Option<u32>,
 }
 
 /// Fields the filter knows that are not in the field registry: each stands for either end
@@ -355,6 +361,69 @@ fn known_type_name(name: &str) -> bool {
 
 struct Compiler<'a> {
     text: &'a str,
+    shared: Option<&'a SharedFields>,
+}
+
+/// Fields shared by many filters (the rules of a rule set): each distinct field gets a
+/// slot, and a [`FieldCache`] keeps its value for the current event, so that fifty rules
+/// asking for `fd.directory` of one event extract it once.
+#[derive(Debug, Default)]
+pub struct SharedFields {
+    slots: RefCell<hashbrown::HashMap<String, u16>>,
+    results: RefCell<hashbrown::HashMap<String, u32>>,
+}
+
+impl SharedFields {
+    /// An empty registry.
+    pub fn new() -> SharedFields {
+        SharedFields::default()
+    }
+
+    fn slot(&self, field: &str) -> u16 {
+        let mut m = self.slots.borrow_mut();
+        let n = m.len();
+        *m.entry(field.to_string())
+            .or_insert(n.min(u16::MAX as usize - 1) as u16)
+    }
+
+    fn result_slot(&self, cmp: &str) -> u32 {
+        let mut m = self.results.borrow_mut();
+        let n = m.len() as u32;
+        *m.entry(cmp.to_string()).or_insert(n)
+    }
+
+    /// A cache for the filters compiled against this registry.
+    pub fn cache(&self) -> FieldCache {
+        FieldCache {
+            event: 1,
+            slots: vec![(0, false, String::new()); self.slots.borrow().len()],
+            results: vec![(0, false); self.results.borrow().len()],
+        }
+    }
+}
+
+/// The values of shared fields for one event; [`FieldCache::next_event`] forgets them.
+#[derive(Debug, Clone)]
+pub struct FieldCache {
+    event: u64,
+    /// Per slot: the event it was filled for, whether the field applied, its value.
+    slots: Vec<(u64, bool, String)>,
+    /// Per comparison: the event it was evaluated for, and its result.
+    results: Vec<(u64, bool)>,
+}
+
+impl FieldCache {
+    /// Forgets the values: the next evaluations are for another event.
+    pub fn next_event(&mut self) {
+        self.event += 1;
+    }
+}
+
+/// What evaluation works with: two scratch buffers, and the shared fields' values.
+struct Scratch<'s> {
+    a: &'s mut String,
+    b: &'s mut String,
+    cache: Option<&'s mut FieldCache>,
 }
 
 impl Compiler<'_> {
@@ -586,12 +655,21 @@ impl Compiler<'_> {
             (Op::In | Op::Intersects, Rhs::TextSet(set)) => set.all(plain),
             _ => false,
         };
+        let slot = match (&self.shared, &lhs) {
+            (Some(shared), Operand::Field(f)) => Some(shared.slot(f.text())),
+            _ => None,
+        };
+        let result_slot = self
+            .shared
+            .map(|shared| shared.result_slot(&format!("{field} {op:?} {value:?}")));
         Ok(Node::Cmp(Box::new(Cmp {
             lhs,
             op,
             rhs,
             kind,
             on_bytes,
+            slot,
+            result_slot,
         })))
     }
 
@@ -641,7 +719,7 @@ impl Filter {
     /// Parses and compiles a filter.
     pub fn compile(text: &str) -> Result<Filter> {
         let expr = parse::parse(text).map_err(|e| err(e.column, e.why))?;
-        let mut root = Compiler { text }.expr(&expr)?;
+        let mut root = Compiler { text, shared: None }.expr(&expr)?;
         reorder(&mut root);
         let types = types_of(&root).0;
         Ok(Filter {
@@ -655,8 +733,18 @@ impl Filter {
     /// Compiles a syntax tree built or rewritten by the caller (a rule condition with its
     /// macros expanded, for example). Error columns refer to the tree's canonical text.
     pub fn from_expr(expr: Expr) -> Result<Filter> {
+        Filter::from_expr_shared(expr, None)
+    }
+
+    /// [`Filter::from_expr`], with the fields registered in `shared`: evaluate with
+    /// [`Filter::matches_cached`] and a cache from that registry.
+    pub fn from_expr_shared(expr: Expr, shared: Option<&SharedFields>) -> Result<Filter> {
         let text = expr.to_string();
-        let mut root = Compiler { text: &text }.expr(&expr)?;
+        let mut root = Compiler {
+            text: &text,
+            shared,
+        }
+        .expr(&expr)?;
         reorder(&mut root);
         let types = types_of(&root).0;
         Ok(Filter {
@@ -716,7 +804,24 @@ impl Filter {
     pub fn matches(&self, v: &EventView<'_>) -> bool {
         let mut s = self.scratch.borrow_mut();
         let (a, b) = &mut *s;
-        eval(&self.root, v, a, b)
+        eval(&self.root, v, &mut Scratch { a, b, cache: None })
+    }
+
+    /// [`Filter::matches`] for a filter compiled with [`Filter::from_expr_shared`]: the
+    /// shared fields' values are taken from `cache` (filled as needed), which must come
+    /// from the same registry and be told of each new event.
+    pub fn matches_cached(&self, v: &EventView<'_>, cache: &mut FieldCache) -> bool {
+        let mut s = self.scratch.borrow_mut();
+        let (a, b) = &mut *s;
+        eval(
+            &self.root,
+            v,
+            &mut Scratch {
+                a,
+                b,
+                cache: Some(cache),
+            },
+        )
     }
 }
 
@@ -873,24 +978,39 @@ fn in_net(ip: std::net::IpAddr, net: std::net::IpAddr, bits: u8) -> bool {
     }
 }
 
-fn eval(n: &Node, v: &EventView<'_>, a: &mut String, b: &mut String) -> bool {
+fn eval(n: &Node, v: &EventView<'_>, s: &mut Scratch<'_>) -> bool {
     match n {
-        Node::And(items) => items.iter().all(|i| eval_item(i, v, a, b)),
-        Node::Or(items) => items.iter().any(|i| eval_item(i, v, a, b)),
-        _ => eval_item(n, v, a, b),
+        Node::And(items) => items.iter().all(|i| eval_item(i, v, s)),
+        Node::Or(items) => items.iter().any(|i| eval_item(i, v, s)),
+        _ => eval_item(n, v, s),
     }
 }
 
 /// [`eval`] of an operand of `and` / `or`: comparisons, type checks and their negations are
 /// evaluated in place, without a call per node.
 #[inline(always)]
-fn eval_item(n: &Node, v: &EventView<'_>, a: &mut String, b: &mut String) -> bool {
+fn eval_item(n: &Node, v: &EventView<'_>, s: &mut Scratch<'_>) -> bool {
     let (n, negate) = match n {
         Node::Not(inner) => (&**inner, true),
         _ => (n, false),
     };
     let hit = match n {
-        Node::Cmp(c) => eval_cmp(c, v, a, b),
+        Node::Cmp(c) => match (c.result_slot, s.cache.as_deref_mut()) {
+            (Some(slot), Some(cache)) if (slot as usize) < cache.results.len() => {
+                let event = cache.event;
+                let (at, hit) = cache.results[slot as usize];
+                if at == event {
+                    hit
+                } else {
+                    let hit = eval_cmp(c, v, s);
+                    if let Some(cache) = s.cache.as_deref_mut() {
+                        cache.results[slot as usize] = (event, hit);
+                    }
+                    hit
+                }
+            }
+            _ => eval_cmp(c, v, s),
+        },
         Node::Type {
             ids,
             negate: type_negate,
@@ -910,13 +1030,13 @@ fn eval_item(n: &Node, v: &EventView<'_>, a: &mut String, b: &mut String) -> boo
             };
             hit != *type_negate
         }
-        _ => eval(n, v, a, b),
+        _ => eval(n, v, s),
     };
     hit != negate
 }
 
 #[inline(always)]
-fn eval_cmp(c: &Cmp, v: &EventView<'_>, a: &mut String, b: &mut String) -> bool {
+fn eval_cmp(c: &Cmp, v: &EventView<'_>, s: &mut Scratch<'_>) -> bool {
     if let (Operand::Field(f), Rhs::Num(n)) = (&c.lhs, &c.rhs)
         && let Some(value) = f.extract_int(v)
     {
@@ -945,16 +1065,31 @@ fn eval_cmp(c: &Cmp, v: &EventView<'_>, a: &mut String, b: &mut String) -> bool 
             (Rhs::Text(t), Op::Ne) => text != t,
             (Rhs::Text(t), Op::StartsWith) => text.starts_with(t.as_str()),
             (Rhs::TextSet(set), Op::In | Op::Intersects) => set.contains(text),
-            _ => compare(text, c.op, &c.rhs, c.kind, v, b),
+            _ => compare(text, c.op, &c.rhs, c.kind, v, s.b),
         };
     }
-    if !c.lhs.extract(v, a) {
+    if let (Some(slot), Some(cache)) = (c.slot, s.cache.as_deref_mut())
+        && let Some(entry) = cache.slots.get_mut(slot as usize)
+    {
+        if entry.0 != cache.event {
+            entry.0 = cache.event;
+            entry.1 = c.lhs.extract(v, &mut entry.2);
+        }
+        if !entry.1 {
+            return false;
+        }
+        if c.op == Op::Exists {
+            return true;
+        }
+        return compare(&entry.2, c.op, &c.rhs, c.kind, v, s.b);
+    }
+    if !c.lhs.extract(v, s.a) {
         return false;
     }
     if c.op == Op::Exists {
         return true;
     }
-    compare(a, c.op, &c.rhs, c.kind, v, b)
+    compare(s.a, c.op, &c.rhs, c.kind, v, s.b)
 }
 
 fn cmp_result(op: Op, ord: std::cmp::Ordering) -> bool {

@@ -7,7 +7,7 @@ use hashbrown::HashSet;
 
 use super::load::{Collector, Context, Diagnostic, Entry, LoadResult, Stop, stop};
 use super::{Priority, Rule};
-use crate::filter::{self, Expr, Filter, Op, Value};
+use crate::filter::{self, Expr, Filter, Op, SharedFields, Value};
 use crate::format::Format;
 
 /// Wraps an item holding a space in double quotes, unless it is quoted already.
@@ -391,12 +391,17 @@ fn output_text(output: &str) -> String {
 }
 
 /// Compiles everything collected. Errors stop at the first; warnings accumulate in `res`.
-pub(crate) fn compile(col: &Collector, min_priority: Priority, res: &mut LoadResult) -> Vec<Rule> {
-    match compile_all(col, min_priority, res) {
-        Ok(rules) => rules,
+pub(crate) fn compile(
+    col: &Collector,
+    min_priority: Priority,
+    res: &mut LoadResult,
+) -> (Vec<Rule>, SharedFields) {
+    let shared = SharedFields::new();
+    match compile_all(col, min_priority, res, &shared) {
+        Ok(rules) => (rules, shared),
         Err(Stop(d)) => {
             res.errors.push(d);
-            Vec::new()
+            (Vec::new(), shared)
         }
     }
 }
@@ -413,6 +418,7 @@ fn compile_all(
     col: &Collector,
     min_priority: Priority,
     res: &mut LoadResult,
+    shared: &SharedFields,
 ) -> Result<Vec<Rule>, Stop> {
     // Lists: items naming a list defined before this list's latest definition take that
     // list's items.
@@ -553,7 +559,7 @@ fn compile_all(
                 &r.cond_ctx.in_condition(&text, 1),
             ));
         }
-        let filter = match Filter::from_expr(ast) {
+        let filter = match Filter::from_expr_shared(ast, Some(shared)) {
             Ok(f) => f,
             Err(e) => {
                 let msg = match e {

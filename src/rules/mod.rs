@@ -36,7 +36,7 @@ pub use output::AlertFormat;
 
 use crate::error::{Error, Result};
 use crate::event::schema::EVENT_MAX;
-use crate::filter::{EventTypes, Filter};
+use crate::filter::{EventTypes, FieldCache, Filter, SharedFields};
 use crate::format::Format;
 use crate::inspector::Event;
 
@@ -193,6 +193,7 @@ pub struct RulesLoader {
     collector: load::Collector,
     min_priority: Option<Priority>,
     rules: Vec<Rule>,
+    shared: SharedFields,
     results: Vec<LoadResult>,
 }
 
@@ -216,7 +217,7 @@ impl RulesLoader {
             ..LoadResult::default()
         };
         if self.collector.read(name, content, &mut res) {
-            self.rules = compile::compile(
+            (self.rules, self.shared) = compile::compile(
                 &self.collector,
                 self.min_priority.unwrap_or(Priority::Debug),
                 &mut res,
@@ -290,7 +291,7 @@ impl RulesLoader {
         if let Some(d) = self.results.iter().flat_map(|r| &r.errors).next() {
             return Err(Error::BadRules(describe(d)));
         }
-        Ok(Rules::new(self.rules))
+        Ok(Rules::new(self.rules, &self.shared))
     }
 }
 
@@ -322,15 +323,22 @@ pub struct Rules {
     rules: Vec<Rule>,
     /// For each event type, the enabled rules that can fire on it, in load order.
     index: Vec<Vec<u32>>,
+    /// For generic events (types 0 and 1), by their syscall's code: the enabled rules that
+    /// can fire on that syscall.
+    generic: Vec<Vec<u32>>,
     use_index: bool,
+    /// The values of the fields the rules share, for the event being evaluated.
+    cache: std::cell::RefCell<FieldCache>,
 }
 
 impl Rules {
-    fn new(rules: Vec<Rule>) -> Rules {
+    fn new(rules: Vec<Rule>, shared: &SharedFields) -> Rules {
         let mut r = Rules {
             rules,
             index: Vec::new(),
+            generic: Vec::new(),
             use_index: true,
+            cache: std::cell::RefCell::new(shared.cache()),
         };
         r.reindex();
         r
@@ -347,12 +355,35 @@ impl Rules {
     }
 
     fn reindex(&mut self) {
+        let syscalls = crate::event::table::PPM_SC_NAMES.len();
         self.index = vec![Vec::new(); EVENT_MAX as usize];
+        self.generic = vec![Vec::new(); syscalls];
         for (i, r) in self.rules.iter().enumerate().filter(|(_, r)| r.enabled) {
             for t in r.event_types().iter() {
                 self.index[t as usize].push(i as u32);
             }
+            for sc in 0..syscalls as u16 {
+                if r.event_types().contains_generic(sc) {
+                    self.generic[sc as usize].push(i as u32);
+                }
+            }
         }
+    }
+
+    /// The rules an event may fire, in load order: those indexed under its type, or for a
+    /// generic event under its syscall.
+    fn candidates(&self, ev: &Event<'_>) -> &[u32] {
+        let e = ev.event();
+        let ty = e.event_type();
+        if ty <= 1 {
+            return match e.param(0).map(|p| p.value()) {
+                Some(Ok(crate::event::Value::Unsigned(sc))) => {
+                    self.generic.get(sc as usize).map_or(&[][..], Vec::as_slice)
+                }
+                _ => &[],
+            };
+        }
+        self.index.get(ty as usize).map_or(&[][..], Vec::as_slice)
     }
 
     /// Every rule, enabled or not, in load order.
@@ -394,15 +425,18 @@ impl Rules {
     /// The first enabled rule, in load order, whose condition the event satisfies: the
     /// rule that raises the event's alert.
     pub fn first_match(&self, ev: &Event<'_>) -> Option<&Rule> {
+        let mut cache = self.cache.borrow_mut();
+        cache.next_event();
+        let v = ev.view();
         if self.use_index {
-            let ty = ev.event().event_type() as usize;
-            let candidates = self.index.get(ty)?;
-            candidates
+            self.candidates(ev)
                 .iter()
                 .map(|&i| &self.rules[i as usize])
-                .find(|r| r.matches(ev))
+                .find(|r| r.filter.matches_cached(v, &mut cache))
         } else {
-            self.rules.iter().find(|r| r.enabled && r.matches(ev))
+            self.rules
+                .iter()
+                .find(|r| r.enabled && r.filter.matches_cached(v, &mut cache))
         }
     }
 
