@@ -234,69 +234,11 @@ fn with_peregrine<T>(filter: &str, f: impl FnOnce() -> T) -> (T, u64, u64) {
     (out, n, drops)
 }
 
-/// requests/s of `redis-benchmark -t set,get` against the server on `port` (SET and GET
-/// averaged).
-fn redis_rate(port: u16) -> f64 {
-    let out = Command::new("redis-benchmark")
-        .args([
-            "-p",
-            &port.to_string(),
-            "-t",
-            "set,get",
-            "-n",
-            "200000",
-            "-q",
-        ])
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&out.stdout);
-    let rates: Vec<f64> = text
-        .split(['\r', '\n'])
-        .filter_map(|l| {
-            let rest = l.split_once(": ")?.1;
-            rest.split_whitespace().next()?.parse().ok()
-        })
-        .collect();
-    assert_eq!(rates.len(), 2, "unexpected redis-benchmark output: {text}");
-    rates.iter().sum::<f64>() / 2.0
-}
-
 fn redis() {
-    if Command::new("redis-server")
-        .arg("--version")
-        .output()
-        .is_err()
-        || Command::new("redis-benchmark")
-            .arg("--version")
-            .output()
-            .is_err()
-    {
-        println!(
-            "redis-server/redis-benchmark not installed (scripts/install-deps): no redis figures"
-        );
+    let Some(server) = RedisServer::start() else {
         return;
-    }
-    let port = 6399;
-    let mut server = Command::new("redis-server")
-        .args([
-            "--port",
-            &port.to_string(),
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-        ])
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    let up = (0..50).any(|_| {
-        std::thread::sleep(Duration::from_millis(100));
-        Command::new("redis-cli")
-            .args(["-p", &port.to_string(), "ping"])
-            .output()
-            .is_ok_and(|o| o.stdout.starts_with(b"PONG"))
-    });
-    assert!(up, "redis-server did not start");
+    };
+    let port = server.port;
     // Rounds of the three, one after another, so that a drift of the machine's speed (it
     // moves by a fifth between runs here) falls on all three alike; each round's slowdowns
     // are against that round's untraced rate.
@@ -308,8 +250,7 @@ fn redis() {
         let ours = with_peregrine("", || redis_rate(port)).0;
         rows.push([none, floor, copy, ours]);
     }
-    let _ = server.kill();
-    let _ = server.wait();
+    drop(server);
     let cost = |r: &[f64; 4], i: usize| 1.0 - r[i] / r[0];
     println!(
         "redis-benchmark SET/GET, 200000 requests each, {} interleaved rounds (median, min..max):",
@@ -344,31 +285,6 @@ fn redis() {
             )
         );
     }
-}
-
-/// Rounds of each comparison (`PEREGRINE_BENCH_ROUNDS`, default 5).
-fn rounds() -> usize {
-    std::env::var("PEREGRINE_BENCH_ROUNDS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(5)
-        .max(1)
-}
-
-/// "median (min..max)" of `values` times `scale`, with `digits` decimals.
-fn spread(values: impl Iterator<Item = f64>, scale: f64, digits: usize) -> String {
-    let mut v: Vec<f64> = values.map(|x| x * scale).collect();
-    v.sort_by(f64::total_cmp);
-    let median = if v.len() % 2 == 1 {
-        v[v.len() / 2]
-    } else {
-        (v[v.len() / 2 - 1] + v[v.len() / 2]) / 2.0
-    };
-    format!(
-        "{median:.digits$} ({:.digits$}..{:.digits$})",
-        v[0],
-        v[v.len() - 1]
-    )
 }
 
 /// The rate at which `Inspector::next()` hands out events already waiting in the rings:

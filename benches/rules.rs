@@ -4,11 +4,17 @@
 //! one on every event, in interleaved rounds. Run for the default rules of Falco's
 //! regression suite (80 rules) and for today's (falcosecurity/rules, 25 rules).
 //!
-//! `cargo bench --bench rules`
+//! Then live (as root): redis-benchmark's rate with no tracing, with Peregrine capturing
+//! every syscall, and with a default rule set loaded, the kernel asked only for the
+//! syscalls the rules need and every event evaluated, in interleaved rounds.
+//!
+//! `cargo bench --bench rules` (`PEREGRINE_BENCH_ONLY=replay` or `live` runs one part)
 
 mod common;
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::Ordering;
+use std::sync::mpsc;
 
 use common::*;
 use peregrine::Inspector;
@@ -28,12 +34,10 @@ fn replay(file: &Path, rules: Option<&Rules>) -> u64 {
     alerts
 }
 
-fn main() {
-    let Some((file, n)) = large_real_capture() else {
-        return;
-    };
+/// The default rule sets: the suite's (2023) and today's.
+fn rule_sets() -> [(&'static str, PathBuf); 2] {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let sets = [
+    [
         (
             "falco-rules-1.0.1 (80 rules)",
             root.join("tests/falco-regression/rules-default/falco_rules.yaml"),
@@ -42,7 +46,24 @@ fn main() {
             "today's falco_rules.yaml (25 rules)",
             root.join("tests/rules/falco_rules.yaml"),
         ),
-    ];
+    ]
+}
+
+fn main() {
+    let only = std::env::var("PEREGRINE_BENCH_ONLY").unwrap_or_default();
+    if only.is_empty() || only == "replay" {
+        replay_bench();
+    }
+    if only.is_empty() || only == "live" {
+        live_bench();
+    }
+}
+
+fn replay_bench() {
+    let Some((file, n)) = large_real_capture() else {
+        return;
+    };
+    let sets = rule_sets();
     let rounds = rounds();
     for (name, path) in sets {
         let indexed = Rules::load([&path]).unwrap();
@@ -89,6 +110,95 @@ fn main() {
             (t[2].best() - t[0].best()) / (t[1].best() - t[0].best()).max(1e-9),
             (t[1].best() - t[0].best()).max(0.0) * 1e9 / n as f64,
             (t[2].best() - t[0].best()).max(0.0) * 1e9 / n as f64,
+        );
+    }
+}
+
+/// Live capture while `f` runs: everything (no rules), or with the rules of `rules` loaded,
+/// the kernel asked for what they need and each event evaluated. Returns what `f` returns,
+/// the events delivered, dropped, and the alerts.
+fn live<T>(rules: Option<&Path>, f: impl FnOnce() -> T) -> (T, u64, u64, u64) {
+    let (tx, rx) = mpsc::channel();
+    let rules = rules.map(Path::to_path_buf);
+    let consumer = std::thread::spawn(move || {
+        let rules = rules.map(|p| Rules::load([p]).unwrap());
+        let mut b = Inspector::builder().live();
+        if let Some(f) = rules.as_ref().and_then(Rules::pushdown_filter) {
+            b = b.filter(&f).unwrap();
+        }
+        let mut ins = b.build().unwrap();
+        tx.send(ins.stop_flag().unwrap()).unwrap();
+        let (mut n, mut alerts) = (0u64, 0u64);
+        while let Some(ev) = ins.next().unwrap() {
+            n += 1;
+            if let Some(r) = &rules
+                && r.first_match(&ev).is_some()
+            {
+                alerts += 1;
+            }
+        }
+        let s = ins.stats().unwrap().unwrap();
+        (n, s.drops(), alerts)
+    });
+    let stop = rx.recv().unwrap();
+    let out = f();
+    stop.store(true, Ordering::Relaxed);
+    let (n, drops, alerts) = consumer.join().unwrap();
+    (out, n, drops, alerts)
+}
+
+fn live_bench() {
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } != 0 {
+        println!("SKIPPED: the live part needs root");
+        return;
+    }
+    let Some(server) = RedisServer::start() else {
+        return;
+    };
+    let port = server.port;
+    let sets = rule_sets();
+    let mut rows = Vec::new();
+    let mut counts = [(0u64, 0u64, 0u64); 3];
+    for _ in 0..rounds() {
+        let none = redis_rate(port);
+        let (all, n0, d0, _) = live(None, || redis_rate(port));
+        let mut row = vec![none, all];
+        counts[0] = (counts[0].0 + n0, counts[0].1 + d0, 0);
+        for (i, (_, path)) in sets.iter().enumerate() {
+            let (rate, n, d, a) = live(Some(path), || redis_rate(port));
+            row.push(rate);
+            counts[i + 1] = (
+                counts[i + 1].0 + n,
+                counts[i + 1].1 + d,
+                counts[i + 1].2 + a,
+            );
+        }
+        rows.push(row);
+    }
+    drop(server);
+    let cost = |r: &Vec<f64>, i: usize| 1.0 - r[i] / r[0];
+    println!(
+        "redis-benchmark SET/GET, 200000 requests each, {} interleaved rounds (median, min..max):",
+        rows.len()
+    );
+    println!(
+        "  no tracing:                     {} requests/s",
+        spread(rows.iter().map(|r| r[0]), 1.0, 0)
+    );
+    let labels = [
+        "peregrine, every syscall".to_string(),
+        format!("rules: {}", sets[0].0),
+        format!("rules: {}", sets[1].0),
+    ];
+    for (i, label) in labels.iter().enumerate() {
+        println!(
+            "  {label:<40} {} requests/s, slowdown {}%  ({} events, {} dropped, {} alerts over all rounds)",
+            spread(rows.iter().map(|r| r[i + 1]), 1.0, 0),
+            spread(rows.iter().map(|r| cost(r, i + 1)), 100.0, 1),
+            counts[i].0,
+            counts[i].1,
+            counts[i].2,
         );
     }
 }

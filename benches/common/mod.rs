@@ -114,6 +114,7 @@ pub fn rounds() -> usize {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(5)
+        .max(1)
 }
 
 /// Runs each of `runs` in turn, `rounds` times over, so that a slow spell of the machine
@@ -169,4 +170,95 @@ pub fn time_cli(cmd: &mut Command) -> f64 {
 /// Whether sysdig is installed.
 pub fn have_sysdig() -> bool {
     Command::new("sysdig").arg("--version").output().is_ok()
+}
+
+/// "median (min..max)" of `values` times `scale`, with `digits` decimals.
+pub fn spread(values: impl Iterator<Item = f64>, scale: f64, digits: usize) -> String {
+    let mut v: Vec<f64> = values.map(|x| x * scale).collect();
+    v.sort_by(f64::total_cmp);
+    let median = if v.len() % 2 == 1 {
+        v[v.len() / 2]
+    } else {
+        (v[v.len() / 2 - 1] + v[v.len() / 2]) / 2.0
+    };
+    format!(
+        "{median:.digits$} ({:.digits$}..{:.digits$})",
+        v[0],
+        v[v.len() - 1]
+    )
+}
+
+/// A redis-server on a spare port for the live benchmarks, stopped when dropped.
+pub struct RedisServer {
+    pub port: u16,
+    child: std::process::Child,
+}
+
+impl RedisServer {
+    /// Starts one; `None` (after saying so) when redis is not installed.
+    pub fn start() -> Option<RedisServer> {
+        let installed = |prog: &str| Command::new(prog).arg("--version").output().is_ok();
+        if !installed("redis-server") || !installed("redis-benchmark") {
+            println!(
+                "redis-server/redis-benchmark not installed (scripts/install-deps): no redis figures"
+            );
+            return None;
+        }
+        let port = 6399;
+        let child = Command::new("redis-server")
+            .args([
+                "--port",
+                &port.to_string(),
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ])
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap();
+        let up = (0..50).any(|_| {
+            std::thread::sleep(std::time::Duration::from_millis(100));
+            Command::new("redis-cli")
+                .args(["-p", &port.to_string(), "ping"])
+                .output()
+                .is_ok_and(|o| o.stdout.starts_with(b"PONG"))
+        });
+        assert!(up, "redis-server did not start");
+        Some(RedisServer { port, child })
+    }
+}
+
+impl Drop for RedisServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// requests/s of `redis-benchmark -t set,get` against the server on `port` (SET and GET
+/// averaged).
+pub fn redis_rate(port: u16) -> f64 {
+    let out = Command::new("redis-benchmark")
+        .args([
+            "-p",
+            &port.to_string(),
+            "-t",
+            "set,get",
+            "-n",
+            "200000",
+            "-q",
+        ])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    let rates: Vec<f64> = text
+        .split(['\r', '\n'])
+        .filter_map(|l| {
+            let rest = l.split_once(": ")?.1;
+            rest.split_whitespace().next()?.parse().ok()
+        })
+        .collect();
+    assert_eq!(rates.len(), 2, "unexpected redis-benchmark output: {text}");
+    rates.iter().sum::<f64>() / 2.0
 }

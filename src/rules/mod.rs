@@ -314,7 +314,12 @@ pub fn describe(d: &Diagnostic) -> String {
         .find(|l| l.line > 0 && l.item_type != "condition expression")
         .map(|l| format!(":{}:{}", l.line, l.column + 1))
         .unwrap_or_default();
-    format!("{file}{place}:{item}: {} ({})", d.message, d.code)
+    let item = if item.is_empty() {
+        item
+    } else {
+        format!("{item}:")
+    };
+    format!("{file}{place}:{item} {} ({})", d.message, d.code)
 }
 
 /// A compiled rule set, in load order, with its index by event type.
