@@ -52,6 +52,8 @@ typedef enum pg_status {
   PG_ERR_UNSUPPORTED = -7,
   // A bug in Peregrine: a panic, caught at the boundary.
   PG_ERR_PANIC = -8,
+  // Rules content that does not load (the message names the file, place and item).
+  PG_ERR_RULES = -9,
 } pg_status;
 
 // The kind of a typed field value.
@@ -85,6 +87,13 @@ typedef struct pg_inspector pg_inspector;
 // What to open and how: a capture file or the live machine, with the options of
 // `Inspector::builder()`. Made by [`pg_options_new`], freed by [`pg_options_free`].
 typedef struct pg_options pg_options;
+
+// One rule of a [`pg_rules`], borrowed from it until [`pg_rules_free`].
+typedef struct pg_rule pg_rule;
+
+// A compiled rule set (Falco rules files). Made by [`pg_rules_load`], freed by
+// [`pg_rules_free`]; used by one thread at a time.
+typedef struct pg_rules pg_rules;
 
 // A capture file being written. Made by [`pg_writer_open`], finished and freed by
 // [`pg_writer_close`].
@@ -390,6 +399,96 @@ enum pg_status pg_writer_write(struct pg_writer *writer, const struct pg_event *
 // # Safety
 // `writer` is null or a handle from [`pg_writer_open`] not closed yet.
 enum pg_status pg_writer_close(struct pg_writer *writer);
+
+// Loads rules files (a directory gives its files in name order), in order, and compiles
+// them: `PG_OK` with `*out` set, or `PG_ERR_RULES` (or `PG_ERR_IO`) with the first problem
+// in [`pg_last_error`], naming the file, place and item.
+//
+// # Safety
+// `paths` points to `count` NUL-terminated strings; `out` points to a handle slot.
+enum pg_status pg_rules_load(const char *const *paths, size_t count, struct pg_rules **out);
+
+// Frees a rule set; its rule handles and texts end. Null is allowed.
+//
+// # Safety
+// `rules` is null or a handle from [`pg_rules_load`] not freed yet.
+void pg_rules_free(struct pg_rules *rules);
+
+// The number of rules loaded (enabled or not); 0 for a null handle.
+//
+// # Safety
+// `rules` is null or a live handle.
+size_t pg_rules_count(const struct pg_rules *rules);
+
+// Rule `i` (in load order), or null past the end.
+//
+// # Safety
+// `rules` is null or a live handle.
+const struct pg_rule *pg_rules_get(const struct pg_rules *rules, size_t i);
+
+// Enables or disables every rule whose name contains `substring`.
+//
+// # Safety
+// `rules` is a live handle; `substring` a NUL-terminated string.
+enum pg_status pg_rules_enable(struct pg_rules *rules, const char *substring, bool enabled);
+
+// Enables or disables every rule that has `tag`.
+//
+// # Safety
+// `rules` is a live handle; `tag` a NUL-terminated string.
+enum pg_status pg_rules_enable_tag(struct pg_rules *rules, const char *tag, bool enabled);
+
+// The filter that keeps the events the enabled rules can fire on (`evt.type in (...)`),
+// for [`pg_options_filter`] of a live source, or null when they need every event. Valid
+// until [`pg_rules_free`]; computed when the rules were loaded.
+//
+// # Safety
+// `rules` is null or a live handle.
+const char *pg_rules_pushdown(const struct pg_rules *rules);
+
+// The rule that raises `event`'s alert: the first enabled rule, in load order, whose
+// condition the event satisfies. `PG_OK` with `*rule` set, or with `*rule` null when none
+// does.
+//
+// # Safety
+// `rules` and `event` are live handles; `rule` points to a rule-pointer slot.
+enum pg_status pg_rules_match(struct pg_rules *rules,
+                              const struct pg_event *event,
+                              const struct pg_rule **rule);
+
+// The rule's name (valid until [`pg_rules_free`]); empty for a null handle.
+//
+// # Safety
+// `rule` is null or a handle from a live rule set.
+const char *pg_rule_name(const struct pg_rule *rule);
+
+// The rule's priority: 0 Emergency, 1 Alert, 2 Critical, 3 Error, 4 Warning, 5 Notice,
+// 6 Informational, 7 Debug; -1 for a null handle.
+//
+// # Safety
+// `rules` and `rule` are null or live handles, `rule` from `rules`.
+int32_t pg_rule_priority(const struct pg_rules *rules, const struct pg_rule *rule);
+
+// The rule's tag `i` (sorted), or null past the end.
+//
+// # Safety
+// `rule` is null or a handle from a live rule set.
+const char *pg_rule_tag(const struct pg_rule *rule, size_t i);
+
+// The alert `rule` raises for `event`, as Falco prints it: the text line (`TIME: Priority
+// OUTPUT`, local time) or, with `json`, the JSON object (ISO 8601 times, host name from
+// `FALCO_HOSTNAME` or the machine's). `*text` is NUL-terminated, `*len` its length
+// (`len` may be null); valid until the next call on `rules`.
+//
+// # Safety
+// `rules`, `rule` and `event` are live handles (`rule` from `rules`); `text` points to a
+// writable slot.
+enum pg_status pg_rules_alert(struct pg_rules *rules,
+                              const struct pg_rule *rule,
+                              const struct pg_event *event,
+                              bool json,
+                              const char **text,
+                              size_t *len);
 
 #ifdef __cplusplus
 }  // extern "C"

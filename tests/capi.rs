@@ -196,6 +196,82 @@ fn c_and_cpp_examples_print_what_the_command_line_prints() {
     assert!(compared > 20_000);
 }
 
+/// The rules example raises, on every reference capture, the alerts `peregrine rules`
+/// raises, as text and as JSON, with the default rules and with rules that fire; and a
+/// rules file that does not load is an error naming it.
+#[test]
+fn c_rules_example_alerts_as_the_command_line_does() {
+    let bin = c_program("c/pg_rules.c", "pg_rules", &[]);
+    let suite = format!("{ROOT}/tests/falco-regression");
+    let sets = [
+        vec![format!("{suite}/rules-default/falco_rules.yaml")],
+        vec![format!("{ROOT}/tests/rules/falco_rules.yaml")],
+        vec![
+            format!("{suite}/rules/single_rule.yaml"),
+            format!("{suite}/rules/double_rule.yaml"),
+        ],
+        vec![format!("{suite}/rules/catchall_order.yaml")],
+    ];
+    let mut alerts = 0;
+    for capture in reference_captures() {
+        let path = capture.to_str().unwrap();
+        for set in &sets {
+            for json in [false, true] {
+                let mut cli = vec!["rules", "-e", path, "-o", "log_stderr=false"];
+                for r in set {
+                    cli.extend(["-r", r.as_str()]);
+                }
+                if json {
+                    cli.extend(["-o", "json_output=true", "-o", "time_format_iso_8601=true"]);
+                }
+                let theirs: String = peregrine_ok(&cli)
+                    .lines()
+                    .take_while(|l| !l.starts_with("Rule counts by severity"))
+                    .filter(|l| !l.starts_with("Events detected"))
+                    .map(|l| format!("{l}\n"))
+                    .collect();
+                let mut args: Vec<&str> = Vec::new();
+                if json {
+                    args.push("-j");
+                }
+                args.push(path);
+                args.extend(set.iter().map(String::as_str));
+                let (ours, err, ok) = run(Command::new(&bin)
+                    .args(&args)
+                    .env("TZ", "UTC")
+                    .env("FALCO_HOSTNAME", "h"));
+                assert!(ok, "pg_rules {args:?}: {err}");
+                let ours: String = ours
+                    .lines()
+                    .filter(|l| !l.starts_with("Events detected"))
+                    .map(|l| format!("{l}\n"))
+                    .collect();
+                let theirs = theirs.replace(
+                    &format!("\"hostname\":\"{}\"", peregrine::rules::hostname()),
+                    "\"hostname\":\"h\"",
+                );
+                assert!(
+                    ours == theirs,
+                    "pg_rules {args:?}: {}",
+                    first_difference(&ours, &theirs)
+                );
+                alerts += ours.lines().count();
+            }
+        }
+    }
+    eprintln!("{alerts} alerts identical");
+    assert!(alerts > 50, "{alerts}");
+    let (_, err, ok) = run_program(
+        &bin,
+        &[path_of("cat_write.scap").as_str(), "/nonexistent.yaml"],
+    );
+    assert!(!ok && err.contains("/nonexistent.yaml"), "{err}");
+}
+
+fn path_of(capture: &str) -> String {
+    reference_capture(capture).unwrap().display().to_string()
+}
+
 #[test]
 fn c_example_reports_errors_with_their_messages() {
     let bin = c_program("c/pg_print.c", "pg_print", &[]);
@@ -281,6 +357,130 @@ fn c_example_is_clean_under_asan_and_valgrind() {
             should_succeed,
             "valgrind {args:?}:\n{err}"
         );
+    }
+}
+
+/// The rules example under AddressSanitizer: alerts raised, a rules file that does not
+/// load, a capture cut short.
+#[test]
+fn c_rules_example_is_clean_under_asan() {
+    let asan = c_program(
+        "c/pg_rules.c",
+        "pg_rules_asan",
+        &["-fsanitize=address", "-fno-omit-frame-pointer"],
+    );
+    let dir = fresh_dir("capi-rules-memory");
+    let cat = path_of("cat_write.scap");
+    let bytes = std::fs::read(reference_capture("sample.scap").unwrap()).unwrap();
+    let cut = dir.join("cut.scap");
+    std::fs::write(&cut, &bytes[..bytes.len() / 2]).unwrap();
+    let rules = format!("{ROOT}/tests/falco-regression/rules-default/falco_rules.yaml");
+    let single = format!("{ROOT}/tests/falco-regression/rules/single_rule.yaml");
+    let bad = format!("{ROOT}/tests/falco-regression/rules/invalid_rule_output.yaml");
+    let cut = cut.to_str().unwrap().to_string();
+    for (args, ok) in [
+        (vec![cat.clone(), single.clone()], true),
+        (vec!["-j".to_string(), cat.clone(), rules.clone()], true),
+        (vec![cat.clone(), bad], false),
+        (vec![cut, rules], false),
+    ] {
+        let out = Command::new(&asan)
+            .args(&args)
+            .env("ASAN_OPTIONS", "detect_leaks=1:exitcode=99")
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!err.contains("Sanitizer"), "{args:?}:\n{err}");
+        assert_eq!(out.status.success(), ok, "{args:?}:\n{err}");
+    }
+}
+
+/// The rules entry points take null and invalid arguments as errors, and a rules file that
+/// does not load gives `PG_ERR_RULES` with the file and item in the message.
+#[test]
+fn rules_entry_points_take_null_arguments_as_errors() {
+    let (insp, ev) = open("cat_write.scap");
+    let path = CString::new(format!(
+        "{ROOT}/tests/falco-regression/rules/single_rule.yaml"
+    ))
+    .unwrap();
+    let bad = CString::new(format!(
+        "{ROOT}/tests/falco-regression/rules/invalid_rule_output.yaml"
+    ))
+    .unwrap();
+    // SAFETY: null arguments and valid handles only.
+    unsafe {
+        let mut rules = ptr::null_mut();
+        assert_eq!(pg_rules_load(ptr::null(), 1, &mut rules), PG_ERR_ARGUMENT);
+        let paths = [path.as_ptr()];
+        assert_eq!(
+            pg_rules_load(paths.as_ptr(), 1, ptr::null_mut()),
+            PG_ERR_ARGUMENT
+        );
+        let nulls = [ptr::null::<std::ffi::c_char>()];
+        assert_eq!(
+            pg_rules_load(nulls.as_ptr(), 1, &mut rules),
+            PG_ERR_ARGUMENT
+        );
+        let bads = [bad.as_ptr()];
+        assert_eq!(pg_rules_load(bads.as_ptr(), 1, &mut rules), PG_ERR_RULES);
+        let e = last_error();
+        assert!(
+            e.contains("invalid_rule_output.yaml") && e.contains("rule_with_invalid_output"),
+            "{e}"
+        );
+        assert_eq!(pg_rules_load(paths.as_ptr(), 1, &mut rules), PG_OK);
+        assert_eq!(pg_rules_count(rules), 1);
+        assert_eq!(pg_rules_count(ptr::null()), 0);
+        assert!(pg_rules_get(rules, 1).is_null());
+        let rule = pg_rules_get(rules, 0);
+        assert_eq!(
+            CStr::from_ptr(pg_rule_name(rule)).to_str().unwrap(),
+            "open_from_cat"
+        );
+        assert_eq!(pg_rule_priority(rules, rule), 4);
+        assert_eq!(pg_rule_priority(ptr::null(), rule), -1);
+        assert!(pg_rule_tag(rule, 0).is_null());
+        assert!(!pg_rules_pushdown(rules).is_null());
+        let mut found = ptr::null();
+        assert_eq!(
+            pg_rules_match(ptr::null_mut(), ev, &mut found),
+            PG_ERR_ARGUMENT
+        );
+        assert_eq!(
+            pg_rules_match(rules, ptr::null(), &mut found),
+            PG_ERR_ARGUMENT
+        );
+        assert_eq!(pg_rules_match(rules, ev, ptr::null_mut()), PG_ERR_ARGUMENT);
+        assert_eq!(pg_rules_match(rules, ev, &mut found), PG_OK);
+        let mut text = ptr::null();
+        assert_eq!(
+            pg_rules_alert(rules, ptr::null(), ev, false, &mut text, ptr::null_mut()),
+            PG_ERR_ARGUMENT
+        );
+        assert_eq!(
+            pg_rules_alert(rules, rule, ev, false, ptr::null_mut(), ptr::null_mut()),
+            PG_ERR_ARGUMENT
+        );
+        assert_eq!(
+            pg_rules_alert(rules, rule, ev, false, &mut text, ptr::null_mut()),
+            PG_OK
+        );
+        assert!(
+            CStr::from_ptr(text)
+                .to_str()
+                .unwrap()
+                .contains(": Warning An open was seen")
+        );
+        assert_eq!(pg_rules_enable(rules, ptr::null(), false), PG_ERR_ARGUMENT);
+        assert_eq!(
+            pg_rules_enable_tag(ptr::null_mut(), c"a".as_ptr(), false),
+            PG_ERR_ARGUMENT
+        );
+        assert_eq!(pg_rules_enable(rules, c"open".as_ptr(), false), PG_OK);
+        pg_rules_free(rules);
+        pg_rules_free(ptr::null_mut());
+        pg_close(insp);
     }
 }
 

@@ -462,8 +462,7 @@ fn run(args: RulesArgs) -> Result<ExitCode> {
     }
 
     let mut fmt = if cfg.flag("json_output") {
-        let host = std::env::var("FALCO_HOSTNAME").unwrap_or_else(|_| hostname());
-        AlertFormat::json(&host)
+        AlertFormat::json(&peregrine::rules::hostname())
             .include_output(cfg.flag("json_include_output_property"))
             .include_tags(cfg.flag("json_include_tags_property"))
     } else {
@@ -595,12 +594,6 @@ fn run(args: RulesArgs) -> Result<ExitCode> {
         return Ok(fail(&log, &e.to_string()));
     }
     Ok(exit_code)
-}
-
-fn hostname() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .map(|s| s.trim().to_string())
-        .unwrap_or_default()
 }
 
 fn open_outputs(cfg: &Config) -> std::result::Result<Outputs, String> {

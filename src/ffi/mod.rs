@@ -56,6 +56,8 @@ pub enum pg_status {
     PG_ERR_UNSUPPORTED = -7,
     /// A bug in Peregrine: a panic, caught at the boundary.
     PG_ERR_PANIC = -8,
+    /// Rules content that does not load (the message names the file, place and item).
+    PG_ERR_RULES = -9,
 }
 
 use pg_status::*;
@@ -96,6 +98,7 @@ fn status_of(e: &Error) -> pg_status {
             PG_ERR_FIELD
         }
         Error::BadFilter { .. } => PG_ERR_FILTER,
+        Error::BadRules(_) => PG_ERR_RULES,
         Error::Live { .. } => PG_ERR_LIVE,
         _ => PG_ERR_UNSUPPORTED,
     }
@@ -1141,5 +1144,285 @@ pub unsafe extern "C" fn pg_writer_close(writer: *mut pg_writer) -> pg_status {
             Err(e) => fail_with(e),
         },
         None => PG_OK,
+    })
+}
+
+// ---------------------------------------------------------------------------------------
+// Falco rules
+
+/// A compiled rule set (Falco rules files). Made by [`pg_rules_load`], freed by
+/// [`pg_rules_free`]; used by one thread at a time.
+pub struct pg_rules {
+    rules: crate::rules::Rules,
+    /// One per rule, in load order; `pg_rule` handles point into it.
+    info: Vec<pg_rule>,
+    text: crate::rules::AlertFormat,
+    json: crate::rules::AlertFormat,
+    line: String,
+    pushdown: Option<CString>,
+}
+
+/// One rule of a [`pg_rules`], borrowed from it until [`pg_rules_free`].
+pub struct pg_rule {
+    index: usize,
+    name: CString,
+    tags: Vec<CString>,
+}
+
+/// Loads rules files (a directory gives its files in name order), in order, and compiles
+/// them: `PG_OK` with `*out` set, or `PG_ERR_RULES` (or `PG_ERR_IO`) with the first problem
+/// in [`pg_last_error`], naming the file, place and item.
+///
+/// # Safety
+/// `paths` points to `count` NUL-terminated strings; `out` points to a handle slot.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn pg_rules_load(
+    paths: *const *const c_char,
+    count: usize,
+    out: *mut *mut pg_rules,
+) -> pg_status {
+    guard(|| {
+        if paths.is_null() || out.is_null() {
+            return fail(PG_ERR_ARGUMENT, "paths or out is null");
+        }
+        let mut files = Vec::with_capacity(count);
+        for i in 0..count {
+            // SAFETY: the caller passes `count` string pointers.
+            let p = unsafe { *paths.add(i) };
+            // SAFETY: each is a NUL-terminated string (the caller's contract).
+            files.push(tri!(unsafe { arg_str(p, "a rules path") }).to_string());
+        }
+        let rules = match crate::rules::Rules::load(&files) {
+            Ok(r) => r,
+            Err(e) => return fail_with(e),
+        };
+        let info = rules
+            .rules()
+            .iter()
+            .enumerate()
+            .map(|(index, r)| pg_rule {
+                index,
+                name: CString::new(r.name().replace('\0', "")).unwrap_or_default(),
+                tags: r
+                    .tags()
+                    .iter()
+                    .map(|t| CString::new(t.replace('\0', "")).unwrap_or_default())
+                    .collect(),
+            })
+            .collect();
+        let pushdown = rules.pushdown_filter().and_then(|f| CString::new(f).ok());
+        let h = Box::new(pg_rules {
+            rules,
+            info,
+            text: crate::rules::AlertFormat::text(),
+            json: crate::rules::AlertFormat::json(&crate::rules::hostname()).iso8601(true),
+            line: String::new(),
+            pushdown,
+        });
+        // SAFETY: checked non-null above.
+        done(unsafe { put(out, "out", Box::into_raw(h)) })
+    })
+}
+
+/// Frees a rule set; its rule handles and texts end. Null is allowed.
+///
+/// # Safety
+/// `rules` is null or a handle from [`pg_rules_load`] not freed yet.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn pg_rules_free(rules: *mut pg_rules) {
+    if !rules.is_null() {
+        // SAFETY: made by Box::into_raw in pg_rules_load, freed once.
+        drop(unsafe { Box::from_raw(rules) });
+    }
+}
+
+/// The number of rules loaded (enabled or not); 0 for a null handle.
+///
+/// # Safety
+/// `rules` is null or a live handle.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn pg_rules_count(rules: *const pg_rules) -> usize {
+    // SAFETY: the caller's contract.
+    unsafe { rules.as_ref() }.map_or(0, |r| r.info.len())
+}
+
+/// Rule `i` (in load order), or null past the end.
+///
+/// # Safety
+/// `rules` is null or a live handle.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn pg_rules_get(rules: *const pg_rules, i: usize) -> *const pg_rule {
+    // SAFETY: the caller's contract.
+    unsafe { rules.as_ref() }
+        .and_then(|r| r.info.get(i))
+        .map_or(std::ptr::null(), |r| r as *const pg_rule)
+}
+
+/// Enables or disables every rule whose name contains `substring`.
+///
+/// # Safety
+/// `rules` is a live handle; `substring` a NUL-terminated string.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn pg_rules_enable(
+    rules: *mut pg_rules,
+    substring: *const c_char,
+    enabled: bool,
+) -> pg_status {
+    guard(|| {
+        // SAFETY: the caller's contract.
+        let r = tri!(unsafe { arg_mut(rules, "rules") });
+        // SAFETY: the caller's contract.
+        let s = tri!(unsafe { arg_str(substring, "substring") });
+        r.rules.enable_matching(s, enabled);
+        PG_OK
+    })
+}
+
+/// Enables or disables every rule that has `tag`.
+///
+/// # Safety
+/// `rules` is a live handle; `tag` a NUL-terminated string.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn pg_rules_enable_tag(
+    rules: *mut pg_rules,
+    tag: *const c_char,
+    enabled: bool,
+) -> pg_status {
+    guard(|| {
+        // SAFETY: the caller's contract.
+        let r = tri!(unsafe { arg_mut(rules, "rules") });
+        // SAFETY: the caller's contract.
+        let t = tri!(unsafe { arg_str(tag, "tag") });
+        r.rules.enable_tagged(&[t], enabled);
+        PG_OK
+    })
+}
+
+/// The filter that keeps the events the enabled rules can fire on (`evt.type in (...)`),
+/// for [`pg_options_filter`] of a live source, or null when they need every event. Valid
+/// until [`pg_rules_free`]; computed when the rules were loaded.
+///
+/// # Safety
+/// `rules` is null or a live handle.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn pg_rules_pushdown(rules: *const pg_rules) -> *const c_char {
+    // SAFETY: the caller's contract.
+    unsafe { rules.as_ref() }
+        .and_then(|r| r.pushdown.as_ref())
+        .map_or(std::ptr::null(), |c| c.as_ptr())
+}
+
+/// The rule that raises `event`'s alert: the first enabled rule, in load order, whose
+/// condition the event satisfies. `PG_OK` with `*rule` set, or with `*rule` null when none
+/// does.
+///
+/// # Safety
+/// `rules` and `event` are live handles; `rule` points to a rule-pointer slot.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn pg_rules_match(
+    rules: *mut pg_rules,
+    event: *const pg_event,
+    rule: *mut *const pg_rule,
+) -> pg_status {
+    guard(|| {
+        // SAFETY: the caller's contract.
+        let r = tri!(unsafe { arg_mut(rules, "rules") });
+        // SAFETY: the caller's contract.
+        let Some(e) = (unsafe { ev(event) }) else {
+            return fail(PG_ERR_ARGUMENT, "event is null");
+        };
+        let found = r
+            .rules
+            .first_match(e)
+            .and_then(|m| r.rules.rules().iter().position(|x| std::ptr::eq(x, m)))
+            .map_or(std::ptr::null(), |i| &r.info[i] as *const pg_rule);
+        // SAFETY: the caller's contract.
+        done(unsafe { put(rule, "rule", found) })
+    })
+}
+
+/// The rule's name (valid until [`pg_rules_free`]); empty for a null handle.
+///
+/// # Safety
+/// `rule` is null or a handle from a live rule set.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn pg_rule_name(rule: *const pg_rule) -> *const c_char {
+    // SAFETY: the caller's contract.
+    unsafe { rule.as_ref() }.map_or(c"".as_ptr(), |r| r.name.as_ptr())
+}
+
+/// The rule's priority: 0 Emergency, 1 Alert, 2 Critical, 3 Error, 4 Warning, 5 Notice,
+/// 6 Informational, 7 Debug; -1 for a null handle.
+///
+/// # Safety
+/// `rules` and `rule` are null or live handles, `rule` from `rules`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn pg_rule_priority(rules: *const pg_rules, rule: *const pg_rule) -> i32 {
+    // SAFETY: the caller's contract.
+    let (Some(rs), Some(r)) = (unsafe { rules.as_ref() }, unsafe { rule.as_ref() }) else {
+        return -1;
+    };
+    rs.rules
+        .rules()
+        .get(r.index)
+        .map_or(-1, |x| x.priority() as i32)
+}
+
+/// The rule's tag `i` (sorted), or null past the end.
+///
+/// # Safety
+/// `rule` is null or a handle from a live rule set.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn pg_rule_tag(rule: *const pg_rule, i: usize) -> *const c_char {
+    // SAFETY: the caller's contract.
+    unsafe { rule.as_ref() }
+        .and_then(|r| r.tags.get(i))
+        .map_or(std::ptr::null(), |t| t.as_ptr())
+}
+
+/// The alert `rule` raises for `event`, as Falco prints it: the text line (`TIME: Priority
+/// OUTPUT`, local time) or, with `json`, the JSON object (ISO 8601 times, host name from
+/// `FALCO_HOSTNAME` or the machine's). `*text` is NUL-terminated, `*len` its length
+/// (`len` may be null); valid until the next call on `rules`.
+///
+/// # Safety
+/// `rules`, `rule` and `event` are live handles (`rule` from `rules`); `text` points to a
+/// writable slot.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn pg_rules_alert(
+    rules: *mut pg_rules,
+    rule: *const pg_rule,
+    event: *const pg_event,
+    json: bool,
+    text: *mut *const c_char,
+    len: *mut usize,
+) -> pg_status {
+    guard(|| {
+        // SAFETY: the caller's contract.
+        let rs = tri!(unsafe { arg_mut(rules, "rules") });
+        // SAFETY: the caller's contract.
+        let r = tri!(unsafe { arg_ref(rule, "rule") });
+        // SAFETY: the caller's contract.
+        let Some(e) = (unsafe { ev(event) }) else {
+            return fail(PG_ERR_ARGUMENT, "event is null");
+        };
+        if text.is_null() {
+            return fail(PG_ERR_ARGUMENT, "text is null");
+        }
+        let Some(compiled) = rs.rules.rules().get(r.index) else {
+            return fail(PG_ERR_ARGUMENT, "rule is not from these rules");
+        };
+        let fmt = if json { &mut rs.json } else { &mut rs.text };
+        fmt.write(compiled, e, &mut rs.line);
+        let n = rs.line.len();
+        rs.line.push('\0');
+        // SAFETY: `text` checked non-null; `len` written only when non-null.
+        unsafe {
+            text.write(rs.line.as_ptr() as *const c_char);
+            if !len.is_null() {
+                len.write(n);
+            }
+        }
+        PG_OK
     })
 }

@@ -295,6 +295,15 @@ impl RulesLoader {
     }
 }
 
+/// The host name alerts carry: `FALCO_HOSTNAME` if set (as Falco), else the machine's.
+pub fn hostname() -> String {
+    std::env::var("FALCO_HOSTNAME").unwrap_or_else(|_| {
+        std::fs::read_to_string("/proc/sys/kernel/hostname")
+            .map(|s| s.trim().to_string())
+            .unwrap_or_default()
+    })
+}
+
 /// One line for a diagnostic: the file and place, the item, and the message.
 pub fn describe(d: &Diagnostic) -> String {
     let file = d.context.0.first().map_or("", |l| l.name.as_str());
