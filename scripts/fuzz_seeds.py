@@ -11,6 +11,7 @@ OUT/event_decoder  single raw events, a few of each event type, old-format ones 
                    to the current header
 OUT/filter         the filter strings of tests/filter_diff.rs and of the filter unit tests
 OUT/format         the format strings of the differential tests
+OUT/rules          the rules files of tests/falco-regression and tests/rules
 plus the hand-made seeds of fuzz/seeds/TARGET/. Files are named by the SHA-1 of their
 content, as libFuzzer names what it adds, so running this again adds nothing twice.
 """
@@ -137,6 +138,14 @@ def formats(repo: Path, out: Path) -> None:
                 put(out / "format", s.encode())
 
 
+def rules(repo: Path, out: Path) -> None:
+    for d in [repo / "tests/falco-regression", repo / "tests/rules"]:
+        for f in sorted(d.rglob("*.yaml")):
+            data = f.read_bytes()
+            # The fuzzer's inputs are cut at 8 KiB; a longer file seeds its first part.
+            put(out / "rules", data[:8192])
+
+
 def hand_made(repo: Path, out: Path) -> None:
     seeds = repo / "fuzz" / "seeds"
     for d in sorted(p for p in seeds.iterdir() if p.is_dir()) if seeds.is_dir() else []:
@@ -150,6 +159,7 @@ def main() -> None:
     captures(repo, out)
     filters(repo, out)
     formats(repo, out)
+    rules(repo, out)
     hand_made(repo, out)
     for d in sorted(out.iterdir()):
         files = list(d.iterdir())

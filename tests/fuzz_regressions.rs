@@ -467,3 +467,43 @@ fn user_and_group_events_by_the_hundred_thousand_read_in_linear_time() {
     assert!(!md.groups.iter().any(|g| g.gid == 7));
     assert!(elapsed.as_secs() < 10, "took {elapsed:?}");
 }
+
+// ---------------------------------------------------------------------------------------
+// Rules content (the `rules` target)
+
+/// What loading `bytes` as rules content gives: the first error, as the CLI describes it.
+fn rules_error(bytes: &[u8]) -> Option<String> {
+    let mut l = peregrine::rules::RulesLoader::new();
+    l.load_str("fuzz.yaml", &String::from_utf8_lossy(bytes));
+    l.build().err().map(|e| e.to_string())
+}
+
+/// A block scalar (`condition: >`) ending the content without a line break made the YAML
+/// parser (libyaml-safer 0.3) panic; content without a final newline is common.
+#[test]
+fn block_scalar_at_the_end_without_a_newline_reads() {
+    let text = b"- macro: m\n  condition: >\n    evt.type=open";
+    let mut l = peregrine::rules::RulesLoader::new();
+    let r = l.load_str("fuzz.yaml", std::str::from_utf8(text).unwrap());
+    assert!(r.successful(), "{r:?}");
+    assert_eq!(
+        rules_error(CRASH_BLOCK_SCALAR).as_deref(),
+        Some(
+            "rules: fuzz.yaml:14:3: rule 'Contains Prefix of Filter': Item has no mapping for key 'output' (LOAD_ERR_YAML_VALIDATE)"
+        )
+    );
+}
+
+/// A tag followed by a comma in a flow sequence reaches a `panic!("TODO")` of the YAML
+/// parser (libyaml-safer 0.3); Peregrine catches it and reports a parse error.
+#[test]
+fn parser_panics_are_parse_errors() {
+    assert_eq!(
+        rules_error(CRASH_TAG_COMMA).as_deref(),
+        Some("rules: fuzz.yaml: the YAML parser failed on this content (LOAD_ERR_YAML_PARSE)")
+    );
+}
+
+const CRASH_BLOCK_SCALAR: &[u8] = b"#\x0a# License, Version 2.0 (the \"License\");\x0a# you may not use this file except in compliance with the License.\x0a# You matyoba in a copy of the License at\x0a#\x0a#     http://www.apache.org/licenses/LICENSE-2.0\x0a#\x0a# Unless required by applicable law or agreed to in writing, software\x0a# distributed under the License is distributed on an \"AS IS\" BASIS,\x0a# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.\x0a# See the License for the specific language governing permissions and\x0a# limitations under t.\x0a#\x0a- rule: Contains Prefix of Filter\x0a  desc: Testing matching filuer prefixes\x0a  condition: >\x0a    evt.type=       - [cat, \"cPPPPPPPPPPPPPat ba /de";
+
+const CRASH_TAG_COMMA: &[u8] = b"#\x0a# Copyright (Ction:roc.name in (cat_capable_binaries)\x0a\x0a- rule: open_from_cat\x0a  desc: A process named cat doldstatopen\x0a  condition: evt.type=open and is_cat\x0a  output: \"An open was seen (command=%val(proc.cmdline)\"\x0a  priority: WARNG\x0a  tags: [filesystem,!process,iet gsnt]\x0a";

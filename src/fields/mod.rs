@@ -11,7 +11,9 @@ mod fd;
 mod fspath;
 mod proc;
 mod sc_category;
-pub(crate) mod time;
+mod time;
+
+pub use time::{push_iso8601, push_time};
 pub(crate) mod view;
 
 pub(crate) use proc::glob_match;

@@ -17,6 +17,11 @@ enum Piece {
     Field(Field, Option<usize>),
 }
 
+/// Appends `s` as a JSON string, quoted and escaped as the JSON output escapes text.
+pub fn push_json_string(out: &mut String, s: &str) {
+    json::push_str(out, s);
+}
+
 /// Widest field width a format may give (`%4096proc.name`).
 pub const MAX_WIDTH: usize = 4096;
 
@@ -182,7 +187,7 @@ impl Format {
 }
 
 /// JSON text the way sysdig's JSON library writes it.
-pub(crate) mod json {
+mod json {
     use crate::fields::FieldType;
 
     /// A field's value: a number or boolean where the field's type is one and the text
@@ -247,7 +252,7 @@ pub(crate) mod json {
     /// A quoted string: quote, backslash and the usual control characters escaped by name,
     /// other control characters and everything outside ASCII as `\uXXXX` (surrogate pairs
     /// beyond the BMP), as jsoncpp does by default.
-    pub(crate) fn push_str(out: &mut String, s: &str) {
+    pub(super) fn push_str(out: &mut String, s: &str) {
         out.push('"');
         for c in s.chars() {
             match c {

@@ -475,12 +475,16 @@ impl Collector {
                 });
                 res.errors.push(Diagnostic {
                     code: "LOAD_ERR_YAML_PARSE",
-                    message: format!(
-                        "error at line {}, column {}: {}",
-                        e.mark.line,
-                        e.mark.column + 1,
+                    message: if e.mark.line == 0 {
                         e.message
-                    ),
+                    } else {
+                        format!(
+                            "error at line {}, column {}: {}",
+                            e.mark.line,
+                            e.mark.column + 1,
+                            e.message
+                        )
+                    },
                     context: ctx,
                 });
                 return false;

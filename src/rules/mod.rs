@@ -179,6 +179,12 @@ impl Rule {
         self.filter.matches(ev.view())
     }
 
+    /// [`Rule::matches`] on an event's view (what fields read), for callers that build
+    /// views themselves.
+    pub fn matches_view(&self, v: &crate::fields::EventView<'_>) -> bool {
+        self.filter.matches(v)
+    }
+
     /// Renders the rule's output for the event into `out` (cleared first); a field with no
     /// value prints `<NA>`.
     pub fn render_output(&self, ev: &Event<'_>, out: &mut String) {

@@ -4,8 +4,8 @@
 use hashbrown::HashMap;
 
 use super::Rule;
-use crate::fields::time;
-use crate::format::{Format, json};
+use crate::fields::{push_iso8601, push_time};
+use crate::format::{Format, push_json_string};
 use crate::inspector::Event;
 
 /// How alerts are written. Built once, then [`AlertFormat::write`] per alert.
@@ -129,9 +129,9 @@ impl AlertFormat {
     fn line(&self, priority: &str, ts: u64, out: &mut String) {
         out.clear();
         if self.iso8601 {
-            time::push_iso8601(out, ts);
+            push_iso8601(out, ts);
         } else {
-            time::push_time(out, ts, false);
+            push_time(out, ts, false);
         }
         out.push_str(": ");
         out.push_str(priority);
@@ -149,15 +149,15 @@ impl AlertFormat {
     ) {
         out.clear();
         out.push_str("{\"hostname\":");
-        json::push_str(out, &self.hostname);
+        push_json_string(out, &self.hostname);
         if self.include_output {
             out.push_str(",\"output\":");
-            json::push_str(out, line);
+            push_json_string(out, line);
         }
         out.push_str(",\"priority\":");
-        json::push_str(out, priority);
+        push_json_string(out, priority);
         out.push_str(",\"rule\":");
-        json::push_str(out, rule);
+        push_json_string(out, rule);
         out.push_str(",\"source\":\"syscall\"");
         if self.include_tags {
             out.push_str(",\"tags\":[");
@@ -165,17 +165,17 @@ impl AlertFormat {
                 if i > 0 {
                     out.push(',');
                 }
-                json::push_str(out, t);
+                push_json_string(out, t);
             }
             out.push(']');
         }
         out.push_str(",\"time\":");
         let mut t = String::new();
-        time::push_iso8601(&mut t, ts);
+        push_iso8601(&mut t, ts);
         let t = t
             .strip_suffix("+0000")
             .map_or(t.clone(), |s| format!("{s}Z"));
-        json::push_str(out, &t);
+        push_json_string(out, &t);
         out.push('}');
     }
 }

@@ -239,6 +239,25 @@ impl Builder {
 
 /// Every document of `text`. An empty document is a null node.
 pub fn load_all(text: &str) -> Result<Vec<Node>, YamlError> {
+    // libyaml-safer 0.3 panics on a block scalar (`condition: >`) that ends the content
+    // without a line break, as a file without a final newline does: give it one.
+    let owned;
+    let text = if text.ends_with('\n') {
+        text
+    } else {
+        owned = format!("{text}\n");
+        &owned
+    };
+    // And should the parser panic on some other input, that is a parse error, not a crash.
+    std::panic::catch_unwind(|| parse_all(text)).unwrap_or_else(|_| {
+        Err(YamlError {
+            message: "the YAML parser failed on this content".into(),
+            mark: Mark::default(),
+        })
+    })
+}
+
+fn parse_all(text: &str) -> Result<Vec<Node>, YamlError> {
     let mut b = Builder::default();
     let mut input = text.as_bytes();
     let mut parser = Parser::new();
@@ -291,6 +310,17 @@ mod tests {
         assert!(e.message.contains("nodes"), "{e:?}");
         let deep = "[".repeat(100_000);
         assert!(load_all(&deep).is_err());
+    }
+
+    #[test]
+    fn content_without_a_final_newline_reads() {
+        let docs = load_all("- macro: a\n  condition: >\n    evt.type=open").unwrap();
+        let m = &docs[0].as_seq().unwrap()[0];
+        assert_eq!(
+            m.get("condition").unwrap().as_str(),
+            Some("evt.type=open\n")
+        );
+        assert!(load_all("a: |").is_ok());
     }
 
     #[test]
