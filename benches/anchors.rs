@@ -2,6 +2,8 @@
 //! scripts/build-anchors) on the 2M-event capture of real events, in interleaved rounds of
 //! one run: the state only (a filter that keeps nothing, so every event is parsed and none
 //! printed), and a seven-clause filter with a format. Wall time and peak RSS of each run.
+//! `sinsp-example` runs with `-a`: without it, it shows only the events of main threads
+//! (those whose tid is their pid), and would skip the filter and format for the others.
 //! Targets (issue 17): state only >= 3x libsinsp's events/s, filter and format >= 5x.
 //!
 //! `PEREGRINE_SINSP_EXAMPLE=target/anchors/bin/sinsp-example cargo bench --bench anchors`
@@ -61,7 +63,13 @@ fn main() {
         (
             "state only",
             vec!["-r".into(), f.into(), "evt.num=0".into()],
-            vec!["-s".into(), f.into(), "-f".into(), "evt.num=0".into()],
+            vec![
+                "-a".into(),
+                "-s".into(),
+                f.into(),
+                "-f".into(),
+                "evt.num=0".into(),
+            ],
         ),
         (
             "filter and format",
@@ -73,6 +81,7 @@ fn main() {
                 FILTER.into(),
             ],
             vec![
+                "-a".into(),
                 "-s".into(),
                 f.into(),
                 "-f".into(),
