@@ -277,7 +277,7 @@ fn diagnostic_json(d: &Diagnostic) -> serde_json::Value {
         "code": d.code,
         "codedesc": d.code_desc(),
         "message": d.message,
-        "context": {"locations": locations, "snippet": ""},
+        "context": {"locations": locations, "snippet": d.snippet},
     })
 }
 
@@ -309,6 +309,10 @@ fn result_text(r: &LoadResult, verbose: bool) -> String {
     {
         s.push('\n');
         s.push_str(&peregrine::rules::describe(d));
+        for l in d.snippet.lines() {
+            s.push_str("\n    ");
+            s.push_str(l);
+        }
     }
     s
 }

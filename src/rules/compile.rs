@@ -411,6 +411,7 @@ fn warn(res: &mut LoadResult, code: &'static str, message: impl Into<String>, ct
         code,
         message: message.into(),
         context: ctx.clone(),
+        snippet: String::new(),
     });
 }
 

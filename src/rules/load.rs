@@ -101,9 +101,33 @@ pub struct Diagnostic {
     pub message: String,
     /// The items it is about.
     pub context: Context,
+    /// The lines of content at the innermost place, with a caret under the column (empty
+    /// when the diagnostic is about the whole content).
+    pub snippet: String,
 }
 
 impl Diagnostic {
+    /// Fills [`Diagnostic::snippet`] from `content`, the text of the file `name`: the line
+    /// of the innermost location in that file, cut to 160 characters, and a caret under
+    /// its column.
+    pub(crate) fn fill_snippet(&mut self, name: &str, content: &str) {
+        let Some(loc) = self
+            .context
+            .0
+            .iter()
+            .rev()
+            .find(|l| l.name == name && l.line > 0)
+        else {
+            return;
+        };
+        let Some(line) = content.lines().nth(loc.line - 1) else {
+            return;
+        };
+        let line: String = line.chars().take(160).collect();
+        let caret = loc.column.min(line.chars().count());
+        self.snippet = format!("{line}\n{}^\n", " ".repeat(caret));
+    }
+
     /// The short description of the code.
     pub fn code_desc(&self) -> &'static str {
         match self.code {
@@ -151,6 +175,7 @@ pub(crate) fn stop(code: &'static str, message: impl Into<String>, context: &Con
         code,
         message: message.into(),
         context: context.clone(),
+        snippet: String::new(),
     })
 }
 
@@ -486,6 +511,7 @@ impl Collector {
                         )
                     },
                     context: ctx,
+                    snippet: String::new(),
                 });
                 return false;
             }
@@ -572,6 +598,7 @@ impl Collector {
                 code: "LOAD_UNKNOWN_ITEM",
                 message: "Unknown top level item".into(),
                 context: tmp,
+                snippet: String::new(),
             });
         }
         Ok(())

@@ -229,6 +229,9 @@ impl RulesLoader {
                 &mut res,
             );
         }
+        for d in res.errors.iter_mut().chain(res.warnings.iter_mut()) {
+            d.fill_snippet(name, content);
+        }
         self.results.push(res);
         self.results.last().expect("just pushed")
     }
@@ -273,6 +276,7 @@ impl RulesLoader {
                             column: 0,
                             offset: 0,
                         }]),
+                        snippet: String::new(),
                     });
                     self.results.push(res);
                 }
@@ -527,6 +531,16 @@ mod tests {
         );
         assert!(!rules.event_types().is_empty());
         assert!(rules.pushdown_filter().unwrap().contains("open"));
+    }
+
+    #[test]
+    fn diagnostics_show_the_line_with_a_caret() {
+        let mut l = RulesLoader::new();
+        let res = l.load_str(
+            "t.yaml",
+            "- rule: r\n  desc: d\n  condition: evt.type=open\n  output: '%proc.nope'\n  priority: INFO\n",
+        );
+        assert_eq!(res.errors[0].snippet, "  output: '%proc.nope'\n          ^\n");
     }
 
     #[test]
