@@ -540,7 +540,10 @@ mod tests {
             "t.yaml",
             "- rule: r\n  desc: d\n  condition: evt.type=open\n  output: '%proc.nope'\n  priority: INFO\n",
         );
-        assert_eq!(res.errors[0].snippet, "  output: '%proc.nope'\n          ^\n");
+        assert_eq!(
+            res.errors[0].snippet,
+            "  output: '%proc.nope'\n          ^\n"
+        );
     }
 
     #[test]
