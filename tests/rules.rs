@@ -156,6 +156,35 @@ fn the_api_gives_what_falco_prints() {
 }
 
 #[test]
+fn alerts_as_values_carry_the_rule_output_and_fields() {
+    let suite = root().join("tests/falco-regression/rules");
+    let rules = Rules::load([suite.join("null_output_field.yaml")]).unwrap();
+    let cap = root().join("tests/captures/cat_write.scap");
+    let mut i = Inspector::builder().file(&cap).build().unwrap();
+    let mut seen = 0;
+    while let Some(ev) = i.next().unwrap() {
+        let Some(a) = rules.check(&ev) else {
+            continue;
+        };
+        seen += 1;
+        assert_eq!(a.rule.name(), rules.first_match(&ev).unwrap().name());
+        assert_eq!(a.priority(), Priority::Warning);
+        assert_eq!(
+            a.output,
+            "An open was seen (cport=<NA> command=cat /dev/null)"
+        );
+        assert_eq!(
+            a.fields,
+            vec![
+                ("fd.cport", None),
+                ("proc.cmdline", Some("cat /dev/null".to_string()))
+            ]
+        );
+    }
+    assert_eq!(seen, 8);
+}
+
+#[test]
 fn rules_can_be_enabled_and_disabled_by_name_and_tag() {
     let suite = root().join("tests/falco-regression/rules");
     let mut rules = Rules::load([suite.join("tagged_rules.yaml")]).unwrap();

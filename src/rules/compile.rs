@@ -583,6 +583,7 @@ fn compile_all(
                 &r.ctx,
             );
         }
+        let output_fields = super::output_fields(&output);
         rules.push(Rule {
             name: r.name.clone(),
             desc: r.desc.clone(),
@@ -594,6 +595,7 @@ fn compile_all(
             enabled: r.enabled,
             filter,
             format,
+            output_fields,
         });
     }
 

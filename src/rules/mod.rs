@@ -16,6 +16,10 @@
 //!         alerts.write(rule, &ev, &mut line);
 //!         println!("{line}");
 //!     }
+//!     // Or as a value: the rule, its output, and the output's fields.
+//!     if let Some(alert) = rules.check(&ev) {
+//!         println!("{:?} {} {:?}", alert.priority(), alert.output, alert.fields);
+//!     }
 //! }
 //! # Ok(())
 //! # }
@@ -36,6 +40,7 @@ pub use output::AlertFormat;
 
 use crate::error::{Error, Result};
 use crate::event::schema::EVENT_MAX;
+use crate::fields::Field;
 use crate::filter::{EventTypes, FieldCache, Filter, SharedFields};
 use crate::format::Format;
 use crate::inspector::Event;
@@ -126,6 +131,57 @@ pub struct Rule {
     enabled: bool,
     filter: Filter,
     format: Format,
+    /// The fields the output names, in order, each once.
+    output_fields: Vec<Field>,
+}
+
+/// The fields an output format names (`%proc.name`, `%12fd.name`), each once, in order.
+fn output_fields(output: &str) -> Vec<Field> {
+    let mut out: Vec<Field> = Vec::new();
+    let mut rest = output;
+    while let Some(i) = rest.find('%') {
+        let after = &rest[i + 1..];
+        if let Some(tail) = after.strip_prefix('%') {
+            rest = tail;
+            continue;
+        }
+        let digits = after.bytes().take_while(u8::is_ascii_digit).count();
+        match Field::parse_prefix(&after[digits..]) {
+            Ok((f, used)) => {
+                if !out.iter().any(|o| o.text() == f.text()) {
+                    out.push(f);
+                }
+                rest = &after[digits + used..];
+            }
+            Err(_) => rest = after,
+        }
+    }
+    out
+}
+
+/// An alert: the rule an event satisfied, its output filled in, and the values of the
+/// fields that output names.
+#[derive(Debug)]
+pub struct Alert<'r> {
+    /// The rule.
+    pub rule: &'r Rule,
+    /// The rule's output for the event (without Falco's time and priority prefix; see
+    /// [`AlertFormat`] for the whole line or JSON object).
+    pub output: String,
+    /// Each field the output names, with its value (`None`: it does not apply).
+    pub fields: Vec<(&'r str, Option<String>)>,
+}
+
+impl Alert<'_> {
+    /// The rule's priority.
+    pub fn priority(&self) -> Priority {
+        self.rule.priority()
+    }
+
+    /// The rule's tags.
+    pub fn tags(&self) -> &[String] {
+        self.rule.tags()
+    }
 }
 
 impl Rule {
@@ -462,6 +518,27 @@ impl Rules {
                 .iter()
                 .find(|r| r.enabled && r.filter.matches_cached(v, &mut cache))
         }
+    }
+
+    /// The alert `ev` raises, if any: [`Rules::first_match`] with the rule's output and
+    /// its fields' values filled in.
+    pub fn check(&self, ev: &Event<'_>) -> Option<Alert<'_>> {
+        let rule = self.first_match(ev)?;
+        let mut output = String::new();
+        rule.render_output(ev, &mut output);
+        let fields = rule
+            .output_fields
+            .iter()
+            .map(|f| {
+                let mut v = String::new();
+                (f.text(), ev.extract(f, &mut v).then_some(v))
+            })
+            .collect();
+        Some(Alert {
+            rule,
+            output,
+            fields,
+        })
     }
 
     /// The event types any enabled rule can fire on: what a live source needs to capture
