@@ -251,6 +251,46 @@ fn hostile_rules_content_is_refused_with_a_clear_error() {
 }
 
 #[test]
+fn rules_are_listed_with_their_descriptions() {
+    let single = root().join("tests/falco-regression/rules/single_rule.yaml");
+    let out = common::peregrine_ok(&[
+        "rules",
+        "-r",
+        single.to_str().unwrap(),
+        "-L",
+        "-o",
+        "log_stderr=false",
+    ]);
+    assert_eq!(
+        out,
+        format!(
+            "{:<50} Description\n{:<50} -----------\n{:<50} A process named cat does an open \n\n",
+            "Rule", "----", "open_from_cat"
+        )
+    );
+    let today = root().join("tests/rules/falco_rules.yaml");
+    let out = common::peregrine_ok(&[
+        "rules",
+        "-r",
+        today.to_str().unwrap(),
+        "-l",
+        "Clear Log Activities",
+        "-o",
+        "log_stderr=false",
+    ]);
+    let lines: Vec<&str> = out.lines().collect();
+    assert!(lines[2].starts_with("Clear Log Activities "), "{out}");
+    // Descriptions wrap at 110 columns, continued under the description column.
+    assert!(
+        lines[3..]
+            .iter()
+            .filter(|l| !l.is_empty())
+            .all(|l| l.starts_with(&" ".repeat(51)) && l.len() <= 111),
+        "{out}"
+    );
+}
+
+#[test]
 fn a_missing_rules_file_is_named() {
     let mut l = RulesLoader::new();
     l.load_path("/nonexistent/rules.yaml");

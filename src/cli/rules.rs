@@ -52,6 +52,12 @@ pub struct RulesArgs {
     /// Verbose: loading warnings and capture statistics on stderr.
     #[arg(short = 'v')]
     verbose: bool,
+    /// List the loaded rules with their descriptions, and exit.
+    #[arg(short = 'L')]
+    list_rules: bool,
+    /// Show one rule's description, and exit.
+    #[arg(short = 'l', value_name = "RULE")]
+    describe: Option<String>,
     /// Event sources to enable (only `syscall` exists here).
     #[arg(long = "enable-source", value_name = "SOURCE")]
     enable_source: Vec<String>,
@@ -290,6 +296,45 @@ fn result_json(r: &LoadResult) -> serde_json::Value {
     })
 }
 
+/// Falco's word wrap for rule descriptions: words joined by spaces, a line break and
+/// `indent` spaces before a word that would pass `line_len - indent` columns.
+fn wrap_text(text: &str, indent: usize, line_len: usize) -> String {
+    let mut out = String::new();
+    let mut len = 0;
+    for word in text.split_whitespace() {
+        if len + word.len() < line_len - indent {
+            len += word.len() + 1;
+        } else {
+            out.push('\n');
+            out.push_str(&" ".repeat(indent));
+            len = word.len() + 1;
+        }
+        out.push_str(word);
+        out.push(' ');
+    }
+    out
+}
+
+/// `-L` (every rule) or `-l RULE` (one): Falco's table of names and wrapped descriptions.
+fn describe_rules(rules: &Rules, only: Option<&str>) -> String {
+    let mut out = format!(
+        "{:<50} {}\n{:<50} {}\n",
+        "Rule", "Description", "----", "-----------"
+    );
+    for r in rules
+        .rules()
+        .iter()
+        .filter(|r| only.is_none_or(|o| r.name() == o))
+    {
+        out.push_str(&format!(
+            "{:<50} {}\n\n",
+            r.name(),
+            wrap_text(r.desc(), 51, 110)
+        ));
+    }
+    out
+}
+
 /// Falco's text summary of a load: `name: Ok`, or `name: Invalid` with each problem.
 fn result_text(r: &LoadResult, verbose: bool) -> String {
     let mut s = format!("{}: ", r.name);
@@ -454,6 +499,10 @@ fn run(args: RulesArgs) -> Result<ExitCode> {
         }
     }
     let mut rules = loader.build()?;
+    if args.list_rules || args.describe.is_some() {
+        print!("{}", describe_rules(&rules, args.describe.as_deref()));
+        return Ok(ExitCode::SUCCESS);
+    }
     for d in &args.disable {
         rules.enable_matching(d, false);
     }
