@@ -136,26 +136,13 @@ fn main() {
     ];
     println!("capture: {f} ({n} events), {} interleaved rounds", rounds());
     for (what, ours, theirs) in jobs {
-        let (mut ours_t, mut theirs_t) = (Vec::new(), Vec::new());
-        let (mut ours_rss, mut theirs_rss) = (0f64, 0f64);
-        for _ in 0..rounds() {
-            let (t, rss) = run(Command::new(&peregrine).args(&ours));
-            ours_t.push(t);
-            ours_rss = ours_rss.max(rss);
-            let (t, rss) = run(Command::new(&sinsp).args(&theirs));
-            theirs_t.push(t);
-            theirs_rss = theirs_rss.max(rss);
-        }
-        let (o, t) = (Times(ours_t), Times(theirs_t));
         println!("{what}:");
-        print_times("  peregrine            ", &o, n);
-        print_times("  libsinsp 0.25.4      ", &t, n);
-        println!(
-            "  peregrine / libsinsp events/s: {:.2}x best, {:.2}x median; peak RSS {:.0} MiB / {:.0} MiB",
-            t.best() / o.best(),
-            t.median() / o.median(),
-            ours_rss,
-            theirs_rss
+        side_by_side(
+            n,
+            (&peregrine, &ours, "peregrine"),
+            (Path::new(&sinsp), &theirs, "libsinsp 0.25.4"),
+            "libsinsp",
+            "",
         );
     }
     match falco {
@@ -164,7 +151,37 @@ fn main() {
     }
 }
 
-/// Replay of the large capture through each default rule set (without container fields):
+/// Runs Peregrine's and an anchor's command lines (program, arguments, label) over `n`
+/// events in interleaved rounds; prints each one's times, the ratio of events/s, the peak
+/// RSS of each, and `note`.
+fn side_by_side(
+    n: u64,
+    ours: (&Path, &[String], &str),
+    theirs: (&Path, &[String], &str),
+    their_short: &str,
+    note: &str,
+) {
+    let (mut ours_t, mut theirs_t) = (Vec::new(), Vec::new());
+    let (mut ours_rss, mut theirs_rss) = (0f64, 0f64);
+    for _ in 0..rounds() {
+        let (t, rss) = run(Command::new(ours.0).args(ours.1));
+        ours_t.push(t);
+        ours_rss = ours_rss.max(rss);
+        let (t, rss) = run(Command::new(theirs.0).args(theirs.1));
+        theirs_t.push(t);
+        theirs_rss = theirs_rss.max(rss);
+    }
+    let (o, t) = (Times(ours_t), Times(theirs_t));
+    print_times(&format!("  {:<21}", ours.2), &o, n);
+    print_times(&format!("  {:<21}", theirs.2), &t, n);
+    println!(
+        "  peregrine / {their_short} events/s: {:.2}x best, {:.2}x median; peak RSS {ours_rss:.0} MiB / {theirs_rss:.0} MiB{note}",
+        t.best() / o.best(),
+        t.median() / o.median(),
+    );
+}
+
+/// Replay of the large capture through each default rule set (container fields renamed):
 /// `peregrine rules` against Falco 0.44.1's replay engine, alerts to stdout (thrown away).
 fn falco_rules(falco: &Path) {
     let Some(peregrine) = peregrine_bin() else {
@@ -194,23 +211,25 @@ fn falco_rules(falco: &Path) {
             .unwrap_or_else(|e| panic!("{}: {e}", rules.display()));
         let r = rules.to_str().unwrap();
         let f = file.to_str().unwrap();
-        let ours = |c: &mut Command| {
-            c.args(["rules", "-r", r, "-e", f, "-o", "log_stderr=false"]);
-        };
-        let theirs = |c: &mut Command| {
-            c.args([
-                "-c",
-                conf.to_str().unwrap(),
-                "-r",
-                r,
-                "-o",
-                "engine.kind=replay",
-            ])
-            .arg("-o")
-            .arg(format!("engine.replay.capture_file={f}"));
-        };
-        let alerts = |c: &mut Command| {
-            let out = c.stderr(Stdio::null()).output().unwrap();
+        let ours: Vec<String> = ["rules", "-r", r, "-e", f, "-o", "log_stderr=false"]
+            .map(String::from)
+            .to_vec();
+        let theirs: Vec<String> = vec![
+            "-c".into(),
+            conf.to_str().unwrap().into(),
+            "-r".into(),
+            r.into(),
+            "-o".into(),
+            "engine.kind=replay".into(),
+            "-o".into(),
+            format!("engine.replay.capture_file={f}"),
+        ];
+        let alerts = |prog: &Path, args: &[String]| {
+            let out = Command::new(prog)
+                .args(args)
+                .stderr(Stdio::null())
+                .output()
+                .unwrap();
             String::from_utf8_lossy(&out.stdout)
                 .lines()
                 .filter(|l| {
@@ -222,34 +241,18 @@ fn falco_rules(falco: &Path) {
                 })
                 .count()
         };
-        let mut c = Command::new(&peregrine);
-        ours(&mut c);
-        let ours_alerts = alerts(&mut c);
-        let mut c = Command::new(falco);
-        theirs(&mut c);
-        let theirs_alerts = alerts(&mut c);
-        let (mut ot, mut tt) = (Vec::new(), Vec::new());
-        let (mut orss, mut trss) = (0f64, 0f64);
-        for _ in 0..rounds() {
-            let mut c = Command::new(&peregrine);
-            ours(&mut c);
-            let (t, rss) = run(&mut c);
-            ot.push(t);
-            orss = orss.max(rss);
-            let mut c = Command::new(falco);
-            theirs(&mut c);
-            let (t, rss) = run(&mut c);
-            tt.push(t);
-            trss = trss.max(rss);
-        }
-        let (o, t) = (Times(ot), Times(tt));
+        let note = format!(
+            "; alerts {} / {}",
+            alerts(&peregrine, &ours),
+            alerts(falco, &theirs)
+        );
         println!("rules replay, {name} with container fields renamed ({count} rules), {n} events:");
-        print_times("  peregrine rules      ", &o, n);
-        print_times("  falco 0.44.1         ", &t, n);
-        println!(
-            "  peregrine / falco events/s: {:.2}x best, {:.2}x median; peak RSS {orss:.0} MiB / {trss:.0} MiB; alerts {ours_alerts} / {theirs_alerts}",
-            t.best() / o.best(),
-            t.median() / o.median(),
+        side_by_side(
+            n,
+            (&peregrine, &ours, "peregrine rules"),
+            (falco, &theirs, "falco 0.44.1"),
+            "falco",
+            &note,
         );
     }
 }

@@ -248,38 +248,22 @@ fn redis() {
         let floor = with_reference("floor", || redis_rate(port)).0;
         let copy = with_reference("floor_copy", || redis_rate(port)).0;
         let ours = with_peregrine("", || redis_rate(port)).0;
-        rows.push([none, floor, copy, ours]);
+        rows.push(vec![none, floor, copy, ours]);
     }
     drop(server);
-    let cost = |r: &[f64; 4], i: usize| 1.0 - r[i] / r[0];
-    println!(
-        "redis-benchmark SET/GET, 200000 requests each, {} interleaved rounds (median, min..max):",
-        rows.len()
-    );
-    println!(
-        "  no tracing:              {} requests/s",
-        spread(rows.iter().map(|r| r[0]), 1.0, 0)
-    );
-    println!(
-        "  floor probe + consumer:  {} requests/s, slowdown {}%",
-        spread(rows.iter().map(|r| r[1]), 1.0, 0),
-        spread(rows.iter().map(|r| cost(r, 1)), 100.0, 1)
-    );
-    println!(
-        "  floor + data copy:       {} requests/s, slowdown {}%",
-        spread(rows.iter().map(|r| r[2]), 1.0, 0),
-        spread(rows.iter().map(|r| cost(r, 2)), 100.0, 1)
-    );
-    println!(
-        "  peregrine, everything:   {} requests/s, slowdown {}%",
-        spread(rows.iter().map(|r| r[3]), 1.0, 0),
-        spread(rows.iter().map(|r| cost(r, 3)), 100.0, 1)
-    );
+    let setups = [
+        "floor probe + consumer:",
+        "floor + data copy:",
+        "peregrine, everything:",
+    ]
+    .map(|l| (l.to_string(), String::new()));
+    print_redis_rows(&rows, &setups);
     for (i, name) in [(1, "the floor's"), (2, "the floor + copy's")] {
         println!(
             "  peregrine's slowdown / {name} (per round): {}",
             spread(
-                rows.iter().map(|r| cost(r, 3) / cost(r, i).max(1e-9)),
+                rows.iter()
+                    .map(|r| redis_cost(r, 3) / redis_cost(r, i).max(1e-9)),
                 1.0,
                 2
             )

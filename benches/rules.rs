@@ -177,28 +177,19 @@ fn live_bench() {
         rows.push(row);
     }
     drop(server);
-    let cost = |r: &Vec<f64>, i: usize| 1.0 - r[i] / r[0];
-    println!(
-        "redis-benchmark SET/GET, 200000 requests each, {} interleaved rounds (median, min..max):",
-        rows.len()
-    );
-    println!(
-        "  no tracing:                     {} requests/s",
-        spread(rows.iter().map(|r| r[0]), 1.0, 0)
-    );
     let labels = [
         "peregrine, every syscall".to_string(),
         format!("rules: {}", sets[0].0),
         format!("rules: {}", sets[1].0),
     ];
-    for (i, label) in labels.iter().enumerate() {
-        println!(
-            "  {label:<40} {} requests/s, slowdown {}%  ({} events, {} dropped, {} alerts over all rounds)",
-            spread(rows.iter().map(|r| r[i + 1]), 1.0, 0),
-            spread(rows.iter().map(|r| cost(r, i + 1)), 100.0, 1),
-            counts[i].0,
-            counts[i].1,
-            counts[i].2,
-        );
-    }
+    let setups: Vec<(String, String)> = labels
+        .into_iter()
+        .zip(counts)
+        .map(|(label, (events, dropped, alerts))| {
+            let note =
+                format!("  ({events} events, {dropped} dropped, {alerts} alerts over all rounds)");
+            (label, note)
+        })
+        .collect();
+    print_redis_rows(&rows, &setups);
 }

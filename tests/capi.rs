@@ -307,6 +307,18 @@ fn memory_check_runs(dir: &Path) -> Vec<(Vec<String>, bool)> {
     .collect()
 }
 
+/// Runs a program built with AddressSanitizer, its leak checker on and exit status 99 for
+/// a finding: its output and its stderr as text.
+fn under_asan(bin: &Path, args: &[String]) -> (std::process::Output, String) {
+    let out = Command::new(bin)
+        .args(args)
+        .env("ASAN_OPTIONS", "detect_leaks=1:exitcode=99")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    (out, err)
+}
+
 /// The C example under AddressSanitizer (with its leak checker) and under valgrind: no
 /// invalid access, no leak, on a whole run, a run stopped early, a cut capture and a bad
 /// filter.
@@ -324,12 +336,7 @@ fn c_example_is_clean_under_asan_and_valgrind() {
         skip("valgrind is not installed (scripts/install-deps installs it)");
     }
     for (args, should_succeed) in memory_check_runs(&dir) {
-        let out = Command::new(&asan)
-            .args(&args)
-            .env("ASAN_OPTIONS", "detect_leaks=1:exitcode=99")
-            .output()
-            .unwrap();
-        let err = String::from_utf8_lossy(&out.stderr);
+        let (out, err) = under_asan(&asan, &args);
         assert!(
             !err.contains("ERROR: AddressSanitizer") && !err.contains("LeakSanitizer"),
             "{args:?}:\n{err}"
@@ -384,12 +391,7 @@ fn c_rules_example_is_clean_under_asan() {
         (vec![cat.clone(), bad], false),
         (vec![cut, rules], false),
     ] {
-        let out = Command::new(&asan)
-            .args(&args)
-            .env("ASAN_OPTIONS", "detect_leaks=1:exitcode=99")
-            .output()
-            .unwrap();
-        let err = String::from_utf8_lossy(&out.stderr);
+        let (out, err) = under_asan(&asan, &args);
         assert!(!err.contains("Sanitizer"), "{args:?}:\n{err}");
         assert_eq!(out.status.success(), ok, "{args:?}:\n{err}");
     }

@@ -262,3 +262,29 @@ pub fn redis_rate(port: u16) -> f64 {
     assert_eq!(rates.len(), 2, "unexpected redis-benchmark output: {text}");
     rates.iter().sum::<f64>() / 2.0
 }
+
+/// The slowdown of setup `i` in a round of redis rates (`row[0]`: no tracing).
+pub fn redis_cost(row: &[f64], i: usize) -> f64 {
+    1.0 - row[i] / row[0]
+}
+
+/// Prints interleaved rounds of redis-benchmark rates: each row is a round, its first rate
+/// without tracing, then one per setup of `setups` (label, and a note after the figures).
+pub fn print_redis_rows(rows: &[Vec<f64>], setups: &[(String, String)]) {
+    println!(
+        "redis-benchmark SET/GET, 200000 requests each, {} interleaved rounds (median, min..max):",
+        rows.len()
+    );
+    println!(
+        "  {:<40} {} requests/s",
+        "no tracing:",
+        spread(rows.iter().map(|r| r[0]), 1.0, 0)
+    );
+    for (i, (label, note)) in setups.iter().enumerate() {
+        println!(
+            "  {label:<40} {} requests/s, slowdown {}%{note}",
+            spread(rows.iter().map(|r| r[i + 1]), 1.0, 0),
+            spread(rows.iter().map(|r| redis_cost(r, i + 1)), 100.0, 1),
+        );
+    }
+}

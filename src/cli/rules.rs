@@ -578,12 +578,11 @@ fn run(args: RulesArgs) -> Result<ExitCode> {
         {
             break;
         }
-        if let Some(rule) = rules.first_match(&ev) {
+        if let Some(i) = rules.first_match_index(&ev) {
+            let rule = &rules.rules()[i];
             counts.total += 1;
             counts.by_priority[rule.priority() as usize] += 1;
-            if let Some(i) = rules.rules().iter().position(|r| std::ptr::eq(r, rule)) {
-                counts.by_rule[i] += 1;
-            }
+            counts.by_rule[i] += 1;
             fmt.write(rule, &ev, &mut line);
             if let Err(e) = outputs.emit(&line) {
                 if e.kind() == io::ErrorKind::BrokenPipe {
@@ -753,7 +752,7 @@ impl DropMonitor {
             d += 1;
             threshold = 0.0;
         }
-        if d == 0 || (d as f64 / n.max(1) as f64) <= threshold && !self.simulate {
+        if d == 0 || d as f64 / n.max(1) as f64 <= threshold {
             return None;
         }
         self.occurrences += 1;

@@ -171,6 +171,24 @@ unsafe fn put<T>(out: *mut T, what: &str, v: T) -> Result<(), pg_status> {
     Ok(())
 }
 
+/// Lends `buf` to the caller as C text: a NUL appended in place, `*text` set to it and
+/// `*len` (when `len` is not null) to the length without the NUL, which counts the whole
+/// text even if it held a NUL of its own.
+///
+/// # Safety
+/// `text` is valid for a write; `len` is null or valid for a write.
+unsafe fn hand_out(buf: &mut String, text: *mut *const c_char, len: *mut usize) {
+    let n = buf.len();
+    buf.push('\0');
+    // SAFETY: the caller's contract.
+    unsafe {
+        text.write(buf.as_ptr() as *const c_char);
+        if !len.is_null() {
+            len.write(n);
+        }
+    }
+}
+
 /// `Ok` of `r` as `PG_OK`, or its error status.
 fn done(r: Result<(), pg_status>) -> pg_status {
     r.err().unwrap_or(PG_OK)
@@ -731,17 +749,8 @@ pub unsafe extern "C" fn pg_field_text(
         if !extract_text(f, e) {
             return PG_NO_VALUE;
         }
-        // The text and a NUL, in place; `len` is the whole text even if a value held a NUL
-        // of its own.
-        let n = f.text.len();
-        f.text.push('\0');
-        // SAFETY: `text` checked non-null; `len` written only when non-null.
-        unsafe {
-            text.write(f.text.as_ptr() as *const c_char);
-            if !len.is_null() {
-                len.write(n);
-            }
-        }
+        // SAFETY: `text` checked non-null; `len` may be null.
+        unsafe { hand_out(&mut f.text, text, len) };
         PG_OK
     })
 }
@@ -1333,8 +1342,7 @@ pub unsafe extern "C" fn pg_rules_match(
         };
         let found = r
             .rules
-            .first_match(e)
-            .and_then(|m| r.rules.rules().iter().position(|x| std::ptr::eq(x, m)))
+            .first_match_index(e)
             .map_or(std::ptr::null(), |i| &r.info[i] as *const pg_rule);
         // SAFETY: the caller's contract.
         done(unsafe { put(rule, "rule", found) })
@@ -1414,15 +1422,8 @@ pub unsafe extern "C" fn pg_rules_alert(
         };
         let fmt = if json { &mut rs.json } else { &mut rs.text };
         fmt.write(compiled, e, &mut rs.line);
-        let n = rs.line.len();
-        rs.line.push('\0');
-        // SAFETY: `text` checked non-null; `len` written only when non-null.
-        unsafe {
-            text.write(rs.line.as_ptr() as *const c_char);
-            if !len.is_null() {
-                len.write(n);
-            }
-        }
+        // SAFETY: `text` checked non-null; `len` may be null.
+        unsafe { hand_out(&mut rs.line, text, len) };
         PG_OK
     })
 }

@@ -719,7 +719,12 @@ impl Filter {
     /// Parses and compiles a filter.
     pub fn compile(text: &str) -> Result<Filter> {
         let expr = parse::parse(text).map_err(|e| err(e.column, e.why))?;
-        let mut root = Compiler { text, shared: None }.expr(&expr)?;
+        Filter::build(expr, text, None)
+    }
+
+    /// Compiles `expr`, whose text (for error columns) is `text`.
+    fn build(expr: Expr, text: &str, shared: Option<&SharedFields>) -> Result<Filter> {
+        let mut root = Compiler { text, shared }.expr(&expr)?;
         reorder(&mut root);
         let types = types_of(&root).0;
         Ok(Filter {
@@ -740,19 +745,7 @@ impl Filter {
     /// [`Filter::matches_cached`] and a cache from that registry.
     pub fn from_expr_shared(expr: Expr, shared: Option<&SharedFields>) -> Result<Filter> {
         let text = expr.to_string();
-        let mut root = Compiler {
-            text: &text,
-            shared,
-        }
-        .expr(&expr)?;
-        reorder(&mut root);
-        let types = types_of(&root).0;
-        Ok(Filter {
-            expr,
-            root,
-            types,
-            scratch: RefCell::default(),
-        })
+        Filter::build(expr, &text, shared)
     }
 
     /// The first field of `expr` (in text order) that no field of the registry, nor a

@@ -118,6 +118,23 @@ impl Format {
         })
     }
 
+    /// The fields the format names, in the order they first appear, each once.
+    pub fn fields(&self) -> impl Iterator<Item = &Field> {
+        self.pieces
+            .iter()
+            .enumerate()
+            .filter_map(|(i, p)| match p {
+                Piece::Field(f, _) => Some((i, f)),
+                Piece::Text(_) => None,
+            })
+            .filter(|(i, f)| {
+                !self.pieces[..*i]
+                    .iter()
+                    .any(|p| matches!(p, Piece::Field(g, _) if g.text() == f.text()))
+            })
+            .map(|(_, f)| f)
+    }
+
     /// Renders `ev` into `out` (cleared first). Returns false, leaving `out` unspecified,
     /// when the event is not to be printed.
     pub fn render(&self, ev: &EventView<'_>, out: &mut String) -> bool {

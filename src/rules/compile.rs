@@ -269,20 +269,6 @@ struct Macro {
     ctx: Context,
 }
 
-/// Replaces the macro names of `e` by their trees (macros with `index < visibility` only),
-/// recursively, refusing loops.
-fn resolve_macros(
-    e: &mut Expr,
-    macros: &[Macro],
-    by_name: &hashbrown::HashMap<&str, usize>,
-    visibility: usize,
-    stack: &mut Vec<usize>,
-    used: &mut HashSet<usize>,
-) -> Result<(), String> {
-    let mut budget = MAX_EXPANDED;
-    expand(e, macros, by_name, visibility, stack, used, &mut budget)
-}
-
 /// Most comparisons a condition may expand to: macros that use a macro twice double at
 /// each level, so a short file could ask for billions.
 const MAX_EXPANDED: usize = 1_000_000;
@@ -291,83 +277,107 @@ const MAX_MACRO_DEPTH: usize = 100;
 /// Deepest expression tree compiled (the compiler recurses along it).
 const MAX_TREE_DEPTH: usize = 2_000;
 
-fn tree_size(e: &Expr) -> usize {
-    let mut n = 0;
-    let mut todo = vec![e];
-    while let Some(e) = todo.pop() {
-        n += 1;
-        match e {
-            Expr::And(items) | Expr::Or(items) => todo.extend(items),
-            Expr::Not(inner) => todo.push(inner),
-            _ => {}
-        }
-    }
-    n
-}
-
-fn tree_depth(e: &Expr) -> usize {
-    let mut max = 0;
+/// The number of nodes of a tree and its depth, walked without recursion.
+fn tree_shape(e: &Expr) -> (usize, usize) {
+    let (mut size, mut depth) = (0, 0);
     let mut todo = vec![(e, 1)];
     while let Some((e, d)) = todo.pop() {
-        max = max.max(d);
+        size += 1;
+        depth = depth.max(d);
         match e {
             Expr::And(items) | Expr::Or(items) => todo.extend(items.iter().map(|i| (i, d + 1))),
             Expr::Not(inner) => todo.push((inner, d + 1)),
             _ => {}
         }
     }
-    max
+    (size, depth)
 }
 
-#[allow(clippy::too_many_arguments)]
-fn expand(
-    e: &mut Expr,
-    macros: &[Macro],
-    by_name: &hashbrown::HashMap<&str, usize>,
-    visibility: usize,
-    stack: &mut Vec<usize>,
-    used: &mut HashSet<usize>,
-    budget: &mut usize,
-) -> Result<(), String> {
-    match e {
-        Expr::And(items) | Expr::Or(items) => {
-            for i in items {
-                expand(i, macros, by_name, visibility, stack, used, budget)?;
-            }
+/// Resolves macro names in conditions, and records which macros were used.
+struct Resolver<'a> {
+    by_name: &'a hashbrown::HashMap<&'a str, usize>,
+    used: HashSet<usize>,
+}
+
+impl Resolver<'_> {
+    /// Replaces the macro names of `e` by their trees (macros with `index < visibility`
+    /// only), recursively, refusing loops and expansions past the limits. `own` is the
+    /// macro `e` is the condition of, if any. A reference error is `LOAD_ERR_VALIDATE` in
+    /// `ref_ctx`; a tree too deep, `LOAD_ERR_COMPILE_CONDITION` in `depth_ctx`.
+    fn resolve(
+        &mut self,
+        e: &mut Expr,
+        macros: &[Macro],
+        own: Option<usize>,
+        visibility: usize,
+        ref_ctx: &Context,
+        depth_ctx: &Context,
+    ) -> Result<(), Stop> {
+        let mut stack: Vec<usize> = own.into_iter().collect();
+        let mut budget = MAX_EXPANDED;
+        self.expand(e, macros, visibility, &mut stack, &mut budget)
+            .map_err(|msg| stop("LOAD_ERR_VALIDATE", msg, ref_ctx))?;
+        if tree_shape(e).1 > MAX_TREE_DEPTH {
+            return Err(stop(
+                "LOAD_ERR_COMPILE_CONDITION",
+                format!(
+                    "the condition nests deeper than {MAX_TREE_DEPTH} levels once its macros are expanded"
+                ),
+                depth_ctx,
+            ));
         }
-        Expr::Not(inner) => expand(inner, macros, by_name, visibility, stack, used, budget)?,
-        Expr::Check { .. } => {}
-        Expr::Ident(name) => {
-            let Some(&m) = by_name
-                .get(name.as_str())
-                .filter(|&&m| macros[m].index < visibility)
-            else {
-                return Err(format!("Undefined macro '{name}' used in filter."));
-            };
-            if stack.contains(&m) {
-                return Err(format!("reference loop in macro '{name}'"));
-            }
-            used.insert(m);
-            if stack.len() >= MAX_MACRO_DEPTH {
-                return Err(format!(
-                    "macros nested more than {MAX_MACRO_DEPTH} deep at '{name}'"
-                ));
-            }
-            let grown = tree_size(&macros[m].ast);
-            if grown > *budget {
-                return Err(format!(
-                    "the condition expands to more than {MAX_EXPANDED} terms through macro '{name}'"
-                ));
-            }
-            *budget -= grown;
-            let mut body = macros[m].ast.clone();
-            stack.push(m);
-            expand(&mut body, macros, by_name, visibility, stack, used, budget)?;
-            stack.pop();
-            *e = body;
-        }
+        Ok(())
     }
-    Ok(())
+
+    fn expand(
+        &mut self,
+        e: &mut Expr,
+        macros: &[Macro],
+        visibility: usize,
+        stack: &mut Vec<usize>,
+        budget: &mut usize,
+    ) -> Result<(), String> {
+        match e {
+            Expr::And(items) | Expr::Or(items) => {
+                for i in items {
+                    self.expand(i, macros, visibility, stack, budget)?;
+                }
+            }
+            Expr::Not(inner) => self.expand(inner, macros, visibility, stack, budget)?,
+            Expr::Check { .. } => {}
+            Expr::Ident(name) => {
+                let Some(&m) = self
+                    .by_name
+                    .get(name.as_str())
+                    .filter(|&&m| macros[m].index < visibility)
+                else {
+                    return Err(format!("Undefined macro '{name}' used in filter."));
+                };
+                if stack.contains(&m) {
+                    return Err(format!("reference loop in macro '{name}'"));
+                }
+                self.used.insert(m);
+                if stack.len() >= MAX_MACRO_DEPTH {
+                    return Err(format!(
+                        "macros nested more than {MAX_MACRO_DEPTH} deep at '{name}'"
+                    ));
+                }
+                let grown = tree_shape(&macros[m].ast).0;
+                if grown > *budget {
+                    return Err(format!(
+                        "the condition expands to more than {MAX_EXPANDED} terms through macro '{name}'"
+                    ));
+                }
+                *budget -= grown;
+                let mut body = macros[m].ast.clone();
+                stack.push(m);
+                self.expand(&mut body, macros, visibility, stack, budget)?;
+                stack.pop();
+                *e = body;
+            }
+        }
+        Ok(())
+    }
 }
 
 /// Whether a condition compares a field with the text `<NA>`.
@@ -468,30 +478,16 @@ fn compile_all(
         .enumerate()
         .map(|(i, m)| (m.name.as_str(), i))
         .collect();
-    let mut used = HashSet::new();
+    let mut resolver = Resolver {
+        by_name: &by_name,
+        used: HashSet::new(),
+    };
     for i in 0..macros.len() {
         let mut ast = macros[i].ast.clone();
-        let mut stack = vec![i];
-        if let Err(msg) = resolve_macros(
-            &mut ast,
-            &macros,
-            &by_name,
-            macros[i].visibility,
-            &mut stack,
-            &mut used,
-        ) {
-            let ctx = macros[i].ctx.in_condition(&macros[i].cond, 1);
-            return Err(stop("LOAD_ERR_VALIDATE", msg, &ctx));
-        }
-        if tree_depth(&ast) > MAX_TREE_DEPTH {
-            return Err(stop(
-                "LOAD_ERR_COMPILE_CONDITION",
-                format!(
-                    "the condition nests deeper than {MAX_TREE_DEPTH} levels once its macros are expanded"
-                ),
-                &macros[i].ctx,
-            ));
-        }
+        let ref_ctx = macros[i].ctx.in_condition(&macros[i].cond, 1);
+        let depth_ctx = macros[i].ctx.clone();
+        let visibility = macros[i].visibility;
+        resolver.resolve(&mut ast, &macros, Some(i), visibility, &ref_ctx, &depth_ctx)?;
         macros[i].ast = ast;
     }
 
@@ -509,30 +505,8 @@ fn compile_all(
             condition = format!("({condition}){exc}");
         }
         let (mut ast, text) = parse_condition(&condition, &mut lists, &r.cond_ctx)?;
-        let mut stack = Vec::new();
-        if let Err(msg) = resolve_macros(
-            &mut ast,
-            &macros,
-            &by_name,
-            usize::MAX,
-            &mut stack,
-            &mut used,
-        ) {
-            return Err(stop(
-                "LOAD_ERR_VALIDATE",
-                msg,
-                &r.ctx.in_condition(&text, 1),
-            ));
-        }
-        if tree_depth(&ast) > MAX_TREE_DEPTH {
-            return Err(stop(
-                "LOAD_ERR_COMPILE_CONDITION",
-                format!(
-                    "the condition nests deeper than {MAX_TREE_DEPTH} levels once its macros are expanded"
-                ),
-                &r.cond_ctx,
-            ));
-        }
+        let ref_ctx = r.ctx.in_condition(&text, 1);
+        resolver.resolve(&mut ast, &macros, None, usize::MAX, &ref_ctx, &r.cond_ctx)?;
         if compares_with_na(&ast) {
             warn(res, "LOAD_UNSAFE_NA_CHECK", "", &r.ctx);
         }
@@ -583,7 +557,6 @@ fn compile_all(
                 &r.ctx,
             );
         }
-        let output_fields = super::output_fields(&output);
         rules.push(Rule {
             name: r.name.clone(),
             desc: r.desc.clone(),
@@ -595,11 +568,10 @@ fn compile_all(
             enabled: r.enabled,
             filter,
             format,
-            output_fields,
         });
     }
 
-    for i in used {
+    for i in resolver.used {
         macros[i].used = true;
     }
     for name in used_lists {

@@ -289,9 +289,6 @@ pub(crate) struct Collector {
     pub lists: Indexed<ListInfo>,
     pub macros: Indexed<MacroInfo>,
     pub rules: Indexed<RuleInfo>,
-    /// Field names the exceptions may use are checked when compiling; the names of
-    /// required plugins are kept for the record.
-    pub required_plugins: Vec<(String, String)>,
 }
 
 /// The text of a required scalar under `key`, with Falco's checks and messages.
@@ -584,8 +581,8 @@ impl Collector {
                 }
                 let name = string(p, "name", &tmp)?;
                 let pctx = ctx.child(p.mark, "required plugin versions entry", &name);
-                let version = string(p, "version", &pctx)?;
-                self.required_plugins.push((name, version));
+                // Checked for its form; Peregrine loads no plugins.
+                string(p, "version", &pctx)?;
             }
         } else if item.get("list").is_some() {
             self.read_list(item, root)?;
@@ -633,14 +630,7 @@ impl Collector {
         match change {
             Some(c) => {
                 let Some(prev) = self.lists.get_mut(&name) else {
-                    return Err(refused(
-                        if c == Change::Append && item.get("override").is_none() {
-                            "List has 'append' key but no list by that name already exists"
-                        } else {
-                            "An 'override' key is present but no list by that name already exists"
-                        },
-                        &ctx,
-                    ));
+                    return Err(dangling("List", item, &ctx));
                 };
                 if c == Change::Append {
                     prev.items.extend(items);
@@ -678,14 +668,7 @@ impl Collector {
         match change {
             Some(c) => {
                 let Some(prev) = self.macros.get_mut(&name) else {
-                    return Err(refused(
-                        if c == Change::Append && item.get("override").is_none() {
-                            "Macro has 'append' key but no macro by that name already exists"
-                        } else {
-                            "An 'override' key is present but no macro by that name already exists"
-                        },
-                        &ctx,
-                    ));
+                    return Err(dangling("Macro", item, &ctx));
                 };
                 if c == Change::Append {
                     prev.cond.push(' ');
@@ -870,10 +853,7 @@ impl Collector {
         let tags = strings(item, "tags", ctx)?;
         let exceptions = read_exceptions(item, ctx, true)?;
         let Some(prev) = self.rules.get_mut(name) else {
-            return Err(refused(
-                "An 'override' key is present but no rule by that name already exists",
-                ctx,
-            ));
+            return Err(dangling("Rule", item, ctx));
         };
         for (key, change) in ov {
             let append = *change == Change::Append;
@@ -924,6 +904,20 @@ impl Collector {
         }
         Ok(())
     }
+}
+
+/// An `append` or `override` of an item that does not exist: `what` is `List`, `Macro`
+/// or `Rule`.
+fn dangling(what: &str, item: &Node, ctx: &Context) -> Stop {
+    let low = what.to_lowercase();
+    refused(
+        if item.get("override").is_none() {
+            format!("{what} has 'append' key but no {low} by that name already exists")
+        } else {
+            format!("An 'override' key is present but no {low} by that name already exists")
+        },
+        ctx,
+    )
 }
 
 fn merge_exceptions(prev: &mut RuleInfo, exceptions: Vec<ExceptionInfo>) -> Result<(), Stop> {

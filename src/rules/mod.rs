@@ -40,7 +40,6 @@ pub use output::AlertFormat;
 
 use crate::error::{Error, Result};
 use crate::event::schema::EVENT_MAX;
-use crate::fields::Field;
 use crate::filter::{EventTypes, FieldCache, Filter, SharedFields};
 use crate::format::Format;
 use crate::inspector::Event;
@@ -131,32 +130,6 @@ pub struct Rule {
     enabled: bool,
     filter: Filter,
     format: Format,
-    /// The fields the output names, in order, each once.
-    output_fields: Vec<Field>,
-}
-
-/// The fields an output format names (`%proc.name`, `%12fd.name`), each once, in order.
-fn output_fields(output: &str) -> Vec<Field> {
-    let mut out: Vec<Field> = Vec::new();
-    let mut rest = output;
-    while let Some(i) = rest.find('%') {
-        let after = &rest[i + 1..];
-        if let Some(tail) = after.strip_prefix('%') {
-            rest = tail;
-            continue;
-        }
-        let digits = after.bytes().take_while(u8::is_ascii_digit).count();
-        match Field::parse_prefix(&after[digits..]) {
-            Ok((f, used)) => {
-                if !out.iter().any(|o| o.text() == f.text()) {
-                    out.push(f);
-                }
-                rest = &after[digits + used..];
-            }
-            Err(_) => rest = after,
-        }
-    }
-    out
 }
 
 /// An alert: the rule an event satisfied, its output filled in, and the values of the
@@ -505,18 +478,23 @@ impl Rules {
     /// The first enabled rule, in load order, whose condition the event satisfies: the
     /// rule that raises the event's alert.
     pub fn first_match(&self, ev: &Event<'_>) -> Option<&Rule> {
+        self.first_match_index(ev).map(|i| &self.rules[i])
+    }
+
+    /// [`Rules::first_match`] as the rule's position in [`Rules::rules`].
+    pub fn first_match_index(&self, ev: &Event<'_>) -> Option<usize> {
         let mut cache = self.cache.borrow_mut();
         cache.next_event();
         let v = ev.view();
         if self.use_index {
             self.candidates(ev)
                 .iter()
-                .map(|&i| &self.rules[i as usize])
-                .find(|r| r.filter.matches_cached(v, &mut cache))
+                .map(|&i| i as usize)
+                .find(|&i| self.rules[i].filter.matches_cached(v, &mut cache))
         } else {
             self.rules
                 .iter()
-                .find(|r| r.enabled && r.filter.matches_cached(v, &mut cache))
+                .position(|r| r.enabled && r.filter.matches_cached(v, &mut cache))
         }
     }
 
@@ -527,8 +505,8 @@ impl Rules {
         let mut output = String::new();
         rule.render_output(ev, &mut output);
         let fields = rule
-            .output_fields
-            .iter()
+            .format
+            .fields()
             .map(|f| {
                 let mut v = String::new();
                 (f.text(), ev.extract(f, &mut v).then_some(v))

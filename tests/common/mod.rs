@@ -157,6 +157,16 @@ pub fn peregrine_ok(args: &[&str]) -> String {
     out
 }
 
+/// Asserts that `peregrine ARGS` prints byte for byte what `sysdig ARGS` prints.
+pub fn assert_prints_as_sysdig(args: &[&str]) {
+    let (ours, theirs) = (peregrine_ok(args), sysdig(args));
+    assert!(
+        ours == theirs,
+        "{args:?}: {}",
+        first_difference(&ours, &theirs)
+    );
+}
+
 /// Rewrites sysdig 0.29's names of generic syscalls to the current schema's, the one
 /// deliberate difference in stateless output (see docs/DIFFERENCES.md).
 pub fn modern_syscall_names(sysdig_out: &str) -> String {
