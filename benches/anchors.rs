@@ -1,19 +1,18 @@
-//! Peregrine against today's libsinsp (libs 0.25.4's `sinsp-example`, built by
-//! scripts/build-anchors) on the 2M-event capture of real events, in interleaved rounds of
+//! Peregrine against today's libsinsp (libs 0.25.4's `sinsp-example`, a binary the user
+//! builds from upstream's sources; docs/PERFORMANCE.md) on the 2M-event capture of real events, in interleaved rounds of
 //! one run: the state only (a filter that keeps nothing, so every event is parsed and none
 //! printed), and a seven-clause filter with a format. Wall time and peak RSS of each run.
 //! `sinsp-example` runs with `-a`: without it, it shows only the events of main threads
 //! (those whose tid is their pid), and would skip the filter and format for the others.
 //! Targets (issue 17): state only >= 3x libsinsp's events/s, filter and format >= 5x.
 //!
-//! With `PEREGRINE_FALCO` set to a Falco 0.44.1 binary (scripts/build-anchors), also the
+//! With `PEREGRINE_FALCO` set to a Falco 0.44.1 binary (likewise built from upstream), also the
 //! replay of the same capture through a default rule set, Peregrine's `rules` against
 //! Falco's replay engine. Falco 0.44 takes `container.*` and `k8s.*` fields from its
 //! container plugin only, which is not built here, so both run the default rules with those
 //! fields renamed to process fields of the same types (written to target/bench-data).
 //!
-//! `PEREGRINE_SINSP_EXAMPLE=target/anchors/bin/sinsp-example PEREGRINE_FALCO=target/anchors/bin/falco
-//! cargo bench --bench anchors` (needs `cargo build --release` first).
+//! `PEREGRINE_SINSP_EXAMPLE=.../sinsp-example PEREGRINE_FALCO=.../falco cargo bench --bench anchors` (needs `cargo build --release` first).
 
 mod common;
 
@@ -87,7 +86,9 @@ fn container_fields_renamed(src: &Path, name: &str) -> PathBuf {
 fn main() {
     let falco = std::env::var_os("PEREGRINE_FALCO");
     let Some(sinsp) = std::env::var_os("PEREGRINE_SINSP_EXAMPLE") else {
-        println!("SKIPPED: PEREGRINE_SINSP_EXAMPLE is not set (scripts/build-anchors builds it)");
+        println!(
+            "SKIPPED: PEREGRINE_SINSP_EXAMPLE is not set (the path of libs 0.25.4's sinsp-example; docs/PERFORMANCE.md)"
+        );
         if let Some(falco) = falco {
             falco_rules(Path::new(&falco));
         }
