@@ -570,6 +570,69 @@ fn cpu_selection_captures_only_those_cpus() {
     );
 }
 
+/// Events from every CPU's ring come out in timestamp order: two getppid loops, pinned to
+/// two CPUs, run while nothing reads, so both rings hold long runs of events that
+/// interleave in time; once both loops are done, every record is complete and the merge
+/// must give them all, sorted, whichever ring it takes the next one from.
+#[test]
+fn events_of_all_cpus_come_out_in_timestamp_order() {
+    let Some(_serial) = live_serial(&SERIAL) else {
+        return;
+    };
+    let ncpu = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if ncpu < 2 {
+        skip("the merge across CPUs needs two CPUs");
+        return;
+    }
+    let bin = compile_workload(WORKLOAD, "workload.c");
+    const N: u64 = 200_000;
+    let mut children: Vec<_> = (0..2)
+        .map(|cpu: usize| {
+            Command::new("taskset")
+                .args(["-c", &cpu.to_string()])
+                .arg(&bin)
+                .args(["--loop", &N.to_string()])
+                .stdin(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let pids: Vec<String> = children.iter().map(|c| c.id().to_string()).collect();
+    let mut ins = Inspector::builder()
+        .live()
+        .buffer_size(64 << 20)
+        .filter(&format!("evt.type=getppid and proc.pid in ({})", pids.join(",")))
+        .unwrap()
+        .build()
+        .unwrap();
+    for child in &mut children {
+        child.stdin.take().unwrap().write_all(b"go\n").unwrap();
+    }
+    for child in &mut children {
+        assert!(child.wait().unwrap().success());
+    }
+    ins.stop_flag()
+        .unwrap()
+        .store(true, std::sync::atomic::Ordering::Relaxed);
+    let (mut last, mut n, mut per_cpu, mut switches) = (0u64, 0u64, [0u64; 2], 0u64);
+    let mut last_cpu = None;
+    while let Some(ev) = ins.next().unwrap() {
+        let ts = ev.raw().event.ts();
+        assert!(ts >= last, "event {n}: {ts} after {last}");
+        last = ts;
+        let cpu = ev.raw().cpu as usize;
+        per_cpu[cpu.min(1)] += 1;
+        switches += u64::from(last_cpu.is_some_and(|c| c != cpu));
+        last_cpu = Some(cpu);
+        n += 1;
+    }
+    let stats = ins.stats().unwrap().unwrap();
+    assert_eq!((n, stats.drops()), (2 * N, 0), "{stats:?}");
+    assert_eq!(per_cpu, [N, N]);
+    // The loops ran at the same time: the merged stream goes back and forth.
+    assert!(switches > 100, "only {switches} switches between CPUs");
+}
+
 /// Each of the probe's programs is verified on its own, and each must stay within a fifth
 /// of the verifier's limit of a million processed instructions: the count moves by large
 /// factors with the compiler, the kernel's verifier and its BTF (one monolithic program

@@ -26,7 +26,7 @@ use super::RawEvent;
 use super::file::Metadata;
 use crate::error::{Error, Result};
 use crate::event::schema::native_syscalls;
-use crate::event::{EventFlags, EventRef, event_info};
+use crate::event::{EventFlags, EventRef, EventShape, event_info};
 use crate::filter::EventTypes;
 
 use ring::Ring;
@@ -106,6 +106,14 @@ impl LiveStats {
     }
 }
 
+/// The timestamp at the start of a sample (0 for one too short to have it, which the
+/// validation that follows refuses).
+fn timestamp(sample: &[u8]) -> u64 {
+    sample
+        .get(..8)
+        .map_or(0, |b| u64::from_le_bytes(b.try_into().unwrap()))
+}
+
 /// A running capture of the live system.
 pub struct LiveSource {
     rings: Vec<Ring>,
@@ -113,8 +121,9 @@ pub struct LiveSource {
     heads: BinaryHeap<Reverse<(u64, usize)>>,
     /// Rings last seen empty.
     idle: Vec<usize>,
-    /// The ring of the event handed out last, consumed on the next call.
-    current: Option<usize>,
+    /// The ring of the event handed out last, consumed on the next call, and that event's
+    /// layout as validated when it was handed out (records do not change once committed).
+    current: Option<(usize, EventShape)>,
     number: u64,
     invalid: u64,
     deadline: Option<Instant>,
@@ -290,36 +299,46 @@ impl LiveSource {
     /// The next event in timestamp order, waiting for one; `None` once the duration has
     /// passed or the stop flag is set.
     pub fn next_event(&mut self) -> Result<Option<RawEvent<'_>>> {
-        if let Some(i) = self.current.take() {
+        // The ring of the last event: its next event goes out at once, without the heap,
+        // when no other ring's head is older (the common case: one busy CPU, or a run of
+        // events on one).
+        let mut last = None;
+        if let Some((i, _)) = self.current.take() {
             self.rings[i].consume();
-            self.idle.push(i);
+            last = Some(i);
         }
         let mut backoff = IDLE_SLEEP_START;
         loop {
             let mut k = 0;
             while k < self.idle.len() {
                 let i = self.idle[k];
-                if let Some(sample) = self.rings[i].peek() {
-                    let ts = sample
-                        .get(..8)
-                        .map_or(0, |b| u64::from_le_bytes(b.try_into().unwrap()));
+                if let Some(ts) = self.rings[i].peek().map(timestamp) {
                     self.heads.push(Reverse((ts, i)));
                     self.idle.swap_remove(k);
                 } else {
                     k += 1;
                 }
             }
-            if let Some(Reverse((_, i))) = self.heads.pop() {
-                let ok = self.rings[i]
+            let mut next = None;
+            if let Some(i) = last.take() {
+                match self.rings[i].peek().map(timestamp) {
+                    Some(ts) if self.heads.peek().is_none_or(|h| ts <= h.0.0) => next = Some(i),
+                    Some(ts) => self.heads.push(Reverse((ts, i))),
+                    None => self.idle.push(i),
+                }
+            }
+            if let Some(i) = next.or_else(|| self.heads.pop().map(|h| h.0.1)) {
+                let shape = self.rings[i]
                     .peek()
-                    .is_some_and(|s| EventRef::new(s).is_ok());
-                if !ok {
+                    .and_then(|s| EventRef::new(s).ok())
+                    .map(|e| e.shape());
+                let Some(shape) = shape else {
                     self.invalid += 1;
                     self.rings[i].consume();
                     self.idle.push(i);
                     continue;
-                }
-                self.current = Some(i);
+                };
+                self.current = Some((i, shape));
                 self.number += 1;
                 return Ok(self.current());
             }
@@ -339,9 +358,8 @@ impl LiveSource {
 
     /// The event `next_event` returned last.
     pub fn current(&self) -> Option<RawEvent<'_>> {
-        let i = self.current?;
-        let sample = self.rings[i].head()?;
-        let event = EventRef::new(sample).ok()?;
+        let (i, shape) = self.current?;
+        let event = shape.attach(self.rings[i].head()?)?;
         Some(RawEvent {
             event,
             cpu: i as u16,
