@@ -17,15 +17,19 @@
 //! what the probe itself costs per syscall exit in nanoseconds (the statistics add their own
 //! clock reads, so those runs are not used for the rates).
 //!
+//! With `PEREGRINE_SCAP_OPEN` naming libs 0.25.4's `scap-open` (built with the modern probe;
+//! docs/PERFORMANCE.md), Falco's modern probe runs as one more setup of every part: what it
+//! costs the loops and redis, and how fast `scap-open` drains waiting events (issue 17).
+//!
 //! `cargo build --release && cargo bench --bench live`; `PEREGRINE_BENCH_ONLY=loop`, `rw`,
 //! `drain` or `redis` runs one part.
 
 mod common;
 
-use std::io::Write;
+use std::io::{BufRead, BufReader, Write};
 use std::os::fd::AsFd;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::{Child, ChildStdout, Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, mpsc};
 use std::time::{Duration, Instant};
@@ -33,7 +37,7 @@ use std::time::{Duration, Instant};
 use common::*;
 use libbpf_rs::{MapCore, MapFlags, MapHandle, MapType, ObjectBuilder, RingBufferBuilder};
 use peregrine::Inspector;
-use peregrine::capture::live::{IDLE_SLEEP_MAX, IDLE_SLEEP_START};
+use peregrine::capture::live::{IDLE_SLEEP_MAX, IDLE_SLEEP_START, LiveConfig, LiveSource};
 
 /// The reference probes (`benches/live/floor.bpf.c`), compiled once by the clang that built
 /// Peregrine's probe (`PEREGRINE_CLANG`, default `clang`); the crate's build script leaves
@@ -234,7 +238,147 @@ fn with_peregrine<T>(filter: &str, f: impl FnOnce() -> T) -> (T, u64, u64) {
     (out, n, drops)
 }
 
-fn redis() {
+/// Falco's modern probe as libs 0.25.4's `scap-open --modern_bpf` runs it, when
+/// `PEREGRINE_SCAP_OPEN` names that program: every syscall and `sched_process_exit`, as
+/// Peregrine captures them (`scap-open` alone would add `sched_switch`, page faults and
+/// signals, which Peregrine does not capture), the consumer calling `scap_next` on every
+/// event.
+struct ScapOpen {
+    bin: PathBuf,
+    /// `--ppm_sc CODE` for each syscall and for `sched_process_exit`.
+    args: Vec<String>,
+}
+
+/// Whether a program named `sys_exit` is attached: Falco's dispatcher when `scap-open`
+/// runs (Peregrine's own is never loaded at the same time here).
+fn dispatcher_attached() -> bool {
+    let ids: Vec<u32> = libbpf_rs::query::ProgInfoIter::default()
+        .filter(|p| p.name.to_str() == Some("sys_exit"))
+        .map(|p| p.id)
+        .collect();
+    libbpf_rs::query::LinkInfoIter::default().any(|l| ids.contains(&l.prog_id))
+}
+
+impl ScapOpen {
+    fn from_env() -> Option<ScapOpen> {
+        let bin = PathBuf::from(std::env::var_os("PEREGRINE_SCAP_OPEN")?);
+        let listed = Command::new(&bin).arg("--print_syscalls").output();
+        let Ok(listed) = listed else {
+            println!("PEREGRINE_SCAP_OPEN={} does not run", bin.display());
+            return None;
+        };
+        let mut args = Vec::new();
+        for line in String::from_utf8_lossy(&listed.stdout).lines() {
+            let wanted = line.contains("system_code:") || line.contains("sched_process_exit ");
+            let code = line
+                .rsplit("ppm_code: (")
+                .next()
+                .and_then(|c| c.strip_suffix(')'));
+            if let (true, Some(code)) = (wanted, code) {
+                args.extend(["--ppm_sc".to_string(), code.to_string()]);
+            }
+        }
+        if args.is_empty() {
+            println!("{} --print_syscalls listed no syscall", bin.display());
+            return None;
+        }
+        Some(ScapOpen { bin, args })
+    }
+
+    /// Starts `scap-open` with rings of `ring` bytes and `extra` arguments, and waits until
+    /// its programs are attached. Its output goes through `stdbuf` so that lines arrive as
+    /// printed.
+    fn start(&self, ring: u32, extra: &[&str]) -> (Child, BufReader<ChildStdout>) {
+        let mut child = Command::new("stdbuf")
+            .arg("-oL")
+            .arg(&self.bin)
+            .arg("--modern_bpf")
+            .args(["--buffer_dim", &ring.to_string()])
+            .args(&self.args)
+            .args(extra)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut out = BufReader::new(child.stdout.take().unwrap());
+        let mut line = String::new();
+        loop {
+            line.clear();
+            let n = out.read_line(&mut line).unwrap();
+            assert!(n > 0, "scap-open --modern_bpf did not start capturing");
+            if line.contains("Live capture in progress") {
+                break;
+            }
+        }
+        // scap-open says so before it attaches its programs: wait for its dispatcher.
+        let t = Instant::now();
+        while !dispatcher_attached() {
+            assert!(
+                t.elapsed() < Duration::from_secs(10),
+                "scap-open did not attach"
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        (child, out)
+    }
+
+    /// Waits for `scap-open` to end; returns the events it consumed and the drops its
+    /// probe counted.
+    fn finish(mut child: Child, out: BufReader<ChildStdout>) -> (u64, u64) {
+        let (mut events, mut drops) = (0, 0);
+        let number = |l: &str| l.rsplit(' ').next().and_then(|v| v.trim().parse().ok());
+        for line in out.lines() {
+            let line = line.unwrap();
+            if line.starts_with("Number of `SCAP_SUCCESS`") {
+                events = number(&line).unwrap_or(0);
+            } else if line.starts_with("[1] n_drops:") {
+                drops = number(&line).unwrap_or(0);
+            }
+        }
+        assert!(child.wait().unwrap().success());
+        (events, drops)
+    }
+
+    /// `scap-open` capturing while `f` runs, then stopped by SIGINT. Returns what `f`
+    /// returns, the events consumed and dropped.
+    fn with<T>(&self, f: impl FnOnce() -> T) -> (T, u64, u64) {
+        let (child, out) = self.start(RING, &[]);
+        let r = f();
+        // SAFETY: kill has no memory preconditions; the pid is our running child's.
+        unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+        let (events, drops) = Self::finish(child, out);
+        (r, events, drops)
+    }
+
+    /// The rate at which `scap-open` consumes events already waiting in its rings: it is
+    /// stopped (SIGSTOP) once capturing, a getppid loop of `n` calls fills its 128 MiB rings,
+    /// and it is let go with a count to stop at, `n`. The time from SIGCONT to its exit,
+    /// less its exit alone (stopped by SIGINT once capturing, with nothing waiting), gives
+    /// the rate.
+    fn drain_rate(&self, bin: &Path, n: u64) -> (f64, u64, u64) {
+        let exit_alone = {
+            let (child, out) = self.start(128 << 20, &[]);
+            let t = Instant::now();
+            // SAFETY: kill has no memory preconditions; the pid is our running child's.
+            unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+            Self::finish(child, out);
+            t.elapsed().as_secs_f64()
+        };
+        let (child, out) = self.start(128 << 20, &["--num_events", &n.to_string()]);
+        let pid = child.id() as i32;
+        // SAFETY: as above.
+        unsafe { libc::kill(pid, libc::SIGSTOP) };
+        run_loop(bin, "--loop", n);
+        let t = Instant::now();
+        // SAFETY: as above.
+        unsafe { libc::kill(pid, libc::SIGCONT) };
+        let (events, drops) = Self::finish(child, out);
+        let secs = (t.elapsed().as_secs_f64() - exit_alone).max(1e-9);
+        (events as f64 / secs, events, drops)
+    }
+}
+
+fn redis(falco: Option<&ScapOpen>) {
     let Some(server) = RedisServer::start() else {
         return;
     };
@@ -248,17 +392,29 @@ fn redis() {
         let floor = with_reference("floor", || redis_rate(port)).0;
         let copy = with_reference("floor_copy", || redis_rate(port)).0;
         let ours = with_peregrine("", || redis_rate(port)).0;
-        rows.push(vec![none, floor, copy, ours]);
+        let mut row = vec![none, floor, copy, ours];
+        if let Some(falco) = falco {
+            row.push(falco.with(|| redis_rate(port)).0);
+        }
+        rows.push(row);
     }
     drop(server);
-    let setups = [
+    let mut setups = vec![
         "floor probe + consumer:",
         "floor + data copy:",
         "peregrine, everything:",
-    ]
-    .map(|l| (l.to_string(), String::new()));
+    ];
+    let mut against = vec![(1, "the floor's"), (2, "the floor + copy's")];
+    if falco.is_some() {
+        setups.push("falco's modern probe (scap-open):");
+        against.push((4, "falco's modern probe's"));
+    }
+    let setups: Vec<_> = setups
+        .into_iter()
+        .map(|l| (l.to_string(), String::new()))
+        .collect();
     print_redis_rows(&rows, &setups);
-    for (i, name) in [(1, "the floor's"), (2, "the floor + copy's")] {
+    for (i, name) in against {
         println!(
             "  peregrine's slowdown / {name} (per round): {}",
             spread(
@@ -271,32 +427,56 @@ fn redis() {
     }
 }
 
-/// The rate at which `Inspector::next()` hands out events already waiting in the rings:
-/// a getppid loop of `n` calls fills 128 MiB rings while nothing reads them, then the
-/// inspector drains them (every event parsed into state, as for any capture).
-fn drain_rate(bin: &Path, n: u64) -> (f64, u64, u64) {
+/// The rate at which Peregrine hands out events already waiting in the rings: a getppid
+/// loop of `n` calls fills 128 MiB rings while nothing reads them, then they are drained,
+/// by `Inspector::next()` (every event parsed into state, as for any capture) or, `raw`,
+/// by the source alone (`LiveSource::next_event`: the rings merged in timestamp order, each
+/// event's header and lengths checked, nothing parsed; what `scap_next` does).
+fn drain_rate(bin: &Path, n: u64, raw: bool) -> (f64, u64, u64) {
     let mut child = Command::new(bin)
         .args(["--loop", &n.to_string()])
         .stdin(Stdio::piped())
         .spawn()
         .unwrap();
-    let mut ins = Inspector::builder()
-        .live()
-        .buffer_size(128 << 20)
-        .only_process(child.id())
-        .build()
-        .unwrap();
+    let config = LiveConfig {
+        buffer_size: 128 << 20,
+        only_process: Some(child.id()),
+        ..LiveConfig::default()
+    };
+    let mut source = None;
+    let mut ins = None;
+    if raw {
+        source = Some(LiveSource::open(&config, None).unwrap());
+    } else {
+        ins = Some(
+            Inspector::builder()
+                .live()
+                .buffer_size(config.buffer_size)
+                .only_process(child.id())
+                .build()
+                .unwrap(),
+        );
+    }
     child.stdin.take().unwrap().write_all(b"go\n").unwrap();
     assert!(child.wait().unwrap().success());
-    ins.stop_flag().unwrap().store(true, Ordering::Relaxed);
-    let t = Instant::now();
     let mut got = 0u64;
-    while ins.next().unwrap().is_some() {
-        got += 1;
-    }
-    let secs = t.elapsed().as_secs_f64();
-    let drops = ins.stats().unwrap().unwrap().drops();
-    (got as f64 / secs, got, drops)
+    let (secs, stats) = if let Some(source) = &mut source {
+        source.stop_flag().store(true, Ordering::Relaxed);
+        let t = Instant::now();
+        while source.next_event().unwrap().is_some() {
+            got += 1;
+        }
+        (t.elapsed().as_secs_f64(), source.stats().unwrap())
+    } else {
+        let ins = ins.as_mut().unwrap();
+        ins.stop_flag().unwrap().store(true, Ordering::Relaxed);
+        let t = Instant::now();
+        while ins.next().unwrap().is_some() {
+            got += 1;
+        }
+        (t.elapsed().as_secs_f64(), ins.stats().unwrap().unwrap())
+    };
+    (got as f64 / secs, got, stats.drops())
 }
 
 fn main() {
@@ -311,6 +491,10 @@ fn main() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(5_000_000);
     let only = std::env::var("PEREGRINE_BENCH_ONLY").unwrap_or_default();
+    let falco = ScapOpen::from_env();
+    if falco.is_none() {
+        println!("(PEREGRINE_SCAP_OPEN is not set: no comparison with Falco's modern probe)");
+    }
     let runs = |part: &str| only.is_empty() || only == part;
     for (mode, label) in [("--loop", "getppid loop"), ("--rw", "read/write loop")] {
         if !runs(&mode[2..]) {
@@ -319,7 +503,7 @@ fn main() {
         let iters = if mode == "--rw" { n / 2 } else { n };
         // Interleaved rounds, as for redis below; a round is one run of each setup.
         let mut rows = Vec::new();
-        let (mut floor_events, mut ours_events, mut drops) = (0, 0, 0);
+        let (mut floor_events, mut ours_events, mut falco_events, mut drops) = (0, 0, 0, 0);
         for _ in 0..rounds() {
             let none = run_loop(&bin, mode, iters);
             let empty = with_reference("empty", || run_loop(&bin, mode, iters)).0;
@@ -330,7 +514,14 @@ fn main() {
             floor_events += floor.1;
             ours_events += ours.1;
             drops += floor.2 + ours.2 + filtered.2;
-            rows.push([none, empty, floor.0, copy, ours.0, filtered.0]);
+            let mut row = vec![none, empty, floor.0, copy, ours.0, filtered.0];
+            if let Some(falco) = &falco {
+                let theirs = falco.with(|| run_loop(&bin, mode, iters));
+                falco_events += theirs.1;
+                drops += theirs.2;
+                row.push(theirs.0);
+            }
+            rows.push(row);
         }
         let col = |i: usize| spread(rows.iter().map(|r| r[i]), 1e-6, 2);
         println!(
@@ -349,6 +540,12 @@ fn main() {
             col(4)
         );
         println!("  peregrine, filter evt.type=open: {}", col(5));
+        if falco.is_some() {
+            println!(
+                "  falco's modern probe (scap-open): {} ({falco_events} events consumed)",
+                col(6)
+            );
+        }
         println!("  events dropped, all runs: {drops}");
         println!(
             "  peregrine / floor (per round):               {}",
@@ -362,6 +559,21 @@ fn main() {
             "  filtered peregrine / empty program (per round): {}",
             spread(rows.iter().map(|r| r[5] / r[1]), 1.0, 2)
         );
+        if falco.is_some() {
+            println!(
+                "  peregrine / falco's modern probe (per round): {}",
+                spread(rows.iter().map(|r| r[4] / r[6]), 1.0, 2)
+            );
+            println!(
+                "  slowdown, peregrine / falco's (per round):    {}",
+                spread(
+                    rows.iter()
+                        .map(|r| (1.0 - r[4] / r[0]) / (1.0 - r[6] / r[0])),
+                    1.0,
+                    2
+                )
+            );
+        }
         let floor_ns = probe_cost("floor", || {
             with_reference("floor", || run_loop(&bin, mode, iters));
         });
@@ -371,27 +583,56 @@ fn main() {
         let ours_ns = probe_cost("sys_exit", || {
             with_peregrine("", || run_loop(&bin, mode, iters));
         });
+        let falco_ns = falco.as_ref().map_or(String::new(), |falco| {
+            // Its dispatcher is named sys_exit too; measured while scap-open runs.
+            let ns = falco
+                .with(|| {
+                    probe_cost("sys_exit", || {
+                        run_loop(&bin, mode, iters);
+                    })
+                })
+                .0;
+            format!(", falco's modern probe {ns:.0} ns")
+        });
         println!(
-            "  probe run time per syscall exit (BPF statistics, separate runs): floor {floor_ns:.0} ns, floor + copy {copy_ns:.0} ns, peregrine {ours_ns:.0} ns"
+            "  probe run time per syscall exit (BPF statistics, separate runs): floor {floor_ns:.0} ns, floor + copy {copy_ns:.0} ns, peregrine {ours_ns:.0} ns{falco_ns}"
         );
     }
     if runs("drain") {
-        drain(&bin);
+        drain(&bin, falco.as_ref());
     }
     if runs("redis") {
-        redis();
+        redis(falco.as_ref());
     }
 }
 
-fn drain(bin: &Path) {
-    let drain = (0..3)
-        .map(|_| drain_rate(bin, 1_500_000))
-        .max_by(|a, b| a.0.total_cmp(&b.0))
-        .unwrap();
-    println!(
-        "Inspector::next() draining waiting events: {:.2} M events/s ({} events, {} dropped)",
-        drain.0 / 1e6,
-        drain.1,
-        drain.2
-    );
+fn drain(bin: &Path, falco: Option<&ScapOpen>) {
+    let best = |runs: &mut dyn FnMut() -> (f64, u64, u64)| {
+        (0..3)
+            .map(|_| runs())
+            .max_by(|a, b| a.0.total_cmp(&b.0))
+            .unwrap()
+    };
+    let show = |what: &str, r: (f64, u64, u64)| {
+        println!(
+            "  {what:<44} {:6.2} M events/s ({} events, {} dropped)",
+            r.0 / 1e6,
+            r.1,
+            r.2
+        );
+    };
+    println!("draining waiting events (best of 3):");
+    let ours = best(&mut || drain_rate(bin, 1_500_000, false));
+    show("Inspector::next() (parsed into state):", ours);
+    let raw = best(&mut || drain_rate(bin, 1_500_000, true));
+    show("LiveSource::next_event() (raw, merged):", raw);
+    if let Some(falco) = falco {
+        let theirs = best(&mut || falco.drain_rate(bin, 1_500_000));
+        show("scap-open, falco's modern probe (scap_next):", theirs);
+        println!(
+            "  LiveSource / scap-open: {:.2}; Inspector / scap-open: {:.2}",
+            raw.0 / theirs.0,
+            ours.0 / theirs.0
+        );
+    }
 }
