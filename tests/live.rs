@@ -601,7 +601,10 @@ fn events_of_all_cpus_come_out_in_timestamp_order() {
     let mut ins = Inspector::builder()
         .live()
         .buffer_size(64 << 20)
-        .filter(&format!("evt.type=getppid and proc.pid in ({})", pids.join(",")))
+        .filter(&format!(
+            "evt.type=getppid and proc.pid in ({})",
+            pids.join(",")
+        ))
         .unwrap()
         .build()
         .unwrap();
