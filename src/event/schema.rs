@@ -387,6 +387,22 @@ impl EventInfo {
     }
 }
 
+/// The index of the `fd` parameter of event type `id`, if it has one: what
+/// `param_index("fd")` finds, from a table built once (the parser asks for every event).
+pub fn fd_param(id: u16) -> Option<usize> {
+    static FD_PARAM: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
+    let table = FD_PARAM.get_or_init(|| {
+        table::EVENTS
+            .iter()
+            .map(|e| e.param_index("fd").map_or(u8::MAX, |i| i as u8))
+            .collect()
+    });
+    table
+        .get(id as usize)
+        .filter(|&&i| i != u8::MAX)
+        .map(|&i| i as usize)
+}
+
 /// The schema entry of event type `id`, if the schema knows it.
 pub fn event_info(id: u16) -> Option<&'static EventInfo> {
     table::EVENTS.get(id as usize)

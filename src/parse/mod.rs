@@ -725,9 +725,8 @@ impl Parser {
             // exit names it (events newer than the old enter/exit pairs).
             if uses_fd
                 && (cur.ty >= OLD_TABLE_END || self.exit_args)
-                && let Some(fd) = ev
-                    .param_by_name("fd")
-                    .and_then(|p| p.value().ok()?.as_i64())
+                && let Some(fd) = crate::event::schema::fd_param(cur.ty)
+                    .and_then(|i| ev.param(i)?.value().ok()?.as_i64())
             {
                 t.lastevent_fd = fd;
                 if !no_fd {

@@ -695,6 +695,24 @@ impl Parser {
         if res < 0 {
             return;
         }
+        let carries_tuple = matches!(
+            cur.ty,
+            SOCKET_RECVFROM_X | SOCKET_RECVMSG_X | SOCKET_SENDTO_X | SOCKET_SENDMSG_X
+        );
+        if !carries_tuple {
+            // read, write and the rest: only the flag of an IP socket, set in place once
+            // (no copy of the fd's name, nor a lookup to update, for every transfer).
+            let unflagged_ip = state.fd(cur.tid, fd).is_some_and(|f| {
+                matches!(f.kind, FdKind::Ipv4Socket | FdKind::Ipv6Socket)
+                    && !f.flags.contains(FdFlags::SOCKET_CONNECTED)
+            });
+            if unflagged_ip
+                && let Some(f) = state.threads.fds_mut(cur.tid).and_then(|t| t.get_mut(fd))
+            {
+                f.flags.insert(FdFlags::SOCKET_CONNECTED);
+            }
+            return;
+        }
         let Some(f) = state.fd(cur.tid, fd) else {
             return;
         };
