@@ -730,7 +730,12 @@ impl Parser {
             {
                 t.lastevent_fd = fd;
                 if !no_fd {
-                    cur.look_up_fd(state, fd);
+                    if t.shares_fds() {
+                        cur.look_up_fd(state, fd);
+                    } else {
+                        // As for enter events above: the thread's own table.
+                        cur.set_fd(fd, t.fds.get(fd));
+                    }
                 }
             }
             return;
