@@ -211,6 +211,23 @@ fn with_reference<T>(prog: &str, f: impl FnOnce() -> T) -> (T, u64, u64) {
     (out, consumed.load(Ordering::Relaxed), drops)
 }
 
+/// Peregrine's source alone while `f` runs: the probe and the rings, a consumer calling
+/// `LiveSource::next_event` on every event and parsing nothing. What Peregrine costs
+/// without its state, to tell the probe's share from the consumer's.
+fn with_source<T>(f: impl FnOnce() -> T) -> T {
+    let (tx, rx) = mpsc::channel();
+    let consumer = std::thread::spawn(move || {
+        let mut source = LiveSource::open(&LiveConfig::default(), None).unwrap();
+        tx.send(source.stop_flag()).unwrap();
+        while source.next_event().unwrap().is_some() {}
+    });
+    let stop = rx.recv().unwrap();
+    let out = f();
+    stop.store(true, Ordering::Relaxed);
+    consumer.join().unwrap();
+    out
+}
+
 /// Peregrine capturing with `filter` while `f` runs, a consumer calling `next()` on every
 /// event. Returns what `f` returns, the events delivered and dropped.
 fn with_peregrine<T>(filter: &str, f: impl FnOnce() -> T) -> (T, u64, u64) {
@@ -392,7 +409,8 @@ fn redis(falco: Option<&ScapOpen>) {
         let floor = with_reference("floor", || redis_rate(port)).0;
         let copy = with_reference("floor_copy", || redis_rate(port)).0;
         let ours = with_peregrine("", || redis_rate(port)).0;
-        let mut row = vec![none, floor, copy, ours];
+        let source = with_source(|| redis_rate(port));
+        let mut row = vec![none, floor, copy, ours, source];
         if let Some(falco) = falco {
             row.push(falco.with(|| redis_rate(port)).0);
         }
@@ -403,11 +421,12 @@ fn redis(falco: Option<&ScapOpen>) {
         "floor probe + consumer:",
         "floor + data copy:",
         "peregrine, everything:",
+        "peregrine's source only (no state):",
     ];
     let mut against = vec![(1, "the floor's"), (2, "the floor + copy's")];
     if falco.is_some() {
         setups.push("falco's modern probe (scap-open):");
-        against.push((4, "falco's modern probe's"));
+        against.push((5, "falco's modern probe's"));
     }
     let setups: Vec<_> = setups
         .into_iter()
