@@ -266,6 +266,66 @@ struct ScapOpen {
     args: Vec<String>,
 }
 
+/// The peak resident memory of process `pid` so far, in KiB (VmHWM).
+fn peak_rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())
+        .unwrap_or(0)
+}
+
+/// Runs `child` (a capture that runs until SIGINT) while `f` runs, once its probe is
+/// attached; returns its peak resident memory in KiB, read just before it is stopped.
+fn peak_rss_while(mut child: Child, f: impl FnOnce()) -> u64 {
+    let t = Instant::now();
+    while !dispatcher_attached() {
+        assert!(
+            t.elapsed() < Duration::from_secs(20),
+            "the capture did not attach"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    f();
+    let kib = peak_rss_kib(child.id());
+    // SAFETY: kill has no memory preconditions; the pid is our running child's.
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    child.wait().unwrap();
+    kib
+}
+
+/// The peak memory of a whole capture process while the getppid loop runs: the `peregrine`
+/// command capturing everything and printing nothing (every event parsed into state, as
+/// in the rounds), and `scap-open`.
+fn peak_memory(bin: &Path, iters: u64, falco: Option<&ScapOpen>) {
+    let Some(cli) = peregrine_bin() else {
+        println!("  peak RSS: build the release CLI first (cargo build --release)");
+        return;
+    };
+    let ours = Command::new(&cli)
+        .arg("evt.num=0")
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let ours = peak_rss_while(ours, || {
+        run_loop(bin, "--loop", iters);
+    });
+    let mut line = format!(
+        "  peak RSS while capturing the loop: peregrine {} MiB",
+        ours / 1024
+    );
+    if let Some(falco) = falco {
+        let (child, out) = falco.start(RING, &[]);
+        drop(out);
+        let theirs = peak_rss_while(child, || {
+            run_loop(bin, "--loop", iters);
+        });
+        line += &format!(", scap-open {} MiB", theirs / 1024);
+    }
+    println!("{line} (8 MiB rings per CPU on both sides)");
+}
+
 /// Whether a program named `sys_exit` is attached: Falco's dispatcher when `scap-open`
 /// runs (Peregrine's own is never loaded at the same time here).
 fn dispatcher_attached() -> bool {
@@ -625,6 +685,9 @@ fn main() {
         println!(
             "  probe run time per syscall exit (BPF statistics, separate runs): floor {floor_ns:.0} ns, floor + copy {copy_ns:.0} ns, peregrine {ours_ns:.0} ns{falco_ns}"
         );
+        if mode == "--loop" {
+            peak_memory(&bin, iters, falco.as_ref());
+        }
     }
     if runs("drain") {
         drain(&bin, falco.as_ref());
