@@ -279,18 +279,10 @@ fn peak_rss_kib(pid: u32) -> u64 {
 /// Runs `child` (a capture that runs until SIGINT) while `f` runs, once its probe is
 /// attached; returns its peak resident memory in KiB, read just before it is stopped.
 fn peak_rss_while(mut child: Child, f: impl FnOnce()) -> u64 {
-    let t = Instant::now();
-    while !dispatcher_attached() {
-        assert!(
-            t.elapsed() < Duration::from_secs(20),
-            "the capture did not attach"
-        );
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    wait_attached();
     f();
     let kib = peak_rss_kib(child.id());
-    // SAFETY: kill has no memory preconditions; the pid is our running child's.
-    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    signal(&child, libc::SIGINT);
     child.wait().unwrap();
     kib
 }
@@ -326,14 +318,30 @@ fn peak_memory(bin: &Path, iters: u64, falco: Option<&ScapOpen>) {
     println!("{line} (8 MiB rings per CPU on both sides)");
 }
 
-/// Whether a program named `sys_exit` is attached: Falco's dispatcher when `scap-open`
-/// runs (Peregrine's own is never loaded at the same time here).
-fn dispatcher_attached() -> bool {
-    let ids: Vec<u32> = libbpf_rs::query::ProgInfoIter::default()
-        .filter(|p| p.name.to_str() == Some("sys_exit"))
-        .map(|p| p.id)
-        .collect();
-    libbpf_rs::query::LinkInfoIter::default().any(|l| ids.contains(&l.prog_id))
+/// Waits (10 s at most) until a program named `sys_exit` is attached: the dispatcher of the
+/// capture process just started, Peregrine's or Falco's (only one runs at a time here).
+fn wait_attached() {
+    let attached = || {
+        let ids: Vec<u32> = libbpf_rs::query::ProgInfoIter::default()
+            .filter(|p| p.name.to_str() == Some("sys_exit"))
+            .map(|p| p.id)
+            .collect();
+        libbpf_rs::query::LinkInfoIter::default().any(|l| ids.contains(&l.prog_id))
+    };
+    let t = Instant::now();
+    while !attached() {
+        assert!(
+            t.elapsed() < Duration::from_secs(10),
+            "the capture did not attach"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// Sends `sig` to our child `child`.
+fn signal(child: &Child, sig: i32) {
+    // SAFETY: kill has no memory preconditions; the pid is our child's, not yet waited for.
+    unsafe { libc::kill(child.id() as i32, sig) };
 }
 
 impl ScapOpen {
@@ -388,14 +396,7 @@ impl ScapOpen {
             }
         }
         // scap-open says so before it attaches its programs: wait for its dispatcher.
-        let t = Instant::now();
-        while !dispatcher_attached() {
-            assert!(
-                t.elapsed() < Duration::from_secs(10),
-                "scap-open did not attach"
-            );
-            std::thread::sleep(Duration::from_millis(10));
-        }
+        wait_attached();
         (child, out)
     }
 
@@ -421,8 +422,7 @@ impl ScapOpen {
     fn with<T>(&self, f: impl FnOnce() -> T) -> (T, u64, u64) {
         let (child, out) = self.start(RING, &[]);
         let r = f();
-        // SAFETY: kill has no memory preconditions; the pid is our running child's.
-        unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+        signal(&child, libc::SIGINT);
         let (events, drops) = Self::finish(child, out);
         (r, events, drops)
     }
@@ -436,19 +436,15 @@ impl ScapOpen {
         let exit_alone = {
             let (child, out) = self.start(128 << 20, &[]);
             let t = Instant::now();
-            // SAFETY: kill has no memory preconditions; the pid is our running child's.
-            unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+            signal(&child, libc::SIGINT);
             Self::finish(child, out);
             t.elapsed().as_secs_f64()
         };
         let (child, out) = self.start(128 << 20, &["--num_events", &n.to_string()]);
-        let pid = child.id() as i32;
-        // SAFETY: as above.
-        unsafe { libc::kill(pid, libc::SIGSTOP) };
+        signal(&child, libc::SIGSTOP);
         run_loop(bin, "--loop", n);
         let t = Instant::now();
-        // SAFETY: as above.
-        unsafe { libc::kill(pid, libc::SIGCONT) };
+        signal(&child, libc::SIGCONT);
         let (events, drops) = Self::finish(child, out);
         let secs = (t.elapsed().as_secs_f64() - exit_alone).max(1e-9);
         (events as f64 / secs, events, drops)
