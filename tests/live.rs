@@ -10,6 +10,7 @@ mod common;
 
 use std::collections::HashMap;
 use std::io::Write;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -512,28 +513,39 @@ fn without_privileges_one_line_says_what_is_missing() {
     );
 }
 
+/// The serial lock and the getppid workload, pinned to CPUs 0 and 1 by `pinned_loop`; `None`
+/// (after saying why) without root or with fewer than two CPUs.
+fn two_cpu_setup(why: &str) -> Option<(std::sync::MutexGuard<'static, ()>, PathBuf)> {
+    let serial = live_serial(&SERIAL)?;
+    let ncpu = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if ncpu < 2 {
+        skip(&format!("{why} needs two CPUs"));
+        return None;
+    }
+    Some((serial, compile_workload(WORKLOAD, "workload.c")))
+}
+
+/// The workload `bin` running a getppid loop of `n` calls on CPU `cpu` once told to go.
+fn pinned_loop(bin: &Path, cpu: usize, n: u64) -> std::process::Child {
+    Command::new("taskset")
+        .args(["-c", &cpu.to_string()])
+        .arg(bin)
+        .args(["--loop", &n.to_string()])
+        .stdin(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
 /// With a CPU selection, only what runs on those CPUs is captured: a getppid loop pinned
 /// to the other CPU gives nothing, pinned to a selected one every call.
 #[test]
 fn cpu_selection_captures_only_those_cpus() {
-    let Some(_serial) = live_serial(&SERIAL) else {
+    let Some((_serial, bin)) = two_cpu_setup("CPU selection") else {
         return;
     };
-    let ncpu = std::thread::available_parallelism().map_or(1, |n| n.get());
-    if ncpu < 2 {
-        skip("CPU selection needs two CPUs");
-        return;
-    }
-    let bin = compile_workload(WORKLOAD, "workload.c");
     const N: u64 = 1000;
     let run_on = |cpu: usize| -> (u64, peregrine::capture::live::LiveStats) {
-        let mut child = Command::new("taskset")
-            .args(["-c", &cpu.to_string()])
-            .arg(&bin)
-            .args(["--loop", &N.to_string()])
-            .stdin(Stdio::piped())
-            .spawn()
-            .unwrap();
+        let mut child = pinned_loop(&bin, cpu, N);
         let mut ins = Inspector::builder()
             .live()
             .cpus([0])
@@ -576,27 +588,11 @@ fn cpu_selection_captures_only_those_cpus() {
 /// must give them all, sorted, whichever ring it takes the next one from.
 #[test]
 fn events_of_all_cpus_come_out_in_timestamp_order() {
-    let Some(_serial) = live_serial(&SERIAL) else {
+    let Some((_serial, bin)) = two_cpu_setup("the merge across CPUs") else {
         return;
     };
-    let ncpu = std::thread::available_parallelism().map_or(1, |n| n.get());
-    if ncpu < 2 {
-        skip("the merge across CPUs needs two CPUs");
-        return;
-    }
-    let bin = compile_workload(WORKLOAD, "workload.c");
     const N: u64 = 200_000;
-    let mut children: Vec<_> = (0..2)
-        .map(|cpu: usize| {
-            Command::new("taskset")
-                .args(["-c", &cpu.to_string()])
-                .arg(&bin)
-                .args(["--loop", &N.to_string()])
-                .stdin(Stdio::piped())
-                .spawn()
-                .unwrap()
-        })
-        .collect();
+    let mut children: Vec<_> = (0..2).map(|cpu| pinned_loop(&bin, cpu, N)).collect();
     let pids: Vec<String> = children.iter().map(|c| c.id().to_string()).collect();
     let mut ins = Inspector::builder()
         .live()
