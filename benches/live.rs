@@ -255,17 +255,6 @@ fn with_peregrine<T>(filter: &str, f: impl FnOnce() -> T) -> (T, u64, u64) {
     (out, n, drops)
 }
 
-/// Falco's modern probe as libs 0.25.4's `scap-open --modern_bpf` runs it, when
-/// `PEREGRINE_SCAP_OPEN` names that program: every syscall and `sched_process_exit`, as
-/// Peregrine captures them (`scap-open` alone would add `sched_switch`, page faults and
-/// signals, which Peregrine does not capture), the consumer calling `scap_next` on every
-/// event.
-struct ScapOpen {
-    bin: PathBuf,
-    /// `--ppm_sc CODE` for each syscall and for `sched_process_exit`.
-    args: Vec<String>,
-}
-
 /// The peak resident memory of process `pid` so far, in KiB (VmHWM).
 fn peak_rss_kib(pid: u32) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
@@ -342,6 +331,17 @@ fn wait_attached() {
 fn signal(child: &Child, sig: i32) {
     // SAFETY: kill has no memory preconditions; the pid is our child's, not yet waited for.
     unsafe { libc::kill(child.id() as i32, sig) };
+}
+
+/// Falco's modern probe as libs 0.25.4's `scap-open --modern_bpf` runs it, when
+/// `PEREGRINE_SCAP_OPEN` names that program: every syscall and `sched_process_exit`, as
+/// Peregrine captures them (`scap-open` alone would add `sched_switch`, page faults and
+/// signals, which Peregrine does not capture), the consumer calling `scap_next` on every
+/// event.
+struct ScapOpen {
+    bin: PathBuf,
+    /// `--ppm_sc CODE` for each syscall and for `sched_process_exit`.
+    args: Vec<String>,
 }
 
 impl ScapOpen {
@@ -493,7 +493,7 @@ fn redis(falco: Option<&ScapOpen>) {
     // meaningless (a division by about zero); the ratio of the median slowdowns is the
     // steadier figure.
     let median_cost = |i: usize| {
-        let mut v: Vec<f64> = rows.iter().map(|r| redis_cost(r, i)).collect();
+        let mut v: Vec<f64> = rows.iter().map(|r| slowdown(r, i)).collect();
         v.sort_by(f64::total_cmp);
         v[v.len() / 2]
     };
@@ -503,7 +503,7 @@ fn redis(falco: Option<&ScapOpen>) {
             median_cost(3) / median_cost(i),
             spread(
                 rows.iter()
-                    .map(|r| redis_cost(r, 3) / redis_cost(r, i).max(1e-9)),
+                    .map(|r| slowdown(r, 3) / slowdown(r, i).max(1e-9)),
                 1.0,
                 2
             )
@@ -522,45 +522,47 @@ fn drain_rate(bin: &Path, n: u64, raw: bool) -> (f64, u64, u64) {
         .stdin(Stdio::piped())
         .spawn()
         .unwrap();
-    let config = LiveConfig {
-        buffer_size: 128 << 20,
-        only_process: Some(child.id()),
-        ..LiveConfig::default()
+    let pid = child.id();
+    let mut go = || {
+        child.stdin.take().unwrap().write_all(b"go\n").unwrap();
+        assert!(child.wait().unwrap().success());
     };
-    let mut source = None;
-    let mut ins = None;
-    if raw {
-        source = Some(LiveSource::open(&config, None).unwrap());
+    let ((secs, got), stats) = if raw {
+        let config = LiveConfig {
+            buffer_size: 128 << 20,
+            only_process: Some(pid),
+            ..LiveConfig::default()
+        };
+        let mut source = LiveSource::open(&config, None).unwrap();
+        go();
+        let stop = source.stop_flag();
+        let drained = time_drain(&stop, || source.next_event().unwrap().is_some());
+        (drained, source.stats().unwrap())
     } else {
-        ins = Some(
-            Inspector::builder()
-                .live()
-                .buffer_size(config.buffer_size)
-                .only_process(child.id())
-                .build()
-                .unwrap(),
-        );
-    }
-    child.stdin.take().unwrap().write_all(b"go\n").unwrap();
-    assert!(child.wait().unwrap().success());
-    let mut got = 0u64;
-    let (secs, stats) = if let Some(source) = &mut source {
-        source.stop_flag().store(true, Ordering::Relaxed);
-        let t = Instant::now();
-        while source.next_event().unwrap().is_some() {
-            got += 1;
-        }
-        (t.elapsed().as_secs_f64(), source.stats().unwrap())
-    } else {
-        let ins = ins.as_mut().unwrap();
-        ins.stop_flag().unwrap().store(true, Ordering::Relaxed);
-        let t = Instant::now();
-        while ins.next().unwrap().is_some() {
-            got += 1;
-        }
-        (t.elapsed().as_secs_f64(), ins.stats().unwrap().unwrap())
+        let mut ins = Inspector::builder()
+            .live()
+            .buffer_size(128 << 20)
+            .only_process(pid)
+            .build()
+            .unwrap();
+        go();
+        let stop = ins.stop_flag().unwrap();
+        let drained = time_drain(&stop, || ins.next().unwrap().is_some());
+        (drained, ins.stats().unwrap().unwrap())
     };
     (got as f64 / secs, got, stats.drops())
+}
+
+/// Sets `stop` (the capture ends once what is waiting is read), then calls `next` until it
+/// has nothing more; returns the seconds that took and the events it gave.
+fn time_drain(stop: &AtomicBool, mut next: impl FnMut() -> bool) -> (f64, u64) {
+    stop.store(true, Ordering::Relaxed);
+    let t = Instant::now();
+    let mut got = 0u64;
+    while next() {
+        got += 1;
+    }
+    (t.elapsed().as_secs_f64(), got)
 }
 
 fn main() {
@@ -650,12 +652,7 @@ fn main() {
             );
             println!(
                 "  slowdown, peregrine / falco's (per round):    {}",
-                spread(
-                    rows.iter()
-                        .map(|r| (1.0 - r[4] / r[0]) / (1.0 - r[6] / r[0])),
-                    1.0,
-                    2
-                )
+                spread(rows.iter().map(|r| slowdown(r, 4) / slowdown(r, 6)), 1.0, 2)
             );
         }
         let floor_ns = probe_cost("floor", || {

@@ -267,8 +267,8 @@ pub fn redis_rate(port: u16) -> f64 {
     rates.iter().sum::<f64>() / 2.0
 }
 
-/// The slowdown of setup `i` in a round of redis rates (`row[0]`: no tracing).
-pub fn redis_cost(row: &[f64], i: usize) -> f64 {
+/// The slowdown of setup `i` in a round of rates (`row[0]`: the rate with no tracing).
+pub fn slowdown(row: &[f64], i: usize) -> f64 {
     1.0 - row[i] / row[0]
 }
 
@@ -288,7 +288,7 @@ pub fn print_redis_rows(rows: &[Vec<f64>], setups: &[(String, String)]) {
         println!(
             "  {label:<40} {} requests/s, slowdown {}%{note}",
             spread(rows.iter().map(|r| r[i + 1]), 1.0, 0),
-            spread(rows.iter().map(|r| redis_cost(r, i + 1)), 100.0, 1),
+            spread(rows.iter().map(|r| slowdown(r, i + 1)), 100.0, 1),
         );
     }
 }
