@@ -582,19 +582,10 @@ fn cpu_selection_captures_only_those_cpus() {
     );
 }
 
-/// Events from every CPU's ring come out in timestamp order: two getppid loops, pinned to
-/// two CPUs, run while nothing reads, so both rings hold long runs of events that
-/// interleave in time; once both loops are done, every record is complete and the merge
-/// must give them all, sorted, whichever ring it takes the next one from.
-#[test]
-fn events_of_all_cpus_come_out_in_timestamp_order() {
-    let Some((_serial, bin)) = two_cpu_setup("the merge across CPUs") else {
-        return;
-    };
-    const N: u64 = 200_000;
-    let mut children: Vec<_> = (0..2).map(|cpu| pinned_loop(&bin, cpu, N)).collect();
+/// An Inspector capturing the getppid calls of `children`, with rings of 64 MiB.
+fn getppid_inspector(children: &[std::process::Child]) -> Inspector {
     let pids: Vec<String> = children.iter().map(|c| c.id().to_string()).collect();
-    let mut ins = Inspector::builder()
+    Inspector::builder()
         .live()
         .buffer_size(64 << 20)
         .filter(&format!(
@@ -603,16 +594,12 @@ fn events_of_all_cpus_come_out_in_timestamp_order() {
         ))
         .unwrap()
         .build()
-        .unwrap();
-    for child in &mut children {
-        child.stdin.take().unwrap().write_all(b"go\n").unwrap();
-    }
-    for child in &mut children {
-        assert!(child.wait().unwrap().success());
-    }
-    ins.stop_flag()
         .unwrap()
-        .store(true, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// Reads `ins` to its end, checking that timestamps never go back; returns the events of
+/// each CPU (CPU 1 and above counted as 1) and how often the stream switched CPUs.
+fn read_in_order(ins: &mut Inspector) -> ([u64; 2], u64) {
     let (mut last, mut n, mut per_cpu, mut switches) = (0u64, 0u64, [0u64; 2], 0u64);
     let mut last_cpu = None;
     while let Some(ev) = ins.next().unwrap() {
@@ -625,11 +612,73 @@ fn events_of_all_cpus_come_out_in_timestamp_order() {
         last_cpu = Some(cpu);
         n += 1;
     }
+    (per_cpu, switches)
+}
+
+/// Events from every CPU's ring come out in timestamp order: two getppid loops, pinned to
+/// two CPUs, run while nothing reads, so both rings hold long runs of events that
+/// interleave in time; once both loops are done, every record is complete and the merge
+/// must give them all, sorted, whichever ring it takes the next one from.
+#[test]
+fn events_of_all_cpus_come_out_in_timestamp_order() {
+    let Some((_serial, bin)) = two_cpu_setup("the merge across CPUs") else {
+        return;
+    };
+    const N: u64 = 200_000;
+    let mut children: Vec<_> = (0..2).map(|cpu| pinned_loop(&bin, cpu, N)).collect();
+    let mut ins = getppid_inspector(&children);
+    for child in &mut children {
+        child.stdin.take().unwrap().write_all(b"go\n").unwrap();
+    }
+    for child in &mut children {
+        assert!(child.wait().unwrap().success());
+    }
+    ins.stop_flag()
+        .unwrap()
+        .store(true, std::sync::atomic::Ordering::Relaxed);
+    let (per_cpu, switches) = read_in_order(&mut ins);
     let stats = ins.stats().unwrap().unwrap();
-    assert_eq!((n, stats.drops()), (2 * N, 0), "{stats:?}");
-    assert_eq!(per_cpu, [N, N]);
+    assert_eq!((per_cpu, stats.drops()), ([N, N], 0), "{stats:?}");
     // The loops ran at the same time: the merged stream goes back and forth.
     assert!(switches > 100, "only {switches} switches between CPUs");
+}
+
+/// A backlog on one CPU is read while both CPUs keep sending: the reader skips looking at
+/// a ring it found empty while the backlog it reads is older than that look (less the
+/// probe's commit lag), and must still merge what that ring gets later in order.
+#[test]
+fn a_backlog_merges_in_order_with_events_sent_while_it_is_read() {
+    let Some((_serial, bin)) = two_cpu_setup("the merge of a backlog") else {
+        return;
+    };
+    const N: u64 = 200_000;
+    let mut children: Vec<_> = [0, 0, 1].map(|cpu| pinned_loop(&bin, cpu, N)).into();
+    let mut ins = getppid_inspector(&children);
+    // The backlog: a loop on CPU 0 while nothing reads.
+    children[0]
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"go\n")
+        .unwrap();
+    assert!(children[0].wait().unwrap().success());
+    std::thread::sleep(Duration::from_millis(50));
+    // Then a loop on each CPU while the backlog is read.
+    let stop = ins.stop_flag().unwrap();
+    let mut later = children.split_off(1);
+    let waiter = std::thread::spawn(move || {
+        for child in &mut later {
+            child.stdin.take().unwrap().write_all(b"go\n").unwrap();
+        }
+        for child in &mut later {
+            assert!(child.wait().unwrap().success());
+        }
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    });
+    let (per_cpu, _) = read_in_order(&mut ins);
+    waiter.join().unwrap();
+    let stats = ins.stats().unwrap().unwrap();
+    assert_eq!((per_cpu, stats.drops()), ([2 * N, N], 0), "{stats:?}");
 }
 
 /// Each of the probe's programs is verified on its own, and each must stay within a fifth

@@ -41,6 +41,15 @@ pub const IDLE_SLEEP_START: Duration = Duration::from_micros(500);
 /// The longest the reader sleeps between looks at empty rings.
 pub const IDLE_SLEEP_MAX: Duration = Duration::from_millis(2);
 
+/// How long after its timestamp an event can still be committed to its ring, at most: the
+/// probe runs with preemption off, so this is its own run time and an interrupt or two, far
+/// below a millisecond. An idle ring seen empty at time `t` can only get events stamped after
+/// `t - COMMIT_LAG`, so older events of the other rings go out without looking at it again.
+const COMMIT_LAG: u64 = 10_000_000;
+/// Idle rings are checked this many times between readings of the clock that lets the
+/// reader skip checking them (see [`COMMIT_LAG`]).
+const CLOCK_EVERY: u32 = 256;
+
 /// Default size of each CPU's ring buffer.
 pub const DEFAULT_BUFFER_SIZE: usize = 8 << 20;
 /// Default number of bytes of data buffers kept (read/write data and the like).
@@ -121,6 +130,15 @@ pub struct LiveSource {
     heads: BinaryHeap<Reverse<(u64, usize)>>,
     /// Rings last seen empty.
     idle: Vec<usize>,
+    /// Every ring in `idle` was seen empty after the clock read this plus [`COMMIT_LAG`]:
+    /// events older than this cannot arrive there any more, and the last ring's head, if
+    /// older, goes out without looking at them (what makes a backlog drain at the speed of
+    /// one ring however many CPUs are idle).
+    idle_quiet_before: u64,
+    /// Looks at the idle rings left before the next reading of the clock.
+    clock_in: u32,
+    /// The probe's offset of the boot clock (its timestamps are boot time plus this).
+    boot_offset: u64,
     /// The ring of the event handed out last, consumed on the next call, and that event's
     /// layout as validated when it was handed out (records do not change once committed).
     current: Option<(usize, EventShape)>,
@@ -210,8 +228,9 @@ impl LiveSource {
                 mask[c / 64] |= 1 << (c % 64);
             }
         }
+        let boot_offset = boot_time_offset();
         let mut settings = Vec::with_capacity(64);
-        settings.extend_from_slice(&boot_time_offset().to_ne_bytes());
+        settings.extend_from_slice(&boot_offset.to_ne_bytes());
         settings.extend_from_slice(&own.to_ne_bytes());
         settings.extend_from_slice(&config.snaplen.to_ne_bytes());
         settings.extend_from_slice(&config.only_process.unwrap_or(0).to_ne_bytes());
@@ -271,6 +290,9 @@ impl LiveSource {
 
         Ok(LiveSource {
             idle: (0..rings.len()).collect(),
+            idle_quiet_before: 0,
+            clock_in: 0,
+            boot_offset,
             rings,
             heads: BinaryHeap::new(),
             current: None,
@@ -309,19 +331,16 @@ impl LiveSource {
         }
         let mut backoff = IDLE_SLEEP_START;
         loop {
-            let mut k = 0;
-            while k < self.idle.len() {
-                let i = self.idle[k];
-                if let Some(ts) = self.rings[i].peek().map(timestamp) {
-                    self.heads.push(Reverse((ts, i)));
-                    self.idle.swap_remove(k);
-                } else {
-                    k += 1;
-                }
+            let last_head = last
+                .take()
+                .map(|i| (i, self.rings[i].peek().map(timestamp)));
+            let quiet = matches!(last_head, Some((_, Some(ts))) if ts < self.idle_quiet_before);
+            if !quiet {
+                self.look_at_idle_rings();
             }
             let mut next = None;
-            if let Some(i) = last.take() {
-                match self.rings[i].peek().map(timestamp) {
+            if let Some((i, head)) = last_head {
+                match head {
                     Some(ts) if self.heads.peek().is_none_or(|h| ts <= h.0.0) => next = Some(i),
                     Some(ts) => self.heads.push(Reverse((ts, i))),
                     None => self.idle.push(i),
@@ -353,6 +372,31 @@ impl LiveSource {
             }
             std::thread::sleep(backoff);
             backoff = (backoff * 2).min(IDLE_SLEEP_MAX);
+        }
+    }
+
+    /// Moves the idle rings that have an event to the heap. Every [`CLOCK_EVERY`] looks, the
+    /// clock is read first, so that those still empty are known empty since then.
+    fn look_at_idle_rings(&mut self) {
+        let now = if self.clock_in == 0 {
+            self.clock_in = CLOCK_EVERY;
+            Some(boot_clock() + self.boot_offset)
+        } else {
+            self.clock_in -= 1;
+            None
+        };
+        let mut k = 0;
+        while k < self.idle.len() {
+            let i = self.idle[k];
+            if let Some(ts) = self.rings[i].peek().map(timestamp) {
+                self.heads.push(Reverse((ts, i)));
+                self.idle.swap_remove(k);
+            } else {
+                k += 1;
+            }
+        }
+        if let Some(now) = now {
+            self.idle_quiet_before = now.saturating_sub(COMMIT_LAG);
         }
     }
 
@@ -462,14 +506,20 @@ fn install_programs(object: &Object, types: Option<&EventTypes>, enter_events: b
 /// Nanoseconds from the epoch to boot: what turns the probe's boot-clock timestamps into
 /// wall-clock ones.
 fn boot_time_offset() -> u64 {
-    let now = |clock| {
-        let mut ts = libc::timespec {
-            tv_sec: 0,
-            tv_nsec: 0,
-        };
-        // SAFETY: `ts` is a valid, writable timespec.
-        unsafe { libc::clock_gettime(clock, &mut ts) };
-        ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
+    clock_ns(libc::CLOCK_REALTIME).saturating_sub(boot_clock())
+}
+
+/// The boot clock, the probe's (`bpf_ktime_get_boot_ns`), in nanoseconds.
+fn boot_clock() -> u64 {
+    clock_ns(libc::CLOCK_BOOTTIME)
+}
+
+fn clock_ns(clock: libc::clockid_t) -> u64 {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
     };
-    now(libc::CLOCK_REALTIME).saturating_sub(now(libc::CLOCK_BOOTTIME))
+    // SAFETY: `ts` is a valid, writable timespec.
+    unsafe { libc::clock_gettime(clock, &mut ts) };
+    ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
 }
