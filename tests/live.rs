@@ -437,8 +437,7 @@ fn getppid_loop_captured(n: u64, filter: &str, ring: usize) -> Inspector {
         .unwrap()
         .build()
         .unwrap();
-    child.stdin.take().unwrap().write_all(b"go\n").unwrap();
-    assert!(child.wait().unwrap().success());
+    go_and_wait(std::slice::from_mut(&mut child));
     ins
 }
 
@@ -513,6 +512,16 @@ fn without_privileges_one_line_says_what_is_missing() {
     );
 }
 
+/// Tells every one of `children` (workloads told to start by a line on stdin) to go, then waits for them all to end.
+fn go_and_wait(children: &mut [std::process::Child]) {
+    for child in children.iter_mut() {
+        child.stdin.take().unwrap().write_all(b"go\n").unwrap();
+    }
+    for child in children {
+        assert!(child.wait().unwrap().success());
+    }
+}
+
 /// The serial lock and the getppid workload, pinned to CPUs 0 and 1 by `pinned_loop`; `None`
 /// (after saying why) without root or with fewer than two CPUs.
 fn two_cpu_setup(why: &str) -> Option<(std::sync::MutexGuard<'static, ()>, PathBuf)> {
@@ -554,8 +563,7 @@ fn cpu_selection_captures_only_those_cpus() {
             .unwrap()
             .build()
             .unwrap();
-        child.stdin.take().unwrap().write_all(b"go\n").unwrap();
-        assert!(child.wait().unwrap().success());
+        go_and_wait(std::slice::from_mut(&mut child));
         ins.stop_flag()
             .unwrap()
             .store(true, std::sync::atomic::Ordering::Relaxed);
@@ -627,12 +635,7 @@ fn events_of_all_cpus_come_out_in_timestamp_order() {
     const N: u64 = 200_000;
     let mut children: Vec<_> = (0..2).map(|cpu| pinned_loop(&bin, cpu, N)).collect();
     let mut ins = getppid_inspector(&children);
-    for child in &mut children {
-        child.stdin.take().unwrap().write_all(b"go\n").unwrap();
-    }
-    for child in &mut children {
-        assert!(child.wait().unwrap().success());
-    }
+    go_and_wait(&mut children);
     ins.stop_flag()
         .unwrap()
         .store(true, std::sync::atomic::Ordering::Relaxed);
@@ -655,24 +658,13 @@ fn a_backlog_merges_in_order_with_events_sent_while_it_is_read() {
     let mut children: Vec<_> = [0, 0, 1].map(|cpu| pinned_loop(&bin, cpu, N)).into();
     let mut ins = getppid_inspector(&children);
     // The backlog: a loop on CPU 0 while nothing reads.
-    children[0]
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(b"go\n")
-        .unwrap();
-    assert!(children[0].wait().unwrap().success());
+    go_and_wait(&mut children[..1]);
     std::thread::sleep(Duration::from_millis(50));
     // Then a loop on each CPU while the backlog is read.
     let stop = ins.stop_flag().unwrap();
     let mut later = children.split_off(1);
     let waiter = std::thread::spawn(move || {
-        for child in &mut later {
-            child.stdin.take().unwrap().write_all(b"go\n").unwrap();
-        }
-        for child in &mut later {
-            assert!(child.wait().unwrap().success());
-        }
+        go_and_wait(&mut later);
         stop.store(true, std::sync::atomic::Ordering::Relaxed);
     });
     let (per_cpu, _) = read_in_order(&mut ins);
