@@ -1,4 +1,5 @@
-//! Live capture benchmark (root): how fast a tight syscall loop runs with nothing attached,
+//! Live capture benchmark (root): how fast a tight syscall loop (getppid; read and write;
+//! sendto and recvfrom over UDP on the loopback) runs with nothing attached,
 //! with an empty program on sys_exit, with the floor probe (a fixed 26-byte header per
 //! syscall exit into per-CPU ring buffers, drained by libbpf's consumer), with the floor
 //! that also copies the data of read and write (what any probe that sends the data pays
@@ -22,7 +23,7 @@
 //! costs the loops and redis, and how fast `scap-open` drains waiting events (issue 17).
 //!
 //! `cargo build --release && cargo bench --bench live`; `PEREGRINE_BENCH_ONLY=loop`, `rw`,
-//! `drain` or `redis` runs one part.
+//! `net`, `drain` or `redis` runs one part.
 
 mod common;
 
@@ -95,7 +96,7 @@ fn run_loop(bin: &Path, mode: &str, n: u64) -> f64 {
     let t = Instant::now();
     child.stdin.take().unwrap().write_all(b"go\n").unwrap();
     assert!(child.wait().unwrap().success());
-    let per_iter = if mode == "--rw" { 2.0 } else { 1.0 };
+    let per_iter = if mode == "--loop" { 1.0 } else { 2.0 };
     n as f64 * per_iter / t.elapsed().as_secs_f64()
 }
 
@@ -582,11 +583,20 @@ fn main() {
         println!("(PEREGRINE_SCAP_OPEN is not set: no comparison with Falco's modern probe)");
     }
     let runs = |part: &str| only.is_empty() || only == part;
-    for (mode, label) in [("--loop", "getppid loop"), ("--rw", "read/write loop")] {
+    for (mode, label) in [
+        ("--loop", "getppid loop"),
+        ("--rw", "read/write loop"),
+        ("--net", "sendto/recvfrom loop"),
+    ] {
         if !runs(&mode[2..]) {
             continue;
         }
-        let iters = if mode == "--rw" { n / 2 } else { n };
+        // Iterations of two syscalls; a loopback send costs about ten read/write pairs.
+        let iters = match mode {
+            "--loop" => n,
+            "--rw" => n / 2,
+            _ => n / 10,
+        };
         // Interleaved rounds, as for redis below; a round is one run of each setup.
         let mut rows = Vec::new();
         let (mut floor_events, mut ours_events, mut falco_events, mut drops) = (0, 0, 0, 0);

@@ -12,6 +12,8 @@
  * Usage: workload --loop N: waits for a line on stdin, then calls getppid() N times.
  *        workload --rw N: likewise, then reads a byte from /dev/zero and writes it to
  *        /dev/null, N times.
+ *        workload --net N: likewise, then sends a byte over a connected UDP socket on
+ *        127.0.0.1 with sendto() and takes it with recvfrom(), N times.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -57,6 +59,22 @@ int main(int argc, char **argv)
 		long n = atol(argv[2]);
 		for (long i = 0; i < n; i++) {
 			if (read(in, &c, 1) != 1 || write(out, &c, 1) != 1)
+				return 3;
+		}
+		return 0;
+	}
+	if (argc == 3 && strcmp(argv[1], "--net") == 0) {
+		char c = 'x';
+		struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+		socklen_t alen = sizeof(a);
+		int rx = socket(AF_INET, SOCK_DGRAM, 0), tx = socket(AF_INET, SOCK_DGRAM, 0);
+		if (rx < 0 || tx < 0 || bind(rx, (struct sockaddr *)&a, sizeof(a)) != 0 ||
+		    getsockname(rx, (struct sockaddr *)&a, &alen) != 0 ||
+		    connect(tx, (struct sockaddr *)&a, sizeof(a)) != 0 || read(0, &c, 1) != 1)
+			return 2;
+		long n = atol(argv[2]);
+		for (long i = 0; i < n; i++) {
+			if (sendto(tx, &c, 1, 0, NULL, 0) != 1 || recvfrom(rx, &c, 1, 0, NULL, NULL) != 1)
 				return 3;
 		}
 		return 0;
