@@ -3,20 +3,61 @@
  * Helpers for the files behind fds: fd arguments, the file of an fd, device and inode.
  */
 
+/*
+ * Several fields of one kernel object in one read. Each bpf_probe_read_kernel() is a helper
+ * call plus the kernel's checks of the address, about 12 ns, and a socket's connection alone
+ * takes five fields of its sock_common. KBLOCK_READ copies `span` bytes (at most
+ * KBLOCK_MAX, inside the object) starting at the field `first` of `*obj`; KBLOCK_FIELD then
+ * takes a field out of the copy at the offset CO-RE gives it in the running kernel, or, if
+ * it falls outside the copy or is not aligned for its type there, reads it on its own. Those
+ * offsets are constants once libbpf has relocated them, so the verifier follows only the way
+ * the running kernel's layout takes. A failed copy is zeroed, as a failed read of each field
+ * would be.
+ */
+#define KBLOCK_MAX 32
+
+struct kblock {
+	u64 w[KBLOCK_MAX / 8];
+};
+
+#define KBLOCK_READ(blk, obj, first, span)                                            \
+	({                                                                             \
+		_Static_assert((span) <= KBLOCK_MAX, "a kblock holds KBLOCK_MAX bytes");  \
+		bpf_core_read((blk)->w, (span), &(obj)->first);                        \
+	})
+
+#define KBLOCK_FIELD(blk, obj, first, span, field, T)                                 \
+	({                                                                             \
+		u32 __o = bpf_core_field_offset((obj)->field) -                        \
+			  bpf_core_field_offset((obj)->first);                         \
+		T __v = 0;                                                             \
+		if (__o <= (span) - sizeof(T) && __o % sizeof(T) == 0)                 \
+			__v = *(T *)((u8 *)(blk)->w + __o);                            \
+		else                                                                   \
+			bpf_core_read(&__v, sizeof(__v), &(obj)->field);               \
+		__v;                                                                   \
+	})
+
 /* An fd argument: the kernel takes an int. */
 static __always_inline s64 fd_arg(unsigned long v)
 {
 	return (s64)(int)v;
 }
 
-/* The file behind fd `fd` of the current process, or NULL. */
+/* The file behind fd `fd` of the current process, or NULL. The task, its files and their
+ * table are read directly through their BTF types (loads the kernel guards against faults,
+ * with no helper call); the slot of the array, a pointer the verifier does not type, with
+ * one bpf_probe_read_kernel. */
 static __always_inline struct file *fd_file(s64 fd)
 {
-	struct task_struct *t = (struct task_struct *)bpf_get_current_task();
-	struct fdtable *fdt = BPF_CORE_READ(t, files, fdt);
-	if (!fdt || fd < 0 || fd >= BPF_CORE_READ(fdt, max_fds))
+	struct task_struct *t = bpf_get_current_task_btf();
+	struct files_struct *files = t->files;
+	if (!files || fd < 0)
 		return NULL;
-	struct file **fds = BPF_CORE_READ(fdt, fd);
+	struct fdtable *fdt = files->fdt;
+	if (!fdt || fd >= fdt->max_fds)
+		return NULL;
+	struct file **fds = fdt->fd;
 	struct file *f = NULL;
 	bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]);
 	return f;

@@ -46,6 +46,8 @@ static __always_inline void push_sockaddr_user(struct writer *w, const void *add
  * first, for accept and receives the peer first. A socket without a peer (unconnected UDP)
  * takes the peer from the user address `uaddr` (sendto's destination, recvfrom's source)
  * when there is one. Empty for sockets of other families. */
+#define SKC_SPAN 24
+
 static __always_inline void push_socktuple_addr(struct writer *w, s64 fd, bool peer_first,
 						const void *uaddr)
 {
@@ -56,13 +58,17 @@ static __always_inline void push_socktuple_addr(struct writer *w, s64 fd, bool p
 		set_len(w, 0);
 		return;
 	}
-	u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	/* The IPv4 addresses, the ports and the family open every kernel's sock_common. */
+	struct kblock c;
+	KBLOCK_READ(&c, sk, __sk_common.skc_daddr, SKC_SPAN);
+#define SKC(field, T) KBLOCK_FIELD(&c, sk, __sk_common.skc_daddr, SKC_SPAN, __sk_common.field, T)
+	u16 family = SKC(skc_family, u16);
 	u8 *d = &w->aux->data[SAFE(w->pos)];
-	u16 lport = BPF_CORE_READ(sk, __sk_common.skc_num);
-	u16 rport = __builtin_bswap16(BPF_CORE_READ(sk, __sk_common.skc_dport));
+	u16 lport = SKC(skc_num, u16);
+	u16 rport = __builtin_bswap16(SKC(skc_dport, u16));
 	if (family == AF_INET) {
-		u32 laddr = BPF_CORE_READ(sk, __sk_common.skc_rcv_saddr);
-		u32 raddr = BPF_CORE_READ(sk, __sk_common.skc_daddr);
+		u32 laddr = SKC(skc_rcv_saddr, u32);
+		u32 raddr = SKC(skc_daddr, u32);
 		if (raddr == 0 && rport == 0 && uaddr) {
 			u16 fam = 0, port = 0;
 			bpf_probe_read_user(&fam, 2, uaddr);
@@ -130,6 +136,7 @@ static __always_inline void push_socktuple_addr(struct writer *w, s64 fd, bool p
 	} else {
 		set_len(w, 0);
 	}
+#undef SKC
 }
 
 static __always_inline void push_socktuple(struct writer *w, s64 fd, bool peer_first)
