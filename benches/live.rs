@@ -122,6 +122,27 @@ fn probe_cost(prog: &str, f: impl FnOnce()) -> f64 {
     (after.0 - before.0) as f64 / (after.1 - before.1).max(1) as f64
 }
 
+/// What each probe costs per syscall exit while `f` runs, one run each with the BPF
+/// statistics on: the floor, the floor with the copy, Peregrine's probe (capturing
+/// everything) and, with `falco`, Falco's modern probe (its dispatcher is named sys_exit
+/// too; measured while scap-open runs).
+fn probe_costs(falco: Option<&ScapOpen>, f: impl Fn()) -> String {
+    let floor = probe_cost("floor", || {
+        with_reference("floor", &f);
+    });
+    let copy = probe_cost("floor_copy", || {
+        with_reference("floor_copy", &f);
+    });
+    let ours = probe_cost("sys_exit", || {
+        with_peregrine("", &f);
+    });
+    let theirs = falco.map_or(String::new(), |falco| {
+        let ns = falco.with(|| probe_cost("sys_exit", &f)).0;
+        format!(", falco's modern probe {ns:.0} ns")
+    });
+    format!("floor {floor:.0} ns, floor + copy {copy:.0} ns, peregrine {ours:.0} ns{theirs}")
+}
+
 /// The reference probe `prog` attached while `f` runs; with a ring consumer for the floors.
 /// Returns what `f` returns and the events consumed and dropped.
 fn with_reference<T>(prog: &str, f: impl FnOnce() -> T) -> (T, u64, u64) {
@@ -473,6 +494,11 @@ fn redis(falco: Option<&ScapOpen>) {
         }
         rows.push(row);
     }
+    // Steadier than the slowdowns, which the machine's drift moves by more than the
+    // difference between the probes: what each costs per exit under redis's mix of syscalls.
+    let costs = probe_costs(falco, || {
+        redis_rate(port);
+    });
     drop(server);
     let mut setups = vec![
         "floor probe + consumer:",
@@ -510,6 +536,7 @@ fn redis(falco: Option<&ScapOpen>) {
             )
         );
     }
+    println!("  probe run time per syscall exit (BPF statistics, separate runs): {costs}");
 }
 
 /// The rate at which Peregrine hands out events already waiting in the rings: a getppid
@@ -665,28 +692,11 @@ fn main() {
                 spread(rows.iter().map(|r| slowdown(r, 4) / slowdown(r, 6)), 1.0, 2)
             );
         }
-        let floor_ns = probe_cost("floor", || {
-            with_reference("floor", || run_loop(&bin, mode, iters));
-        });
-        let copy_ns = probe_cost("floor_copy", || {
-            with_reference("floor_copy", || run_loop(&bin, mode, iters));
-        });
-        let ours_ns = probe_cost("sys_exit", || {
-            with_peregrine("", || run_loop(&bin, mode, iters));
-        });
-        let falco_ns = falco.as_ref().map_or(String::new(), |falco| {
-            // Its dispatcher is named sys_exit too; measured while scap-open runs.
-            let ns = falco
-                .with(|| {
-                    probe_cost("sys_exit", || {
-                        run_loop(&bin, mode, iters);
-                    })
-                })
-                .0;
-            format!(", falco's modern probe {ns:.0} ns")
-        });
         println!(
-            "  probe run time per syscall exit (BPF statistics, separate runs): floor {floor_ns:.0} ns, floor + copy {copy_ns:.0} ns, peregrine {ours_ns:.0} ns{falco_ns}"
+            "  probe run time per syscall exit (BPF statistics, separate runs): {}",
+            probe_costs(falco.as_ref(), || {
+                run_loop(&bin, mode, iters);
+            })
         );
         if mode == "--loop" {
             peak_memory(&bin, iters, falco.as_ref());
