@@ -5,7 +5,7 @@
 
 /*
  * Several fields of one kernel object in one read. Each bpf_probe_read_kernel() is a helper
- * call plus the kernel's checks of the address, about 12 ns, and a socket's connection alone
+ * call plus the kernel's checks of the address, about 20 ns here, and a socket's connection alone
  * takes five fields of its sock_common. KBLOCK_READ copies `span` bytes (at most
  * KBLOCK_MAX, inside the object) starting at the field `first` of `*obj`; KBLOCK_FIELD then
  * takes a field out of the copy at the offset CO-RE gives it in the running kernel, or, if
