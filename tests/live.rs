@@ -57,6 +57,8 @@ const ARGS: &[&str] = &[
     "proc.args",
     "proc.exe",
     "thread.vtid",
+    "evt.arg.ID",
+    "evt.arg.nativeID",
 ];
 
 /// Captures live with `filter` while `run` starts the workload; collects the events of the
@@ -222,6 +224,12 @@ fn workload_events_have_their_arguments_and_state() {
     });
     let t = &recs[getppid];
     assert_eq!((t.pid, t.name.as_str()), (main_pid, WORKLOAD));
+    // getppid has no event of its own: the generic event carries the syscall's schema code
+    // (shown by name) and its native number.
+    assert_eq!(
+        (t.arg("evt.arg.ID"), t.arg("evt.arg.nativeID")),
+        ("getppid".to_string(), libc::SYS_getppid.to_string())
+    );
     let tw = find(&recs, getppid, "write in the thread", |r| {
         r.ty == "write" && r.tid == thread_tid
     });
