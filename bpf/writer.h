@@ -15,15 +15,34 @@ struct writer {
 	bool too_big;
 };
 
-/* Starts an event of `type` with the schema's number of parameters for it (ppm_nparams,
- * generated with the event ids; a constant when the type is). False, and nothing to send,
- * when the current process is not to be captured (settings: own process, only one
- * process, some CPUs). */
-static __always_inline bool writer_start(struct writer *w, u16 type)
+/* The settings, if the current process is to be captured (own process, only one process,
+ * some CPUs), with its pid_tgid in `*pid_tgid`; NULL, and nothing to send, otherwise. */
+static __always_inline struct settings *capturing(u64 *pid_tgid)
 {
 	struct settings *s = settings();
-	u64 pid_tgid = bpf_get_current_pid_tgid();
-	if (!s || !wanted(s, pid_tgid))
+	*pid_tgid = bpf_get_current_pid_tgid();
+	return s && wanted(s, *pid_tgid) ? s : NULL;
+}
+
+/* The header's fields but its length, at `d`: the timestamp (read now), the thread, the
+ * event type and its number of parameters. */
+static __always_inline void put_header(u8 *d, struct settings *s, u64 pid_tgid, u16 type,
+				       u32 nparams)
+{
+	*(u64 *)&d[0] = bpf_ktime_get_boot_ns() + s->boot_time;
+	*(u64 *)&d[8] = (u32)pid_tgid;
+	*(u16 *)&d[20] = type;
+	*(u32 *)&d[22] = nparams;
+}
+
+/* Starts an event of `type` with the schema's number of parameters for it (ppm_nparams,
+ * generated with the event ids; a constant when the type is). False, and nothing to send,
+ * when the current process is not to be captured. */
+static __always_inline bool writer_start(struct writer *w, u16 type)
+{
+	u64 pid_tgid;
+	struct settings *s = capturing(&pid_tgid);
+	if (!s)
 		return false;
 	u32 nparams = type < PPM_EVENT_MAX ? ppm_nparams[type] : 0;
 	u32 cpu = bpf_get_smp_processor_id();
@@ -35,11 +54,7 @@ static __always_inline bool writer_start(struct writer *w, u16 type)
 	w->param = 0;
 	w->too_big = false;
 	w->pos = HDR_LEN + nparams * 2;
-	u8 *d = w->aux->data;
-	*(u64 *)&d[0] = bpf_ktime_get_boot_ns() + s->boot_time;
-	*(u64 *)&d[8] = (u32)pid_tgid;
-	*(u16 *)&d[20] = type;
-	*(u32 *)&d[22] = nparams;
+	put_header(w->aux->data, s, pid_tgid, type, nparams);
 	return true;
 }
 
@@ -136,6 +151,13 @@ static __always_inline void count(u32 which)
 		c->drops_size++;
 }
 
+/* This CPU's ring buffer. */
+static __always_inline void *this_ring(void)
+{
+	u32 cpu = bpf_get_smp_processor_id();
+	return bpf_map_lookup_elem(&rings, &cpu);
+}
+
 /* Sends the event to this CPU's ring; counts it, and counts a drop if it could not go. */
 static __always_inline void writer_submit(struct writer *w)
 {
@@ -149,8 +171,7 @@ static __always_inline void writer_submit(struct writer *w)
 	 * the verifier cannot see that, and needs the bound. */
 	barrier_var(len);
 	*(u32 *)&w->aux->data[16] = len;
-	u32 cpu = bpf_get_smp_processor_id();
-	void *ring = bpf_map_lookup_elem(&rings, &cpu);
+	void *ring = this_ring();
 	if (!ring) {
 		count(1);
 		return;

@@ -14,25 +14,19 @@ static __always_inline void fill_generic(struct pt_regs *regs)
 {
 	u32 nr = (u32)SC_NR(regs);
 	u16 *code = bpf_map_lookup_elem(&syscall_codes, &nr);
-	struct settings *s = settings();
+	u64 pid_tgid;
+	struct settings *s = capturing(&pid_tgid);
 	if (!code || !s)
 		return;
-	u64 pid_tgid = bpf_get_current_pid_tgid();
-	if (!wanted(s, pid_tgid))
-		return;
 	count(0);
-	u32 cpu = bpf_get_smp_processor_id();
-	void *ring = bpf_map_lookup_elem(&rings, &cpu);
+	void *ring = this_ring();
 	u8 *e = ring ? bpf_ringbuf_reserve(ring, GENERIC_LEN, 0) : NULL;
 	if (!e) {
 		count(1);
 		return;
 	}
-	*(u64 *)&e[0] = bpf_ktime_get_boot_ns() + s->boot_time;
-	*(u64 *)&e[8] = (u32)pid_tgid;
+	put_header(e, s, pid_tgid, PPME_GENERIC_X, 2);
 	*(u32 *)&e[16] = GENERIC_LEN;
-	*(u16 *)&e[20] = PPME_GENERIC_X;
-	*(u32 *)&e[22] = 2;
 	*(u16 *)&e[26] = 2;
 	*(u16 *)&e[28] = 2;
 	*(u16 *)&e[30] = *code;
