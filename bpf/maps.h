@@ -72,8 +72,9 @@ struct {
 	__type(value, struct aux);
 } aux_map SEC(".maps");
 
-/* The schema's syscall code (ppm_sc) of each native syscall number, which the generic
- * event carries; written by user space from the schema's syscall table. */
+/* The schema's syscall code (ppm_sc) of each generic syscall to capture, by native number,
+ * which the generic event carries; 0 for every other syscall. Written by user space from
+ * the schema's syscall table. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, SYSCALL_TABLE_SIZE);
@@ -81,12 +82,11 @@ struct {
 	__type(value, u16);
 } syscall_codes SEC(".maps");
 
-/* The programs the dispatchers tail-call, by native syscall number: for each syscall to
- * capture, user space installs the program of its exit event (`NAME_x`, in syscalls/) or,
- * for syscalls without a filler of their own, `syscall_x`, the generic event; a syscall
- * not wanted has no entry, and its exit costs the dispatcher one failed tail call (the
- * process and CPU filters are checked after it, by writer_start). The
- * enter events' programs (`NAME_e`) have a table of their own. */
+/* The programs the dispatchers tail-call, by native syscall number: for each syscall with
+ * a filler to capture, user space installs the program of its exit event (`NAME_x`, in
+ * syscalls/); every other syscall has no entry, and the dispatcher goes on to the generic
+ * event (syscall_codes). The process and CPU filters are checked after it, as the event
+ * starts. The enter events' programs (`NAME_e`) have a table of their own. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
 	__uint(max_entries, SYSCALL_TABLE_SIZE);

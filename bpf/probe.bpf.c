@@ -4,10 +4,11 @@
  * the ring buffer of the CPU it ran on.
  *
  * The attached programs are here: `sys_exit` (tp_btf) tail-calls the program of the syscall
- * (exit_programs, indexed by native syscall number): `NAME_x` in syscalls/ for syscalls
- * with a filler, `syscall_x` (the generic event) for the others. A syscall nobody asked for
- * has no entry, and the tail call falls through: an excluded syscall costs no more. The
- * process and CPU filters are checked by the program called, as it starts its event.
+ * (exit_programs, indexed by native syscall number), `NAME_x` in syscalls/, for syscalls
+ * with a filler. The others have no entry, the tail call falls through, and the dispatcher
+ * itself writes the generic event if syscall_codes has a code for the syscall
+ * (syscalls/generic.h); a syscall nobody asked for has neither, and costs one failed tail
+ * call and one table load. The process and CPU filters are checked as an event starts.
  * `sys_enter`, attached only when enter events are asked for, does the same with
  * enter_programs for open, openat, openat2, creat and connect. `sched_process_exit` sends
  * procexit. Each program is verified on its own, so a filler's size is its own, far from
@@ -53,8 +54,10 @@ SEC("tp_btf/sys_exit")
 int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 {
 	u32 nr = (u32)SC_NR(regs);
-	if (nr < SYSCALL_TABLE_SIZE)
+	if (nr < SYSCALL_TABLE_SIZE) {
 		bpf_tail_call(ctx, &exit_programs, nr);
+		fill_generic(nr);
+	}
 	return 0;
 }
 

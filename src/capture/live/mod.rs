@@ -55,9 +55,10 @@ pub const DEFAULT_BUFFER_SIZE: usize = 8 << 20;
 /// Default number of bytes of data buffers kept (read/write data and the like).
 pub const DEFAULT_SNAPLEN: u32 = 80;
 
-/// The probe's program for the generic event, which syscalls without a filler of their own
-/// send (`PPME_GENERIC_X`).
-const GENERIC_PROGRAM: &str = "syscall_x";
+/// The schema's name of the generic event (`PPME_GENERIC_X`), which syscalls without an
+/// event of their own send; the probe's exit dispatcher writes it, with no program of its
+/// own.
+const GENERIC_EVENT: &str = "syscall";
 
 /// How to capture.
 #[derive(Debug, Clone)]
@@ -471,12 +472,13 @@ fn find_map<'o>(object: &'o Object, name: &str) -> Result<libbpf_rs::Map<'o>> {
         .ok_or_else(|| live_err("finding the probe's maps", format!("no map {name}")))
 }
 
-/// Fills the probe's tables of programs, which its dispatchers tail-call by native syscall
-/// number. A syscall is captured when `types` (the event types a filter can match; `None`:
-/// all) has its event, or when its event keeps the state right; it then gets the program of
-/// its exit event, `NAME_x` where NAME is the event's name in the schema, or, when the probe
-/// has none, the generic event's, and, with `enter_events`, the program of its enter event
-/// (`NAME_e`) if the probe has one. Every other syscall has no entry and is not captured.
+/// Fills the probe's tables, by native syscall number. A syscall is captured when `types`
+/// (the event types a filter can match; `None`: all) has its event, or when its event keeps
+/// the state right; it then gets, in the table the exit dispatcher tail-calls, the program
+/// of its exit event, `NAME_x` where NAME is the event's name in the schema, or, when the
+/// probe has none, its schema code in `syscall_codes`, which makes the dispatcher write the
+/// generic event itself; and, with `enter_events`, the program of its enter event (`NAME_e`)
+/// if the probe has one. Every other syscall has neither and is not captured.
 fn install_programs(object: &Object, types: Option<&EventTypes>, enter_events: bool) -> Result<()> {
     let program = |name: &str| {
         object
@@ -484,12 +486,6 @@ fn install_programs(object: &Object, types: Option<&EventTypes>, enter_events: b
             .find(|p| p.name() == name)
             .map(|p| p.as_fd().as_raw_fd() as u32)
     };
-    let generic = program(GENERIC_PROGRAM).ok_or_else(|| {
-        live_err(
-            "finding the probe's programs",
-            format!("no program {GENERIC_PROGRAM}"),
-        )
-    })?;
     let codes = find_map(object, "syscall_codes")?;
     let exits = find_map(object, "exit_programs")?;
     let enters = find_map(object, "enter_programs")?;
@@ -505,8 +501,9 @@ fn install_programs(object: &Object, types: Option<&EventTypes>, enter_events: b
             continue;
         }
         // Syscalls the schema itself has no event for have the generic one as theirs.
-        let own = format!("{}_x", info.name);
-        let filler = (own != GENERIC_PROGRAM).then(|| program(&own)).flatten();
+        let filler = (info.name != GENERIC_EVENT)
+            .then(|| program(&format!("{}_x", info.name)))
+            .flatten();
         let keeps_state = filler.is_some() && info.flags.contains(EventFlags::MODIFIES_STATE);
         let wanted = |t: &EventTypes| match filler {
             Some(_) => t.contains(s.exit),
@@ -515,8 +512,10 @@ fn install_programs(object: &Object, types: Option<&EventTypes>, enter_events: b
         if !keeps_state && !types.is_none_or(wanted) {
             continue;
         }
-        put(&codes, s.nr, &s.ppm_sc.to_ne_bytes())?;
-        put(&exits, s.nr, &filler.unwrap_or(generic).to_ne_bytes())?;
+        match filler {
+            Some(fd) => put(&exits, s.nr, &fd.to_ne_bytes())?,
+            None => put(&codes, s.nr, &s.ppm_sc.to_ne_bytes())?,
+        }
         if enter_events && let Some(fd) = program(&format!("{}_e", info.name)) {
             put(&enters, s.nr, &fd.to_ne_bytes())?;
         }
