@@ -42,33 +42,76 @@ static __always_inline void push_sockaddr_user(struct writer *w, const void *add
 	}
 }
 
+/* The kernel socket (struct sock) behind fd `fd` of the current process, or NULL. */
+static __always_inline struct sock *fd_sock(s64 fd)
+{
+	struct file *f = fd_file(fd);
+	if (!f)
+		return NULL;
+	if (KCAST) {
+		void *data = bpf_core_cast(f, struct file)->private_data;
+		return data ? bpf_core_cast(data, struct socket)->sk : NULL;
+	}
+	struct socket *sock = (struct socket *)BPF_CORE_READ(f, private_data);
+	return sock ? BPF_CORE_READ(sock, sk) : NULL;
+}
+
+/* The fields of sock_common a tuple takes: the IPv4 addresses, the ports and the family. */
+struct sock_ends {
+	u32 daddr;
+	u32 rcv_saddr;
+	u16 dport;
+	u16 num;
+	u16 family;
+};
+
+/* The IPv4 addresses, the ports and the family open every kernel's sock_common: without
+ * typed access, one read of them all. */
+#define SKC_SPAN 24
+
+static __always_inline void sock_ends(struct sock *sk, struct sock_ends *e)
+{
+	if (KCAST) {
+		struct sock_common *c = &bpf_core_cast(sk, struct sock)->__sk_common;
+		e->daddr = c->skc_daddr;
+		e->rcv_saddr = c->skc_rcv_saddr;
+		e->dport = c->skc_dport;
+		e->num = c->skc_num;
+		e->family = c->skc_family;
+		return;
+	}
+	struct kblock c;
+	KBLOCK_READ(&c, sk, __sk_common.skc_daddr, SKC_SPAN);
+#define SKC(field, T) KBLOCK_FIELD(&c, sk, __sk_common.skc_daddr, SKC_SPAN, __sk_common.field, T)
+	e->daddr = SKC(skc_daddr, u32);
+	e->rcv_saddr = SKC(skc_rcv_saddr, u32);
+	e->dport = SKC(skc_dport, u16);
+	e->num = SKC(skc_num, u16);
+	e->family = SKC(skc_family, u16);
+#undef SKC
+}
+
 /* The connection of socket `fd` as the schema's tuple: for connect and sends the local end
  * first, for accept and receives the peer first. A socket without a peer (unconnected UDP)
  * takes the peer from the user address `uaddr` (sendto's destination, recvfrom's source)
  * when there is one. Empty for sockets of other families. */
-#define SKC_SPAN 24
-
 static __always_inline void push_socktuple_addr(struct writer *w, s64 fd, bool peer_first,
 						const void *uaddr)
 {
-	struct file *f = fd_file(fd);
-	struct socket *sock = f ? (struct socket *)BPF_CORE_READ(f, private_data) : NULL;
-	struct sock *sk = sock ? BPF_CORE_READ(sock, sk) : NULL;
+	struct sock *sk = fd_sock(fd);
 	if (!sk) {
 		set_len(w, 0);
 		return;
 	}
-	/* The IPv4 addresses, the ports and the family open every kernel's sock_common. */
-	struct kblock c;
-	KBLOCK_READ(&c, sk, __sk_common.skc_daddr, SKC_SPAN);
-#define SKC(field, T) KBLOCK_FIELD(&c, sk, __sk_common.skc_daddr, SKC_SPAN, __sk_common.field, T)
-	u16 family = SKC(skc_family, u16);
+	struct sock_ends ends;
+	sock_ends(sk, &ends);
+	u16 family = ends.family;
 	u8 *d = &w->aux->data[SAFE(w->pos)];
-	u16 lport = SKC(skc_num, u16);
-	u16 rport = __builtin_bswap16(SKC(skc_dport, u16));
+	u16 lport = ends.num;
+	u16 rport = __builtin_bswap16(ends.dport);
 	if (family == AF_INET) {
-		u32 laddr = SKC(skc_rcv_saddr, u32);
-		u32 raddr = SKC(skc_daddr, u32);
+		u32 laddr = ends.rcv_saddr;
+		u32 raddr = ends.daddr;
 		if (raddr == 0 && rport == 0 && uaddr) {
 			u16 fam = 0, port = 0;
 			bpf_probe_read_user(&fam, 2, uaddr);
@@ -109,8 +152,9 @@ static __always_inline void push_socktuple_addr(struct writer *w, s64 fd, bool p
 		 * leading NUL. */
 		struct sock *peer = BPF_CORE_READ((struct unix_sock *)sk, peer);
 		d[0] = AF_UNIX;
-		*(u64 *)&d[1] = peer_first ? (u64)sk : (u64)peer;
-		*(u64 *)&d[9] = peer_first ? (u64)peer : (u64)sk;
+		u64 self = kaddr(sk);
+		*(u64 *)&d[1] = peer_first ? self : (u64)peer;
+		*(u64 *)&d[9] = peer_first ? (u64)peer : self;
 		char *dst = (char *)&w->aux->data[SAFE(w->pos + 17)];
 		long n = 0;
 		if (!peer_first && !peer && uaddr) {
@@ -136,7 +180,6 @@ static __always_inline void push_socktuple_addr(struct writer *w, s64 fd, bool p
 	} else {
 		set_len(w, 0);
 	}
-#undef SKC
 }
 
 static __always_inline void push_socktuple(struct writer *w, s64 fd, bool peer_first)
@@ -154,9 +197,7 @@ static __always_inline void push_socktuple(struct writer *w, s64 fd, bool peer_f
  * branches do not multiply the accept fillers' paths. */
 __noinline u32 listen_queue(s64 fd, u32 which)
 {
-	struct file *f = fd_file(fd);
-	struct socket *sock = f ? (struct socket *)BPF_CORE_READ(f, private_data) : NULL;
-	struct sock *sk = sock ? BPF_CORE_READ(sock, sk) : NULL;
+	struct sock *sk = fd_sock(fd);
 	if (!sk)
 		return 0;
 	u32 len = BPF_CORE_READ_BITFIELD_PROBED(sk, sk_ack_backlog);

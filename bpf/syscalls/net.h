@@ -369,11 +369,9 @@ static __always_inline void fill_socketpair(struct pt_regs *regs, long ret)
 	u64 source = 0, peer = 0;
 	if (ret == 0) {
 		read_fd_pair(SC_ARG3(regs), fds);
-		struct file *f = fd_file(fds[0]);
-		struct socket *sock = f ? (struct socket *)BPF_CORE_READ(f, private_data) : NULL;
-		struct sock *sk = sock ? BPF_CORE_READ(sock, sk) : NULL;
+		struct sock *sk = fd_sock(fds[0]);
 		if (sk) {
-			source = (u64)sk;
+			source = kaddr(sk);
 			peer = (u64)BPF_CORE_READ((struct unix_sock *)sk, peer);
 		}
 	}
