@@ -143,6 +143,23 @@ fn probe_costs(falco: Option<&ScapOpen>, f: impl Fn()) -> String {
     format!("floor {floor:.0} ns, floor + copy {copy:.0} ns, peregrine {ours:.0} ns{theirs}")
 }
 
+/// CPU time of the consumer thread of the last setup run (`with_reference`'s,
+/// `with_peregrine`'s, `with_source`'s), and the events it took: what reading costs the
+/// machine, which on two cores the traced program pays too.
+static READER: std::sync::Mutex<(Duration, u64)> = std::sync::Mutex::new((Duration::ZERO, 0));
+
+/// Ends a consumer thread's work: records its CPU time and `events` in [`READER`].
+fn reader_done(events: u64) {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid, writable timespec.
+    unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    let cpu = Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32);
+    *READER.lock().unwrap() = (cpu, events);
+}
+
 /// The reference probe `prog` attached while `f` runs; with a ring consumer for the floors.
 /// Returns what `f` returns and the events consumed and dropped.
 fn with_reference<T>(prog: &str, f: impl FnOnce() -> T) -> (T, u64, u64) {
@@ -214,6 +231,7 @@ fn with_reference<T>(prog: &str, f: impl FnOnce() -> T) -> (T, u64, u64) {
                     backoff = (backoff * 2).min(IDLE_SLEEP_MAX);
                 }
             }
+            reader_done(consumed.load(Ordering::Relaxed));
         })
     });
     let out = f();
@@ -241,7 +259,11 @@ fn with_source<T>(f: impl FnOnce() -> T) -> T {
     let consumer = std::thread::spawn(move || {
         let mut source = LiveSource::open(&LiveConfig::default(), None).unwrap();
         tx.send(source.stop_flag()).unwrap();
-        while source.next_event().unwrap().is_some() {}
+        let mut n = 0u64;
+        while source.next_event().unwrap().is_some() {
+            n += 1;
+        }
+        reader_done(n);
     });
     let stop = rx.recv().unwrap();
     let out = f();
@@ -267,6 +289,7 @@ fn with_peregrine<T>(filter: &str, f: impl FnOnce() -> T) -> (T, u64, u64) {
         while ins.next().unwrap().is_some() {
             n += 1;
         }
+        reader_done(n);
         let s = ins.stats().unwrap().unwrap();
         (n, s.drops())
     });
@@ -482,12 +505,23 @@ fn redis(falco: Option<&ScapOpen>) {
     // moves by a fifth between runs here) falls on all three alike; each round's slowdowns
     // are against that round's untraced rate.
     let mut rows = Vec::new();
+    // Each consumer's CPU time and events, summed over the rounds.
+    let mut readers = [(Duration::ZERO, 0u64); 4];
+    let mut reader = |k: usize| {
+        let (cpu, n) = *READER.lock().unwrap();
+        readers[k].0 += cpu;
+        readers[k].1 += n;
+    };
     for _ in 0..rounds() {
         let none = redis_rate(port);
         let floor = with_reference("floor", || redis_rate(port)).0;
+        reader(0);
         let copy = with_reference("floor_copy", || redis_rate(port)).0;
+        reader(1);
         let ours = with_peregrine("", || redis_rate(port)).0;
+        reader(2);
         let source = with_source(|| redis_rate(port));
+        reader(3);
         let mut row = vec![none, floor, copy, ours, source];
         if let Some(falco) = falco {
             row.push(falco.with(|| redis_rate(port)).0);
@@ -513,7 +547,18 @@ fn redis(falco: Option<&ScapOpen>) {
     }
     let setups: Vec<_> = setups
         .into_iter()
-        .map(|l| (l.to_string(), String::new()))
+        .enumerate()
+        .map(|(k, l)| {
+            // The consumer's CPU time per event, where this bench runs the consumer.
+            let note = readers.get(k).map_or(String::new(), |&(cpu, n)| {
+                format!(
+                    ", reader {:.0} ns CPU/event ({:.2} s for {n} events)",
+                    cpu.as_nanos() as f64 / n.max(1) as f64,
+                    cpu.as_secs_f64()
+                )
+            });
+            (l.to_string(), note)
+        })
         .collect();
     print_redis_rows(&rows, &setups);
     // A round where a setup happened to run as fast as no tracing makes its ratio

@@ -699,45 +699,43 @@ impl Parser {
             cur.ty,
             SOCKET_RECVFROM_X | SOCKET_RECVMSG_X | SOCKET_SENDTO_X | SOCKET_SENDMSG_X
         );
-        if !carries_tuple {
-            // read, write and the rest: only the flag of an IP socket, set in place once
-            // (no copy of the fd's name, nor a lookup to update, for every transfer).
-            let unflagged_ip = state.fd(cur.tid, fd).is_some_and(|f| {
-                matches!(f.kind, FdKind::Ipv4Socket | FdKind::Ipv6Socket)
-                    && !f.flags.contains(FdFlags::SOCKET_CONNECTED)
-            });
-            if unflagged_ip
+        let Some(f) = state.fd(cur.tid, fd) else {
+            return;
+        };
+        let ip = matches!(f.kind, FdKind::Ipv4Socket | FdKind::Ipv6Socket);
+        // Only a connected IPv4 TCP socket keeps its name: a server socket, an IPv6 one or a
+        // datagram one takes the tuple (libsinsp's rule; a wildcard IPv6 server that /proc
+        // calls TCP can answer UDP queries over IPv4).
+        let keeps_name =
+            !f.name.is_empty() && f.kind == FdKind::Ipv4Socket && f.l4proto() == l4::TCP;
+        if !carries_tuple || keeps_name {
+            // read, write and the rest, and every transfer of a socket that keeps its name:
+            // only the flag of an IP socket, set in place once (no copy of the fd, nor a
+            // lookup to update, for every transfer).
+            if ip
+                && !f.flags.contains(FdFlags::SOCKET_CONNECTED)
                 && let Some(f) = state.threads.fds_mut(cur.tid).and_then(|t| t.get_mut(fd))
             {
                 f.flags.insert(FdFlags::SOCKET_CONNECTED);
             }
             return;
         }
-        let Some(f) = state.fd(cur.tid, fd) else {
-            return;
-        };
         let mut f = f.clone();
-        if matches!(f.kind, FdKind::Ipv4Socket | FdKind::Ipv6Socket) {
+        if ip {
             f.flags.insert(FdFlags::SOCKET_CONNECTED);
         }
         let reads = cur
             .ev
             .info()
             .is_some_and(|i| i.flags.contains(crate::event::EventFlags::READS_FROM_FD));
-        // Only a connected IPv4 TCP socket keeps its name: a server socket, an IPv6 one or a
-        // datagram one takes the tuple (libsinsp's rule; a wildcard IPv6 server that /proc
-        // calls TCP can answer UDP queries over IPv4).
-        let tcp_socket = f.kind == FdKind::Ipv4Socket && f.l4proto() == l4::TCP;
-        let tuple_wanted = f.name.is_empty() || !tcp_socket;
         let tuple: Option<(Vec<u8>, EventRef<'_>, usize)> = if reads {
             let idx = match cur.ty {
                 SOCKET_RECVFROM_X => Some(2),
                 SOCKET_RECVMSG_X => Some(3),
                 _ => None,
             };
-            idx.filter(|_| tuple_wanted)
-                .and_then(|i| Some((p_bytes(&cur.ev, i)?.to_vec(), cur.ev, i)))
-        } else if matches!(cur.ty, SOCKET_SENDTO_X | SOCKET_SENDMSG_X) && tuple_wanted {
+            idx.and_then(|i| Some((p_bytes(&cur.ev, i)?.to_vec(), cur.ev, i)))
+        } else if matches!(cur.ty, SOCKET_SENDTO_X | SOCKET_SENDMSG_X) {
             let exit_args = self.exit_args;
             match self.retrieve_enter(state, cur) {
                 Some(enter) => p_bytes(&enter, 2).map(|b| (b.to_vec(), enter, 2)),
