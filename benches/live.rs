@@ -143,21 +143,26 @@ fn probe_costs(falco: Option<&ScapOpen>, f: impl Fn()) -> String {
     format!("floor {floor:.0} ns, floor + copy {copy:.0} ns, peregrine {ours:.0} ns{theirs}")
 }
 
-/// CPU time of the consumer thread of the last setup run (`with_reference`'s,
-/// `with_peregrine`'s, `with_source`'s), and the events it took: what reading costs the
-/// machine, which on two cores the traced program pays too.
+/// CPU time the consumer thread of the last setup run (`with_reference`'s,
+/// `with_peregrine`'s, `with_source`'s) spent reading, and the events it took: what
+/// reading costs the machine, which on two cores the traced program pays too.
 static READER: std::sync::Mutex<(Duration, u64)> = std::sync::Mutex::new((Duration::ZERO, 0));
 
-/// Ends a consumer thread's work: records its CPU time and `events` in [`READER`].
-fn reader_done(events: u64) {
+/// The CPU time of the calling thread so far.
+fn thread_cpu() -> Duration {
     let mut ts = libc::timespec {
         tv_sec: 0,
         tv_nsec: 0,
     };
     // SAFETY: `ts` is a valid, writable timespec.
     unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
-    let cpu = Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32);
-    *READER.lock().unwrap() = (cpu, events);
+    Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
+}
+
+/// Ends a consumer thread's work: records in [`READER`] its CPU time since `start` (taken
+/// once the probe was loaded, whose verification is not reading) and its `events`.
+fn reader_done(start: Duration, events: u64) {
+    *READER.lock().unwrap() = (thread_cpu() - start, events);
 }
 
 /// The reference probe `prog` attached while `f` runs; with a ring consumer for the floors.
@@ -219,6 +224,7 @@ fn with_reference<T>(prog: &str, f: impl FnOnce() -> T) -> (T, u64, u64) {
                 .unwrap();
             }
             let rb = b.build().unwrap();
+            let start = thread_cpu();
             // The same polling as Peregrine's reader.
             let mut backoff = IDLE_SLEEP_START;
             loop {
@@ -231,7 +237,7 @@ fn with_reference<T>(prog: &str, f: impl FnOnce() -> T) -> (T, u64, u64) {
                     backoff = (backoff * 2).min(IDLE_SLEEP_MAX);
                 }
             }
-            reader_done(consumed.load(Ordering::Relaxed));
+            reader_done(start, consumed.load(Ordering::Relaxed));
         })
     });
     let out = f();
@@ -259,11 +265,12 @@ fn with_source<T>(f: impl FnOnce() -> T) -> T {
     let consumer = std::thread::spawn(move || {
         let mut source = LiveSource::open(&LiveConfig::default(), None).unwrap();
         tx.send(source.stop_flag()).unwrap();
+        let start = thread_cpu();
         let mut n = 0u64;
         while source.next_event().unwrap().is_some() {
             n += 1;
         }
-        reader_done(n);
+        reader_done(start, n);
     });
     let stop = rx.recv().unwrap();
     let out = f();
@@ -285,11 +292,12 @@ fn with_peregrine<T>(filter: &str, f: impl FnOnce() -> T) -> (T, u64, u64) {
             .build()
             .unwrap();
         tx.send(ins.stop_flag().unwrap()).unwrap();
+        let start = thread_cpu();
         let mut n = 0u64;
         while ins.next().unwrap().is_some() {
             n += 1;
         }
-        reader_done(n);
+        reader_done(start, n);
         let s = ins.stats().unwrap().unwrap();
         (n, s.drops())
     });
