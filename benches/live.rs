@@ -2,8 +2,8 @@
 //! sendto and recvfrom over UDP on the loopback) runs with nothing attached,
 //! with an empty program on sys_exit, with the floor probe (a fixed 26-byte header per
 //! syscall exit into per-CPU ring buffers, drained by libbpf's consumer), with the floor
-//! that also copies the data of read and write (what any probe that sends the data pays
-//! on top of the floor), and with Peregrine capturing everything through
+//! that also copies the data of read, write, sendto and recvfrom (what any probe that sends
+//! the data pays on top of the floor), and with Peregrine capturing everything through
 //! `Inspector::next()`; and, with a filter that excludes the loop's syscall, Peregrine
 //! against the empty program. All in one run.
 //!

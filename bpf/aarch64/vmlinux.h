@@ -32,9 +32,12 @@ struct pt_regs {
 #define SC_ARG4(regs) ((regs)->regs[4])
 #define SC_ARG5(regs) ((regs)->regs[5])
 
-/* Native numbers of read and write (the live benchmark's reference probe copies their data). */
+/* Native numbers of read, write, sendto and recvfrom (the live benchmark's reference probe
+ * copies their data). */
 #define SC_NR_READ 63
 #define SC_NR_WRITE 64
+#define SC_NR_SENDTO 206
+#define SC_NR_RECVFROM 207
 
 /* O_* flags whose values are the architecture's own. */
 #define K_O_DIRECTORY 040000

@@ -46,9 +46,12 @@ struct pt_regs {
 #define SC_ARG4(regs) ((regs)->r8)
 #define SC_ARG5(regs) ((regs)->r9)
 
-/* Native numbers of read and write (the live benchmark's reference probe copies their data). */
+/* Native numbers of read, write, sendto and recvfrom (the live benchmark's reference probe
+ * copies their data). */
 #define SC_NR_READ 0
 #define SC_NR_WRITE 1
+#define SC_NR_SENDTO 44
+#define SC_NR_RECVFROM 45
 
 /* O_* flags whose values are the architecture's own. */
 #define K_O_DIRECT 040000
