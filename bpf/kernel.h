@@ -196,6 +196,12 @@ struct fdtable {
 	struct file **fd;
 };
 
+/* Only as a type for kword() (lib/files.h): a struct whose first member is a word, the same
+ * in every kernel. */
+struct rb_node {
+	unsigned long __rb_parent_color;
+};
+
 struct files_struct {
 	struct fdtable *fdt;
 };

@@ -48,6 +48,15 @@ struct kblock {
  */
 #define KCAST bpf_ksym_exists(bpf_rdonly_cast)
 
+/* The kernel word at `p`, with KCAST, by a direct load: the verifier needs a type only to
+ * bound the load, and any struct whose first member is a word will do (rb_node, unchanged
+ * since 2.6). For a word whose own type it cannot walk, such as a slot of the fd table (a
+ * pointer to pointers). */
+static __always_inline u64 kword(const void *p)
+{
+	return bpf_core_cast(p, struct rb_node)->__rb_parent_color;
+}
+
 /* The address of kernel object `p` as a number, for the events that carry one. A typed
  * pointer cannot be shifted or masked as the writer does, so it is copied out of the stack
  * as plain bytes; only the rare events that send an address pay for it. */
@@ -70,7 +79,7 @@ static __always_inline s64 fd_arg(unsigned long v)
 /* The file behind fd `fd` of the current process, or NULL. The task, its files and their
  * table are read directly through their BTF types (loads the kernel guards against faults,
  * with no helper call); the slot of the array, a pointer the verifier does not type, with
- * one bpf_probe_read_kernel. */
+ * kword() where the kernel has KCAST, else one bpf_probe_read_kernel. */
 static __always_inline struct file *fd_file(s64 fd)
 {
 	struct task_struct *t = bpf_get_current_task_btf();
@@ -81,6 +90,8 @@ static __always_inline struct file *fd_file(s64 fd)
 	if (!fdt || fd >= fdt->max_fds)
 		return NULL;
 	struct file **fds = fdt->fd;
+	if (KCAST)
+		return (struct file *)kword(&fds[fd]);
 	struct file *f = NULL;
 	bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]);
 	return f;
