@@ -64,7 +64,7 @@ static __always_inline u64 kaddr(const void *p)
 {
 	if (!KCAST)
 		return (u64)p;
-	volatile const void *slot = p;
+	const void *slot = p;
 	u64 v = 0;
 	bpf_probe_read_kernel(&v, sizeof(v), (const void *)&slot);
 	return v;
