@@ -4,15 +4,15 @@
  */
 
 /*
- * Several fields of one kernel object in one read. Each bpf_probe_read_kernel() is a helper
- * call plus the kernel's checks of the address, about 20 ns here, and a socket's connection alone
- * takes five fields of its sock_common. KBLOCK_READ copies `span` bytes (at most
- * KBLOCK_MAX, inside the object) starting at the field `first` of `*obj`; KBLOCK_FIELD then
- * takes a field out of the copy at the offset CO-RE gives it in the running kernel, or, if
- * it falls outside the copy or is not aligned for its type there, reads it on its own. Those
- * offsets are constants once libbpf has relocated them, so the verifier follows only the way
- * the running kernel's layout takes. A failed copy is zeroed, as a failed read of each field
- * would be.
+ * Several fields of one kernel object in one read, for kernels without KCAST (below). Each
+ * bpf_probe_read_kernel() is a helper call plus the kernel's checks of the address, about
+ * 20 ns here, and a socket's connection alone takes five fields of its sock_common.
+ * KBLOCK_READ copies `span` bytes (at most KBLOCK_MAX, inside the object) starting at the
+ * field `first` of `*obj`; KBLOCK_FIELD then takes a field out of the copy at the offset
+ * CO-RE gives it in the running kernel, or, if it falls outside the copy or is not aligned
+ * for its type there, reads it on its own. Those offsets are constants once libbpf has
+ * relocated them, so the verifier follows only the way the running kernel's layout takes.
+ * A failed copy is zeroed, as a failed read of each field would be.
  */
 #define KBLOCK_MAX 32
 
@@ -57,9 +57,10 @@ static __always_inline u64 kword(const void *p)
 	return bpf_core_cast(p, struct rb_node)->__rb_parent_color;
 }
 
-/* The address of kernel object `p` as a number, for the events that carry one. A typed
- * pointer cannot be shifted or masked as the writer does, so it is copied out of the stack
- * as plain bytes; only the rare events that send an address pay for it. */
+/* The address of kernel object `p` as a number, for the events that carry one (unix
+ * sockets' tuples, socketpair). A typed pointer cannot be shifted or masked as the writer
+ * does, so with KCAST it is copied out of the stack as plain bytes: one helper call, paid
+ * by those events only. */
 static __always_inline u64 kaddr(const void *p)
 {
 	if (!KCAST)
