@@ -32,12 +32,19 @@ struct pt_regs {
 #define SC_ARG4(regs) ((regs)->regs[4])
 #define SC_ARG5(regs) ((regs)->regs[5])
 
-/* Native numbers of read, write, sendto and recvfrom (the live benchmark's reference probe
- * copies their data). */
+/* Native numbers of the syscalls that move data: the dispatcher reaches their programs by
+ * direct tail calls, and the live benchmark's reference probe copies the data of read,
+ * write, sendto and recvfrom. */
 #define SC_NR_READ 63
 #define SC_NR_WRITE 64
+#define SC_NR_PREAD64 67
+#define SC_NR_PWRITE64 68
+#define SC_NR_READV 65
+#define SC_NR_WRITEV 66
 #define SC_NR_SENDTO 206
 #define SC_NR_RECVFROM 207
+#define SC_NR_SENDMSG 211
+#define SC_NR_RECVMSG 212
 
 /* O_* flags whose values are the architecture's own. */
 #define K_O_DIRECTORY 040000

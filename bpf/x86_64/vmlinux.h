@@ -46,12 +46,19 @@ struct pt_regs {
 #define SC_ARG4(regs) ((regs)->r8)
 #define SC_ARG5(regs) ((regs)->r9)
 
-/* Native numbers of read, write, sendto and recvfrom (the live benchmark's reference probe
- * copies their data). */
+/* Native numbers of the syscalls that move data: the dispatcher reaches their programs by
+ * direct tail calls, and the live benchmark's reference probe copies the data of read,
+ * write, sendto and recvfrom. */
 #define SC_NR_READ 0
 #define SC_NR_WRITE 1
+#define SC_NR_PREAD64 17
+#define SC_NR_PWRITE64 18
+#define SC_NR_READV 19
+#define SC_NR_WRITEV 20
 #define SC_NR_SENDTO 44
 #define SC_NR_RECVFROM 45
+#define SC_NR_SENDMSG 46
+#define SC_NR_RECVMSG 47
 
 /* O_* flags whose values are the architecture's own. */
 #define K_O_DIRECT 040000
