@@ -7,15 +7,34 @@
  * syscalls whose exit event is NAME.
  */
 
-/* read and write: res, data (what was transferred), fd, size. */
-static __always_inline void fill_rw(struct pt_regs *regs, long ret, u16 type)
+/* read, write, pread64, pwrite64: res, data (what was transferred), fd, size, and for the
+ * last two pos. Built on the stack (small_*) when the snaplen allows it. */
+static __always_inline void fill_rw(struct pt_regs *regs, long ret, u16 type, bool pos)
 {
-	struct writer w;
-	if (!writer_start(&w, type))
+	u64 pid_tgid;
+	struct settings *s = capturing(&pid_tgid);
+	if (!s)
 		return;
-	s64 fd = (s64)(int)SC_ARG0(regs);
 	const void *buf = (const void *)SC_ARG1(regs);
+	s64 fd = fd_arg(SC_ARG0(regs));
 	u32 size = SC_ARG2(regs);
+	u32 snaplen = s->snaplen;
+	if (snaplen <= SMALL_DATA) {
+		u8 d[SMALL_LEN];
+		struct small e;
+		small_start(&e, d, s, pid_tgid, type, pos ? 5 : 4);
+		small_u64(&e, ret);
+		small_user(&e, buf, ret, snaplen);
+		small_u64(&e, fd);
+		small_u32(&e, size);
+		if (pos)
+			small_u64(&e, SC_ARG3(regs));
+		small_submit(&e);
+		return;
+	}
+	struct writer w;
+	if (!writer_begin(&w, s, pid_tgid, type))
+		return;
 	push_u64(&w, ret);
 	if (ret > 0)
 		push_user_buf(&w, buf, ret);
@@ -23,23 +42,8 @@ static __always_inline void fill_rw(struct pt_regs *regs, long ret, u16 type)
 		push_empty(&w);
 	push_u64(&w, fd);
 	push_u32(&w, size);
-	writer_submit(&w);
-}
-
-/* pread64, pwrite64: res, data, fd, size, pos. Not dispatched yet (see sys_exit). */
-static __always_inline void fill_prw(struct pt_regs *regs, long ret, u16 type)
-{
-	struct writer w;
-	if (!writer_start(&w, type))
-		return;
-	push_u64(&w, ret);
-	if (ret > 0)
-		push_user_buf(&w, (const void *)SC_ARG1(regs), ret);
-	else
-		push_empty(&w);
-	push_u64(&w, fd_arg(SC_ARG0(regs)));
-	push_u32(&w, (u32)SC_ARG2(regs));
-	push_u64(&w, SC_ARG3(regs));
+	if (pos)
+		push_u64(&w, SC_ARG3(regs));
 	writer_submit(&w);
 }
 
@@ -88,10 +92,10 @@ static __always_inline void fill_sendfile(struct pt_regs *regs, long ret)
 	writer_submit(&w);
 }
 
-SYSCALL_EXIT(read, fill_rw(regs, ret, PPME_SYSCALL_READ_X));
-SYSCALL_EXIT(write, fill_rw(regs, ret, PPME_SYSCALL_WRITE_X));
-SYSCALL_EXIT(pread, fill_prw(regs, ret, PPME_SYSCALL_PREAD_X));
-SYSCALL_EXIT(pwrite, fill_prw(regs, ret, PPME_SYSCALL_PWRITE_X));
+SYSCALL_EXIT(read, fill_rw(regs, ret, PPME_SYSCALL_READ_X, false));
+SYSCALL_EXIT(write, fill_rw(regs, ret, PPME_SYSCALL_WRITE_X, false));
+SYSCALL_EXIT(pread, fill_rw(regs, ret, PPME_SYSCALL_PREAD_X, true));
+SYSCALL_EXIT(pwrite, fill_rw(regs, ret, PPME_SYSCALL_PWRITE_X, true));
 SYSCALL_EXIT(readv, fill_rwv(regs, ret, PPME_SYSCALL_READV_X));
 SYSCALL_EXIT(writev, fill_rwv(regs, ret, PPME_SYSCALL_WRITEV_X));
 SYSCALL_EXIT(preadv, fill_rwv(regs, ret, PPME_SYSCALL_PREADV_X));

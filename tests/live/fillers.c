@@ -36,6 +36,10 @@
  *        server and a connect to it.
  * memfd: copies /bin/true into a memfd and executes it from there (execveat, AT_EMPTY_PATH)
  *        with the argument pg-memfd-run.
+ * data:  on DIR/d.txt: write of 200 bytes ("0123456789" over and over), pwrite64 of them
+ *        at 300, read of 200 and pread64 of 200 at 300 back, a read of 0 bytes, a read at
+ *        the end of the file (res 0) and a read of fd -1 (EBADF); the same capture is made
+ *        at several snaplens.
  * reaper: becomes a child subreaper; a child forks a grandchild and exits, so the
  *        grandchild is adopted by this process; then kills and reaps the grandchild.
  */
@@ -464,6 +468,25 @@ static int reaper(void)
 	return waitpid(grandchild, NULL, 0) == grandchild ? 0 : 5;
 }
 
+static int data(const char *dir)
+{
+	char path[4096], buf[200], back[200];
+	snprintf(path, sizeof(path), "%s/d.txt", dir);
+	for (int i = 0; i < 200; i++)
+		buf[i] = '0' + i % 10;
+	int fd = open(path, O_CREAT | O_RDWR | O_TRUNC, 0600);
+	if (fd < 0 || write(fd, buf, 200) != 200 || pwrite(fd, buf, 200, 300) != 200)
+		return 3;
+	if (lseek(fd, 0, SEEK_SET) != 0 || read(fd, back, 200) != 200 ||
+	    pread(fd, back, 200, 300) != 200)
+		return 4;
+	if (read(fd, back, 0) != 0 || lseek(fd, 0, SEEK_END) < 0 || read(fd, back, 200) != 0 ||
+	    read(-1, back, 200) != -1)
+		return 5;
+	close(fd);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 3) {
@@ -484,6 +507,8 @@ int main(int argc, char **argv)
 		return memfd_exec();
 	if (strcmp(argv[1], "reaper") == 0)
 		return reaper();
+	if (strcmp(argv[1], "data") == 0)
+		return data(argv[2]);
 	fprintf(stderr, "unknown mode %s\n", argv[1]);
 	return 2;
 }
