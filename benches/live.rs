@@ -14,9 +14,13 @@
 //! (one run of every setup per round, `PEREGRINE_BENCH_ROUNDS`, default 5) and reports the
 //! median with the range, and ratios taken within each round.
 //!
-//! Each loop is also run once more with the kernel's BPF run-time statistics on, which give
-//! what the probe itself costs per syscall exit in nanoseconds (the statistics add their own
-//! clock reads, so those runs are not used for the rates).
+//! The loops run on the last CPU and the benchmark's readers on the others (see
+//! `pin_loops`; `PEREGRINE_BENCH_PIN=0` lets them run anywhere).
+//!
+//! Each loop is also run seven more times per probe with the kernel's BPF run-time
+//! statistics on, which give what the probe itself costs per syscall exit in nanoseconds,
+//! the least and the median (the statistics add their own clock reads, so those runs are
+//! not used for the rates).
 //!
 //! With `PEREGRINE_SCAP_OPEN` naming libs 0.25.4's `scap-open` (built with the modern probe;
 //! docs/PERFORMANCE.md), Falco's modern probe runs as one more setup of every part: what it
@@ -85,6 +89,40 @@ fn workload() -> PathBuf {
     out
 }
 
+/// The CPU the loops run on when the benchmark pins them (`pin_loops`), the last one; the
+/// benchmark's own threads (the readers) and the processes it starts then keep to the
+/// others.
+static LOOP_CPU: std::sync::OnceLock<Option<usize>> = std::sync::OnceLock::new();
+
+/// Keeps process or thread `pid` (0: the calling thread) to the CPUs `cpus`.
+fn set_cpus(pid: i32, cpus: impl Iterator<Item = usize>) {
+    // SAFETY: a zeroed cpu_set_t is an empty set; CPU_SET writes inside it for any CPU
+    // below CPU_SETSIZE, which the filter keeps to; sched_setaffinity reads the set.
+    unsafe {
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        for cpu in cpus.filter(|&c| c < libc::CPU_SETSIZE as usize) {
+            libc::CPU_SET(cpu, &mut set);
+        }
+        libc::sched_setaffinity(pid, std::mem::size_of::<libc::cpu_set_t>(), &set);
+    }
+}
+
+/// Pins the loops to the last CPU and the benchmark's threads to the others, or, with
+/// `on` false, lets everything run anywhere again. Unpinned, the scheduler now and then
+/// puts a reader on the loop's CPU for a while, which slows the loop by whatever that
+/// reader costs per event and moves a round's ratio by up to a third; pinned, the loop
+/// pays for the probe alone and the readers' CPU time is measured apart. Off with
+/// `PEREGRINE_BENCH_PIN=0`, and on a machine of one CPU.
+fn pin_loops(on: bool) {
+    let ncpu = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let wanted = std::env::var("PEREGRINE_BENCH_PIN").map_or(true, |v| v != "0");
+    let cpu = *LOOP_CPU.get_or_init(|| (wanted && ncpu > 1).then_some(ncpu - 1));
+    match cpu {
+        Some(last) if on => set_cpus(0, 0..last),
+        _ => set_cpus(0, 0..ncpu),
+    }
+}
+
 /// Runs the workload's loop (`--loop` or `--rw`) of `n` iterations; returns syscalls/s.
 fn run_loop(bin: &Path, mode: &str, n: u64) -> f64 {
     let mut child = Command::new(bin)
@@ -92,6 +130,9 @@ fn run_loop(bin: &Path, mode: &str, n: u64) -> f64 {
         .stdin(Stdio::piped())
         .spawn()
         .unwrap();
+    if let Some(Some(cpu)) = LOOP_CPU.get() {
+        set_cpus(child.id() as i32, std::iter::once(*cpu));
+    }
     std::thread::sleep(Duration::from_millis(100));
     let t = Instant::now();
     child.stdin.take().unwrap().write_all(b"go\n").unwrap();
@@ -122,25 +163,35 @@ fn probe_cost(prog: &str, f: impl FnOnce()) -> f64 {
     (after.0 - before.0) as f64 / (after.1 - before.1).max(1) as f64
 }
 
-/// What each probe costs per syscall exit while `f` runs, one run each with the BPF
-/// statistics on: the floor, the floor with the copy, Peregrine's probe (capturing
-/// everything) and, with `falco`, Falco's modern probe (its dispatcher is named sys_exit
-/// too; measured while scap-open runs).
-fn probe_costs(falco: Option<&ScapOpen>, f: impl Fn()) -> String {
-    let floor = probe_cost("floor", || {
-        with_reference("floor", &f);
-    });
-    let copy = probe_cost("floor_copy", || {
-        with_reference("floor_copy", &f);
-    });
-    let ours = probe_cost("sys_exit", || {
-        with_peregrine("", &f);
-    });
-    let theirs = falco.map_or(String::new(), |falco| {
-        let ns = falco.with(|| probe_cost("sys_exit", &f)).0;
-        format!(", falco's modern probe {ns:.0} ns")
-    });
-    format!("floor {floor:.0} ns, floor + copy {copy:.0} ns, peregrine {ours:.0} ns{theirs}")
+/// What each probe costs per syscall exit while `f` runs, from `n` runs each with
+/// the BPF statistics on, taken in turn: the floor, the floor with the copy, Peregrine's
+/// probe (capturing everything) and, with `falco`, Falco's modern probe (its dispatcher is
+/// named sys_exit too; measured while scap-open runs). The least of each is what the probe
+/// costs when the machine does not get in its way; the median, what a run sees.
+fn probe_costs(n: usize, falco: Option<&ScapOpen>, f: impl Fn()) -> String {
+    let mut runs: Vec<Vec<f64>> = vec![Vec::new(); 4];
+    for _ in 0..n {
+        runs[0].push(probe_cost("floor", || {
+            with_reference("floor", &f);
+        }));
+        runs[1].push(probe_cost("floor_copy", || {
+            with_reference("floor_copy", &f);
+        }));
+        runs[2].push(probe_cost("sys_exit", || {
+            with_peregrine("", &f);
+        }));
+        if let Some(falco) = falco {
+            runs[3].push(falco.with(|| probe_cost("sys_exit", &f)).0);
+        }
+    }
+    let mut line = String::new();
+    let names = ["floor", "floor + copy", "peregrine", "falco's modern probe"];
+    for (name, v) in names.iter().zip(&mut runs).filter(|(_, v)| !v.is_empty()) {
+        v.sort_by(f64::total_cmp);
+        let sep = if line.is_empty() { "" } else { "; " };
+        line += &format!("{sep}{name} {:.0} (median {:.0})", v[0], v[v.len() / 2]);
+    }
+    format!("least of {n} runs, ns: {line}")
 }
 
 /// CPU time the consumer thread of the last setup run (`with_reference`'s,
@@ -538,7 +589,7 @@ fn redis(falco: Option<&ScapOpen>) {
     }
     // Steadier than the slowdowns, which the machine's drift moves by more than the
     // difference between the probes: what each costs per exit under redis's mix of syscalls.
-    let costs = probe_costs(falco, || {
+    let costs = probe_costs(3, falco, || {
         redis_rate(port);
     });
     drop(server);
@@ -589,7 +640,7 @@ fn redis(falco: Option<&ScapOpen>) {
             )
         );
     }
-    println!("  probe run time per syscall exit (BPF statistics, separate runs): {costs}");
+    println!("  probe run time per syscall exit (BPF statistics, separate runs), {costs}");
 }
 
 /// The rate at which Peregrine hands out events already waiting in the rings: a getppid
@@ -663,6 +714,12 @@ fn main() {
         println!("(PEREGRINE_SCAP_OPEN is not set: no comparison with Falco's modern probe)");
     }
     let runs = |part: &str| only.is_empty() || only == part;
+    pin_loops(true);
+    if let Some(Some(cpu)) = LOOP_CPU.get() {
+        println!(
+            "(the loops run on CPU {cpu}, the readers on the others; PEREGRINE_BENCH_PIN=0 lets them run anywhere)"
+        );
+    }
     for (mode, label) in [
         ("--loop", "getppid loop"),
         ("--rw", "read/write loop"),
@@ -746,15 +803,16 @@ fn main() {
             );
         }
         println!(
-            "  probe run time per syscall exit (BPF statistics, separate runs): {}",
-            probe_costs(falco.as_ref(), || {
-                run_loop(&bin, mode, iters);
+            "  probe run time per syscall exit (BPF statistics, separate runs), {}",
+            probe_costs(7, falco.as_ref(), || {
+                run_loop(&bin, mode, iters / 4);
             })
         );
         if mode == "--loop" {
             peak_memory(&bin, iters, falco.as_ref());
         }
     }
+    pin_loops(false);
     if runs("drain") {
         drain(&bin, falco.as_ref());
     }
