@@ -243,35 +243,40 @@ static __always_inline void small_len(struct small *e, u16 len)
 	e->param++;
 }
 
-static __always_inline void small_u64(struct small *e, u64 v)
+/* A number of `size` bytes (8 or 4), the value at `v`. */
+static __always_inline void small_put(struct small *e, const void *v, u32 size)
 {
 	u32 at = e->pos;
 	if (at > SMALL_LEN - 8)
 		return;
-	__builtin_memcpy(&e->d[at], &v, 8);
-	small_len(e, 8);
-	e->pos = at + 8;
+	__builtin_memcpy(&e->d[at], v, size);
+	small_len(e, size);
+	e->pos = at + size;
+}
+
+static __always_inline void small_u64(struct small *e, u64 v)
+{
+	small_put(e, &v, 8);
 }
 
 static __always_inline void small_u32(struct small *e, u32 v)
 {
-	u32 at = e->pos;
-	if (at > SMALL_LEN - 4)
-		return;
-	__builtin_memcpy(&e->d[at], &v, 4);
-	small_len(e, 4);
-	e->pos = at + 4;
+	small_put(e, &v, 4);
 }
 
 /* Up to `snaplen` (at most SMALL_DATA) bytes of a user buffer of `len` bytes. */
 static __always_inline void small_user(struct small *e, const void *p, long len,
 				       u32 snaplen)
 {
-	u32 at = e->pos, n = 0;
+	u32 at = e->pos;
 	if (at > SMALL_LEN - SMALL_DATA)
 		return;
+	/* 64 bits wide: clang compared a 32-bit copy of n with the bound and passed the
+	 * original to the helper, and 6.1's verifier does not carry the bound across. */
+	u64 n = 0;
 	if (p && len > 0) {
-		n = len > snaplen ? snaplen : (u32)len;
+		n = len > snaplen ? snaplen : len;
+		barrier_var(n);
 		if (n > SMALL_DATA || bpf_probe_read_user(&e->d[at], n, p) != 0)
 			n = 0;
 	}
