@@ -201,7 +201,7 @@ static __always_inline void writer_submit(struct writer *w)
  * stack and sent from there, as the live benchmark's floor does, instead of in the scratch
  * buffer. What that saves is in the copy from user memory: the kernel checks the
  * destination of every such copy (hardened usercopy), and a stack destination passes in a
- * few instructions where a map value goes through the heap checks, about 10 ns of the
+ * few instructions where a map value goes through the heap checks, about 12 ns of the
  * read/write loop's event. The stack takes only aligned stores, so values are stored a
  * byte at a time (__builtin_memcpy), as clang does anyway at an odd offset.
  */
