@@ -24,15 +24,19 @@ static __always_inline struct settings *capturing(u64 *pid_tgid)
 	return s && wanted(s, *pid_tgid) ? s : NULL;
 }
 
-/* The header's fields but its length, at `d`: the timestamp (read now), the thread, the
- * event type and its number of parameters. */
+/* The header's fields but its length, at `d`, 8-byte aligned (a map value, a ring record
+ * or an aligned stack buffer): the timestamp (read now), the thread, the event type and
+ * its number of parameters. Stored through memcpy so that clang, told the alignment,
+ * stores each field in the widest aligned stores; the stack takes no other. */
 static __always_inline void put_header(u8 *d, struct settings *s, u64 pid_tgid, u16 type,
 				       u32 nparams)
 {
-	*(u64 *)&d[0] = bpf_ktime_get_boot_ns() + s->boot_time;
-	*(u64 *)&d[8] = (u32)pid_tgid;
-	*(u16 *)&d[20] = type;
-	*(u32 *)&d[22] = nparams;
+	d = __builtin_assume_aligned(d, 8);
+	u64 ts = bpf_ktime_get_boot_ns() + s->boot_time, tid = (u32)pid_tgid;
+	__builtin_memcpy(&d[0], &ts, 8);
+	__builtin_memcpy(&d[8], &tid, 8);
+	__builtin_memcpy(&d[20], &type, 2);
+	__builtin_memcpy(&d[22], &nparams, 4);
 }
 
 /* Starts an event of `type` with the schema's number of parameters for it (ppm_nparams,
@@ -173,6 +177,15 @@ static __always_inline void *this_ring(void)
 	return bpf_map_lookup_elem(&rings, &cpu);
 }
 
+/* Sends the `len` bytes of an event at `d` to this CPU's ring; counts a drop if they could
+ * not go. */
+static __always_inline void ring_output(void *d, u32 len)
+{
+	void *ring = this_ring();
+	if (!ring || bpf_ringbuf_output(ring, d, len, BPF_RB_NO_WAKEUP) != 0)
+		count(1);
+}
+
 /* Sends the event to this CPU's ring; counts it, and counts a drop if it could not go. */
 static __always_inline void writer_submit(struct writer *w)
 {
@@ -186,13 +199,7 @@ static __always_inline void writer_submit(struct writer *w)
 	 * the verifier cannot see that, and needs the bound. */
 	barrier_var(len);
 	*(u32 *)&w->aux->data[16] = len;
-	void *ring = this_ring();
-	if (!ring) {
-		count(1);
-		return;
-	}
-	if (bpf_ringbuf_output(ring, w->aux->data, len & (HALF - 1), BPF_RB_NO_WAKEUP) != 0)
-		count(1);
+	ring_output(w->aux->data, len & (HALF - 1));
 }
 
 /*
@@ -209,7 +216,8 @@ static __always_inline void writer_submit(struct writer *w)
 #define SMALL_PARAMS 5
 #define SMALL_LEN (HDR_LEN + SMALL_PARAMS * 2 + 4 * 8 + SMALL_DATA)
 
-/* A small event being built in `d`, SMALL_LEN bytes of the caller's stack. The buffer is
+/* A small event being built in `d`, SMALL_LEN bytes of the caller's stack, 8-byte aligned
+ * (put_header). The buffer is
  * apart from the positions so that clang keeps these in registers: the buffer's address
  * goes to a helper, and anything beside it would be reloaded after each call. */
 struct small {
@@ -224,11 +232,7 @@ static __always_inline void small_start(struct small *e, u8 *d, struct settings 
 					u64 pid_tgid, u16 type, u32 nparams)
 {
 	e->d = d;
-	u64 ts = bpf_ktime_get_boot_ns() + s->boot_time, tid = (u32)pid_tgid;
-	__builtin_memcpy(&e->d[0], &ts, 8);
-	__builtin_memcpy(&e->d[8], &tid, 8);
-	__builtin_memcpy(&e->d[20], &type, 2);
-	__builtin_memcpy(&e->d[22], &nparams, 4);
+	put_header(d, s, pid_tgid, type, nparams);
 	e->nparams = nparams;
 	e->param = 0;
 	e->pos = HDR_LEN + nparams * 2;
@@ -294,9 +298,7 @@ static __always_inline void small_submit(struct small *e)
 		return;
 	}
 	__builtin_memcpy(&e->d[16], &len, 4);
-	void *ring = this_ring();
-	if (!ring || bpf_ringbuf_output(ring, e->d, len, BPF_RB_NO_WAKEUP) != 0)
-		count(1);
+	ring_output(e->d, len);
 }
 
 /* This CPU's scratch buffer. */

@@ -20,7 +20,7 @@ static __always_inline void fill_rw(struct pt_regs *regs, long ret, u16 type, bo
 	u32 size = SC_ARG2(regs);
 	u32 snaplen = s->snaplen;
 	if (snaplen <= SMALL_DATA) {
-		u8 d[SMALL_LEN];
+		u8 d[SMALL_LEN] __attribute__((aligned(8)));
 		struct small e;
 		small_start(&e, d, s, pid_tgid, type, pos ? 5 : 4);
 		small_u64(&e, ret);
