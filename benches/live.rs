@@ -714,9 +714,10 @@ fn main() {
         println!("(PEREGRINE_SCAP_OPEN is not set: no comparison with Falco's modern probe)");
     }
     let runs = |part: &str| only.is_empty() || only == part;
-    pin_loops(true);
-    let loops = ["loop", "rw", "net"].iter().any(|p| runs(p));
-    if let (true, Some(Some(cpu))) = (loops, LOOP_CPU.get()) {
+    if ["loop", "rw", "net"].iter().any(|p| runs(p)) {
+        pin_loops(true);
+    }
+    if let Some(Some(cpu)) = LOOP_CPU.get() {
         println!(
             "(the loops run on CPU {cpu}, the readers on the others; PEREGRINE_BENCH_PIN=0 lets them run anywhere)"
         );
