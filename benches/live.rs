@@ -746,10 +746,11 @@ fn main() {
             let copy = with_reference("floor_copy", || run_loop(&bin, mode, iters)).0;
             let ours = with_peregrine("", || run_loop(&bin, mode, iters));
             let filtered = with_peregrine("evt.type=open", || run_loop(&bin, mode, iters));
+            let source = with_source(|| run_loop(&bin, mode, iters));
             floor_events += floor.1;
             ours_events += ours.1;
             drops += floor.2 + ours.2 + filtered.2;
-            let mut row = vec![none, empty, floor.0, copy, ours.0, filtered.0];
+            let mut row = vec![none, empty, floor.0, copy, ours.0, filtered.0, source];
             if let Some(falco) = &falco {
                 let theirs = falco.with(|| run_loop(&bin, mode, iters));
                 falco_events += theirs.1;
@@ -775,10 +776,14 @@ fn main() {
             col(4)
         );
         println!("  peregrine, filter evt.type=open: {}", col(5));
+        println!(
+            "  peregrine's probe, events read by LiveSource, not parsed: {}",
+            col(6)
+        );
         if falco.is_some() {
             println!(
                 "  falco's modern probe (scap-open): {} ({falco_events} events consumed)",
-                col(6)
+                col(7)
             );
         }
         println!("  events dropped, all runs: {drops}");
@@ -791,17 +796,21 @@ fn main() {
             spread(rows.iter().map(|r| r[4] / r[3]), 1.0, 2)
         );
         println!(
+            "  probe + LiveSource / floor + data copy (per round): {}",
+            spread(rows.iter().map(|r| r[6] / r[3]), 1.0, 2)
+        );
+        println!(
             "  filtered peregrine / empty program (per round): {}",
             spread(rows.iter().map(|r| r[5] / r[1]), 1.0, 2)
         );
         if falco.is_some() {
             println!(
                 "  peregrine / falco's modern probe (per round): {}",
-                spread(rows.iter().map(|r| r[4] / r[6]), 1.0, 2)
+                spread(rows.iter().map(|r| r[4] / r[7]), 1.0, 2)
             );
             println!(
                 "  slowdown, peregrine / falco's (per round):    {}",
-                spread(rows.iter().map(|r| slowdown(r, 4) / slowdown(r, 6)), 1.0, 2)
+                spread(rows.iter().map(|r| slowdown(r, 4) / slowdown(r, 7)), 1.0, 2)
             );
         }
         println!(
