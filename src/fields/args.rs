@@ -44,7 +44,7 @@ pub fn render_param(
         }
         (ParamType::FsPath | ParamType::FsRelPath, Value::Str(s)) => {
             render::push_sanitized(raw, s);
-            let Some(t) = view.thread else {
+            let Some(t) = view.thread() else {
                 return;
             };
             if s.is_empty() || s.starts_with(b"<NA>") || !path::is_relative(s) {
@@ -69,7 +69,7 @@ pub fn render_param(
             }
         }
         (ParamType::FdList, Value::FdList(list)) => {
-            if view.thread.is_none() {
+            if view.thread().is_none() {
                 return;
             }
             for (i, (fd, flags)) in list.iter().enumerate() {
@@ -187,7 +187,7 @@ fn sysdig_param_info(event: u16, name: &str) -> Option<&'static ParamInfo> {
 /// errno name for a negative value, `AT_FDCWD` for -100.
 pub fn render_fd(view: &EventView<'_>, fd: i64, raw: &mut String, resolved: &mut String) {
     crate::event::render::push_i64(raw, fd);
-    if view.thread.is_none() {
+    if view.thread().is_none() {
         return;
     }
     if fd >= 0 {

@@ -107,7 +107,7 @@ fn latency(v: &EventView<'_>) -> Option<u64> {
         return None;
     }
     Some(if v.ctx.tinfo {
-        v.thread.map_or(0, |t| t.latency)
+        v.thread().map_or(0, |t| t.latency)
     } else {
         0
     })
@@ -127,7 +127,7 @@ fn error_count(v: &EventView<'_>, out: &mut String) -> bool {
 /// `evt.buflen*`: the byte count of a successful transfer on a known fd.
 fn buflen(v: &EventView<'_>, out: &mut String, cat_ok: bool, kind_ok: fn(FdKind) -> bool) -> bool {
     let e = &v.raw.event;
-    let Some((_, f)) = v.fd else {
+    let Some((_, f)) = v.fd() else {
         return false;
     };
     if !cat_ok || !kind_ok(f.kind) || e.direction() != Direction::Exit {
@@ -232,7 +232,7 @@ pub(super) fn extract(field: &Field, kind: K, v: &EventView<'_>, out: &mut Strin
             // Without a thread sysdig shows what this field showed last.
             if v.ctx.tinfo {
                 mem.last_text.clear();
-                push_human(&mut mem.last_text, v.thread.map_or(0, |t| t.latency));
+                push_human(&mut mem.last_text, v.thread().map_or(0, |t| t.latency));
             }
             out.push_str(&mem.last_text);
         }
@@ -281,7 +281,7 @@ pub(super) fn extract(field: &Field, kind: K, v: &EventView<'_>, out: &mut Strin
                 10 => "user",
                 11 => "time",
                 12 => "processing",
-                32..=34 => match v.fd.map(|(_, f)| f.kind) {
+                32..=34 => match v.fd().map(|(_, f)| f.kind) {
                     Some(FdKind::File | FdKind::Directory) => "file",
                     Some(k) if k.is_ip() => "net",
                     Some(
@@ -431,7 +431,7 @@ pub(super) fn extract(field: &Field, kind: K, v: &EventView<'_>, out: &mut Strin
             push_u64(
                 out,
                 if v.ctx.tinfo {
-                    v.thread.map_or(0, |t| t.latency)
+                    v.thread().map_or(0, |t| t.latency)
                 } else {
                     0
                 },
@@ -440,7 +440,7 @@ pub(super) fn extract(field: &Field, kind: K, v: &EventView<'_>, out: &mut Strin
         K::IsSyslog => push_bool(
             out,
             flags().contains(EventFlags::WRITES_TO_FD)
-                && v.fd
+                && v.fd()
                     .is_some_and(|(_, f)| f.name.windows(8).any(|w| w == b"/dev/log")),
         ),
         K::Count => out.push('1'),
@@ -463,7 +463,7 @@ pub(super) fn extract(field: &Field, kind: K, v: &EventView<'_>, out: &mut Strin
                     | SOCKET_ACCEPT4_5_X
                     | SOCKET_CONNECT_X
             );
-            let applies = match (kind, v.fd.map(|(_, f)| f.kind)) {
+            let applies = match (kind, v.fd().map(|(_, f)| f.kind)) {
                 (K::CountErrorFile, Some(k)) => matches!(k, FdKind::File | FdKind::Directory),
                 (K::CountErrorFile, None) => opens,
                 (K::CountErrorNet, Some(k)) => k.is_ip() || k == FdKind::UnixSocket,
@@ -483,7 +483,7 @@ pub(super) fn extract(field: &Field, kind: K, v: &EventView<'_>, out: &mut Strin
             if e.event_type() != 234 {
                 return false;
             }
-            if kind == K::CountProcinfo && !v.thread.is_some_and(|t| t.is_main()) {
+            if kind == K::CountProcinfo && !v.thread().is_some_and(|t| t.is_main()) {
                 return false;
             }
             out.push('1');

@@ -85,7 +85,7 @@ fn creator_name(v: &EventView<'_>) -> Option<String> {
             let base = if name.first() == Some(&b'/') {
                 b".".to_vec()
             } else if dirfd == -100 {
-                v.thread
+                v.thread()
                     .map(|t| v.state.threads.cwd_of(t).to_vec())
                     .unwrap_or_default()
             } else {
@@ -146,8 +146,8 @@ pub(super) fn extract_bytes<'v>(kind: K, v: &EventView<'v>) -> Option<&'v [u8]> 
     if !flags.intersects(EventFlags::CREATES_FD | EventFlags::USES_FD | EventFlags::DESTROYS_FD) {
         return None;
     }
-    let t = v.thread?;
-    let f = match v.fd {
+    let t = v.thread()?;
+    let f = match v.fd() {
         Some((_, f)) => f,
         None if t.lastevent_fd != -1 => v.fd_table_get(t.lastevent_fd)?,
         None => return None,
@@ -212,10 +212,10 @@ pub(super) fn extract(field: &Field, kind: K, v: &EventView<'_>, out: &mut Strin
     if !flags.intersects(EventFlags::CREATES_FD | EventFlags::USES_FD | EventFlags::DESTROYS_FD) {
         return false;
     }
-    let Some(t) = v.thread else {
+    let Some(t) = v.thread() else {
         return false;
     };
-    let fd: Option<&FdInfo> = v.fd.map(|(_, f)| f).or_else(|| {
+    let fd: Option<&FdInfo> = v.fd().map(|(_, f)| f).or_else(|| {
         (t.lastevent_fd != -1)
             .then(|| v.fd_table_get(t.lastevent_fd))
             .flatten()

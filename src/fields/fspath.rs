@@ -76,7 +76,7 @@ fn dirfd_base(v: &EventView<'_>, name: &[u8], dirfd: i64) -> Vec<u8> {
     }
     if dirfd == -100 {
         return v
-            .thread
+            .thread()
             .map(|t| v.state.threads.cwd_of(t).to_vec())
             .unwrap_or_default();
     }
@@ -112,7 +112,7 @@ pub(super) fn extract(kind: K, v: &EventView<'_>, out: &mut String) -> bool {
         return false;
     };
     let (raw, base) = match src {
-        Src::FdName => match v.fd {
+        Src::FdName => match v.fd() {
             Some((_, f)) => (f.name.clone(), Base::Unknown),
             None => return false,
         },
@@ -128,18 +128,20 @@ pub(super) fn extract(kind: K, v: &EventView<'_>, out: &mut String) -> bool {
         out.push_str(&String::from_utf8_lossy(&raw));
         return true;
     }
-    if v.thread.is_none() {
+    if v.thread().is_none() {
         return false;
     }
     let full = if path::is_relative(&raw) {
         let dir = match base {
             Base::Cwd => v
-                .thread
+                .thread()
                 .map(|t| v.state.threads.cwd_of(t).to_vec())
                 .unwrap_or_default(),
             Base::DirFd(i) => dirfd_base(v, &raw, int_param(v, i).unwrap_or(-100)),
             Base::EventFd => {
-                let name = v.fd.map_or(b"<UNKNOWN>".to_vec(), |(_, f)| f.name.clone());
+                let name = v
+                    .fd()
+                    .map_or(b"<UNKNOWN>".to_vec(), |(_, f)| f.name.clone());
                 out.push_str(&String::from_utf8_lossy(&path::join(b"", &name)));
                 return true;
             }

@@ -803,7 +803,7 @@ impl Field {
     /// rendering text: `Some(None)` when the field does not apply, `None` for fields that
     /// need [`Field::extract`].
     pub fn extract_int(&self, v: &EventView<'_>) -> Option<Option<i64>> {
-        let t = v.thread;
+        let t = v.thread();
         let main = || t.and_then(|t| v.state.threads.main_of_opt(t));
         Some(match self.info.kind {
             K::Num => Some(v.num as i64),
@@ -830,7 +830,7 @@ impl Field {
     #[inline]
     pub fn extract_str<'v>(&self, v: &EventView<'v>) -> Option<&'v str> {
         match self.info.kind {
-            K::Name => std::str::from_utf8(&v.thread?.comm).ok(),
+            K::Name => std::str::from_utf8(&v.thread()?.comm).ok(),
             K::Dir => Some(v.raw.event.direction().symbol()),
             K::FdName | K::FdTypeChar => fd::extract_str(self.info.kind, v),
             _ => None,
@@ -848,7 +848,7 @@ impl Field {
     #[inline]
     pub fn text_bytes<'v>(&self, v: &EventView<'v>) -> Option<&'v [u8]> {
         match self.info.kind {
-            K::Name => Some(&v.thread?.comm),
+            K::Name => Some(&v.thread()?.comm),
             K::Dir => Some(v.raw.event.direction().symbol().as_bytes()),
             K::FdName | K::FdTypeChar => fd::extract_bytes(self.info.kind, v),
             _ => None,

@@ -186,7 +186,7 @@ pub(super) fn extract(field: &Field, kind: K, v: &EventView<'_>, out: &mut Strin
             push_u64(out, ran);
             return true;
         }
-        let Some(t) = v.thread else {
+        let Some(t) = v.thread() else {
             return false;
         };
         let total = mem.per_thread.entry(t.tid).or_insert(0);
@@ -194,7 +194,7 @@ pub(super) fn extract(field: &Field, kind: K, v: &EventView<'_>, out: &mut Strin
         push_u64(out, *total);
         return true;
     }
-    let Some(t) = v.thread else {
+    let Some(t) = v.thread() else {
         return false;
     };
     let main = v.state.threads.main_of_opt(t);

@@ -1,6 +1,8 @@
 //! What a field reads about one event: the event itself, the state after the event was
 //! parsed, and what the parser worked out for it (its thread, its fd, its latency).
 
+use std::cell::OnceCell;
+
 use crate::capture::RawEvent;
 use crate::event::render::BufferFormat;
 use crate::state::{FdInfo, FdTable, State, Thread};
@@ -22,8 +24,10 @@ pub struct EventContext {
     pub fd_name_hash: Option<u64>,
 }
 
-/// One event with everything fields can read about it.
-#[derive(Debug, Clone, Copy)]
+/// One event with everything fields can read about it. Its thread, fd table and fd are
+/// looked up in the state when a field first asks for them: a consumer that reads only the
+/// event's own values (or nothing, counting events) pays no lookup.
+#[derive(Debug, Clone)]
 pub struct EventView<'a> {
     /// The event, with its CPU, dump flags and position in the source.
     pub raw: RawEvent<'a>,
@@ -31,42 +35,55 @@ pub struct EventView<'a> {
     pub num: u64,
     /// The state after the event was parsed.
     pub state: &'a State,
-    /// The thread that made the event, if it is known.
-    pub thread: Option<&'a Thread>,
-    /// The fd table of that thread's process.
-    pub fds: Option<&'a FdTable>,
-    /// The fd the event is about, with its number.
-    pub fd: Option<(i64, &'a FdInfo)>,
     /// What the parser worked out for the event.
     pub ctx: EventContext,
     /// How data buffers are shown in `evt.info`, `evt.args` and `evt.arg.*`.
     pub buffers: BufferFormat,
+    thread: OnceCell<Option<&'a Thread>>,
+    fds: OnceCell<Option<&'a FdTable>>,
+    fd: OnceCell<Option<(i64, &'a FdInfo)>>,
 }
 
 impl<'a> EventView<'a> {
-    /// Looks up the thread, fd table and fd of `raw` in `state`.
+    /// A view of `raw`, parsed into `state`, numbered `num`.
     pub fn new(raw: RawEvent<'a>, num: u64, state: &'a State, ctx: EventContext) -> Self {
-        let tid = raw.event.tid();
-        // A container JSON event has the thread libsinsp makes up for it.
-        let thread = if crate::parse::is_container_json_event(raw.event.event_type()) {
-            state.container_event_thread.as_ref()
-        } else {
-            state.threads.get(tid)
-        };
-        let fds = thread.and_then(|t| state.threads.fds_of(t));
-        let fd = ctx
-            .fd
-            .and_then(|n| fds.and_then(|t| t.get(n)).map(|f| (n, f)));
         EventView {
             raw,
             num,
             state,
-            thread,
-            fds,
-            fd,
             ctx,
             buffers: BufferFormat::Normal,
+            thread: OnceCell::new(),
+            fds: OnceCell::new(),
+            fd: OnceCell::new(),
         }
+    }
+
+    /// The thread that made the event, if it is known.
+    pub fn thread(&self) -> Option<&'a Thread> {
+        *self.thread.get_or_init(|| {
+            // A container JSON event has the thread libsinsp makes up for it.
+            if crate::parse::is_container_json_event(self.raw.event.event_type()) {
+                self.state.container_event_thread.as_ref()
+            } else {
+                self.state.threads.get(self.raw.event.tid())
+            }
+        })
+    }
+
+    /// The fd table of that thread's process.
+    pub fn fds(&self) -> Option<&'a FdTable> {
+        *self
+            .fds
+            .get_or_init(|| self.thread().and_then(|t| self.state.threads.fds_of(t)))
+    }
+
+    /// The fd the event is about, with its number.
+    pub fn fd(&self) -> Option<(i64, &'a FdInfo)> {
+        *self.fd.get_or_init(|| {
+            let n = self.ctx.fd?;
+            self.fds()?.get(n).map(|f| (n, f))
+        })
     }
 
     /// A view of an event without any state (no thread, no fds).
@@ -77,29 +94,29 @@ impl<'a> EventView<'a> {
             raw,
             num,
             state,
-            thread: None,
-            fds: None,
-            fd: None,
             ctx: EventContext::default(),
             buffers: BufferFormat::Normal,
+            thread: OnceCell::from(None),
+            fds: OnceCell::from(None),
+            fd: OnceCell::from(None),
         }
     }
 
     /// The fd `fd` of the event's process.
     pub fn fd_table_get(&self, fd: i64) -> Option<&'a FdInfo> {
-        self.fds?.get(fd)
+        self.fds()?.get(fd)
     }
 
     /// Whether parsing the event changed the name of its fd.
     pub fn fd_name_changed(&self) -> bool {
-        self.fd.is_some_and(|(_, f)| {
+        self.fd().is_some_and(|(_, f)| {
             Some(name_hash(&f.name)) != self.ctx.fd_name_hash.or(Some(name_hash(b"")))
         })
     }
 
     /// The main thread of the event's process.
     pub fn main_thread(&self) -> Option<&'a Thread> {
-        let t = self.thread?;
+        let t = self.thread()?;
         if t.is_main() {
             Some(t)
         } else {

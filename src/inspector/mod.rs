@@ -349,7 +349,7 @@ impl Inspector {
 }
 
 /// One event, lent by [`Inspector::next`], with the state as it stands after the event.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Event<'a> {
     view: EventView<'a>,
     initial_state: bool,
