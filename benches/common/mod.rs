@@ -204,10 +204,16 @@ impl RedisServer {
             );
             return None;
         }
-        let port = 6399;
+        // A port nobody listens on: a server already on a fixed port (another run's, or
+        // one started by hand) would answer the ping while this one failed to bind, and
+        // be measured in its place, unpinned.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .unwrap();
         // The server on CPU 0 and redis-benchmark on CPU 1 (redis_rate): left to the
         // scheduler, whether the two shared a CPU changed the rate by half between runs.
-        let child = Command::new("taskset")
+        let mut child = Command::new("taskset")
             .args(["-c", "0", "redis-server"])
             .args([
                 "--port",
@@ -228,6 +234,10 @@ impl RedisServer {
                 .is_ok_and(|o| o.stdout.starts_with(b"PONG"))
         });
         assert!(up, "redis-server did not start");
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "redis-server exited, yet something answers on port {port}"
+        );
         Some(RedisServer { port, child })
     }
 }
