@@ -310,8 +310,9 @@ fn with_reference<T>(prog: &str, f: impl FnOnce() -> T) -> (T, u64, u64) {
 
 /// Peregrine's source alone while `f` runs: the probe and the rings, a consumer calling
 /// `LiveSource::next_event` on every event and parsing nothing. What Peregrine costs
-/// without its state, to tell the probe's share from the consumer's.
-fn with_source<T>(f: impl FnOnce() -> T) -> T {
+/// without its state, to tell the probe's share from the consumer's. Returns what `f`
+/// returns and the events dropped.
+fn with_source<T>(f: impl FnOnce() -> T) -> (T, u64) {
     let (tx, rx) = mpsc::channel();
     let consumer = std::thread::spawn(move || {
         let mut source = LiveSource::open(&LiveConfig::default(), None).unwrap();
@@ -322,12 +323,13 @@ fn with_source<T>(f: impl FnOnce() -> T) -> T {
             n += 1;
         }
         reader_done(start, n);
+        source.stats().unwrap().drops()
     });
     let stop = rx.recv().unwrap();
     let out = f();
     stop.store(true, Ordering::Relaxed);
-    consumer.join().unwrap();
-    out
+    let drops = consumer.join().unwrap();
+    (out, drops)
 }
 
 /// Peregrine capturing with `filter` while `f` runs, a consumer calling `next()` on every
@@ -579,7 +581,7 @@ fn redis(falco: Option<&ScapOpen>) {
         reader(1);
         let ours = with_peregrine("", || redis_rate(port)).0;
         reader(2);
-        let source = with_source(|| redis_rate(port));
+        let source = with_source(|| redis_rate(port)).0;
         reader(3);
         let mut row = vec![none, floor, copy, ours, source];
         if let Some(falco) = falco {
@@ -749,8 +751,8 @@ fn main() {
             let source = with_source(|| run_loop(&bin, mode, iters));
             floor_events += floor.1;
             ours_events += ours.1;
-            drops += floor.2 + ours.2 + filtered.2;
-            let mut row = vec![none, empty, floor.0, copy, ours.0, filtered.0, source];
+            drops += floor.2 + ours.2 + filtered.2 + source.1;
+            let mut row = vec![none, empty, floor.0, copy, ours.0, filtered.0, source.0];
             if let Some(falco) = &falco {
                 let theirs = falco.with(|| run_loop(&bin, mode, iters));
                 falco_events += theirs.1;
