@@ -217,9 +217,9 @@ static __always_inline void writer_submit(struct writer *w)
 #define SMALL_LEN (HDR_LEN + SMALL_PARAMS * 2 + 4 * 8 + SMALL_DATA)
 
 /* A small event being built in `d`, SMALL_LEN bytes of the caller's stack, 8-byte aligned
- * (put_header). The buffer is
- * apart from the positions so that clang keeps these in registers: the buffer's address
- * goes to a helper, and anything beside it would be reloaded after each call. */
+ * (put_header). The buffer is apart from the positions so that clang keeps these in
+ * registers: the buffer's address goes to a helper, and anything beside it would be
+ * reloaded after each call. */
 struct small {
 	u8 *d;
 	u32 pos;      /* where the next value goes */
