@@ -204,7 +204,8 @@ static __always_inline void writer_submit(struct writer *w)
 
 /*
  * Small events, built on the stack. An event of numbers and at most SMALL_DATA bytes of
- * user data (read's and write's, at the default snaplen of 80) is built in the program's
+ * user data (read's and write's, at the default snaplen of 80, and sendto's and recvfrom's
+ * with an IPv4 or IPv6 tuple) is built in the program's
  * stack and sent from there, as the live benchmark's floor does, instead of in the scratch
  * buffer. What that saves is in the copy from user memory: the kernel checks the
  * destination of every such copy (hardened usercopy), and a stack destination passes in a
@@ -214,7 +215,10 @@ static __always_inline void writer_submit(struct writer *w)
  */
 #define SMALL_DATA 80
 #define SMALL_PARAMS 5
-#define SMALL_LEN (HDR_LEN + SMALL_PARAMS * 2 + 4 * 8 + SMALL_DATA)
+/* The largest IPv4 or IPv6 tuple (family, two addresses of 16 bytes, two ports): sendto's
+ * and recvfrom's events are small too when their socket is one of those. */
+#define TUPLE_INET_MAX 37
+#define SMALL_LEN (HDR_LEN + SMALL_PARAMS * 2 + 4 * 8 + SMALL_DATA + TUPLE_INET_MAX)
 
 /* A small event being built in `d`, SMALL_LEN bytes of the caller's stack, 8-byte aligned
  * (put_header). The buffer is apart from the positions so that clang keeps these in

@@ -1396,11 +1396,11 @@ fn tempdir_path(name: &str) -> PathBuf {
         .join(format!("fillers-{name}-{}", std::process::id()))
 }
 
-/// Reads and writes keep the first `snaplen` bytes of their data, with their other
-/// parameters exact, whichever way the probe builds the event: on its stack up to 80 bytes
-/// of data (the default snaplen), in its scratch buffer above.
+/// Reads, writes, sendto and recvfrom keep the first `snaplen` bytes of their data, with
+/// their other parameters exact, whichever way the probe builds the event: on its stack up
+/// to 80 bytes of data (the default snaplen), in its scratch buffer above.
 #[test]
-fn read_and_write_data_is_cut_at_the_snaplen() {
+fn data_is_cut_at_the_snaplen() {
     let Some(_serial) = live_serial(&SERIAL) else {
         return;
     };
@@ -1434,5 +1434,26 @@ fn read_and_write_data_is_cut_at_the_snaplen() {
             assert_eq!((r.raw("res"), r.raw("size")), (res, size), "read, {at}");
             assert_eq!(r.raw("data"), "", "read of {size}, {at}");
         }
+        // sendto and recvfrom, built on the stack too up to 80 bytes, but for unix
+        // sockets: the same data, and the connection from client to server both ways. The
+        // client's socket is not bound: its own address is the unspecified one, and the
+        // server's recvfrom names the client's by the address the call returns.
+        for (family, any, lo) in [("IPv4", "0.0.0.0:", "127.0.0.1:"), ("IPv6", ":::", "::1:")] {
+            let at = format!("{family}, {at}");
+            let st = c.next("sendto");
+            let rf = c.next("recvfrom");
+            for r in [&st, &rf] {
+                assert_eq!((r.raw("res"), r.raw("size")), ("200", "200"), "{at}");
+                assert_eq!(r.raw("data"), &pattern[..kept.min(200)], "{at}");
+            }
+            let (sent, got) = (st.arg("tuple"), rf.arg("tuple"));
+            let (from, to) = got.split_once("->").expect("a tuple");
+            assert!(from.starts_with(lo) && to.starts_with(lo), "{got}, {at}");
+            assert!(!from.ends_with(":0") && !to.ends_with(":0"), "{got}, {at}");
+            assert_eq!(sent.strip_prefix(any), got.strip_prefix(lo), "{sent}, {at}");
+        }
+        let st = c.next("sendto");
+        assert_eq!((st.raw_i64("fd"), st.raw("res")), (-1, "-9"), "{at}");
+        assert_eq!((st.raw("data"), st.raw("tuple")), ("", ""), "{at}");
     }
 }

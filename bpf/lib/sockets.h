@@ -91,29 +91,22 @@ static __always_inline void sock_ends(struct sock *sk, struct sock_ends *e)
 #undef SKC
 }
 
-/* The connection of socket `fd` as the schema's tuple: for connect and sends the local end
- * first, for accept and receives the peer first. A socket without a peer (unconnected UDP)
- * takes the peer from the user address `uaddr` (sendto's destination, recvfrom's source)
- * when there is one. Empty for sockets of other families. */
-static __always_inline void push_socktuple_addr(struct writer *w, s64 fd, bool peer_first,
-						const void *uaddr)
+/* The connection of the IPv4 or IPv6 socket `sk` (its sock_common fields in `e`) as the
+ * schema's tuple, at `d`: for connect and sends the local end first, for accept and
+ * receives the peer first. A socket without a peer (unconnected UDP) takes the peer from
+ * the user address `uaddr` (sendto's destination, recvfrom's source) when there is one.
+ * Its length (at most TUPLE_INET_MAX), 0 for a socket of another family. Stored through
+ * memcpy, so `d` may be anywhere in a map value or the stack. */
+static __always_inline u32 put_tuple_inet(u8 *d, struct sock *sk, const struct sock_ends *e,
+					  bool peer_first, const void *uaddr)
 {
-	struct sock *sk = fd_sock(fd);
-	if (!sk) {
-		set_len(w, 0);
-		return;
-	}
-	struct sock_ends ends;
-	sock_ends(sk, &ends);
-	u16 family = ends.family;
-	u8 *d = &w->aux->data[SAFE(w->pos)];
-	u16 lport = ends.num;
-	u16 rport = __builtin_bswap16(ends.dport);
-	if (family == AF_INET) {
-		u32 laddr = ends.rcv_saddr;
-		u32 raddr = ends.daddr;
+	u16 lport = e->num;
+	u16 rport = __builtin_bswap16(e->dport);
+	u16 fam = 0, port = 0;
+	if (e->family == AF_INET) {
+		u32 laddr = e->rcv_saddr;
+		u32 raddr = e->daddr;
 		if (raddr == 0 && rport == 0 && uaddr) {
-			u16 fam = 0, port = 0;
 			bpf_probe_read_user(&fam, 2, uaddr);
 			if (fam == AF_INET) {
 				bpf_probe_read_user(&port, 2, uaddr + 2);
@@ -121,31 +114,61 @@ static __always_inline void push_socktuple_addr(struct writer *w, s64 fd, bool p
 				rport = __builtin_bswap16(port);
 			}
 		}
+		u32 a1 = peer_first ? raddr : laddr, a2 = peer_first ? laddr : raddr;
+		u16 p1 = peer_first ? rport : lport, p2 = peer_first ? lport : rport;
 		d[0] = AF_INET;
-		*(u32 *)&d[1] = peer_first ? raddr : laddr;
-		*(u16 *)&d[5] = peer_first ? rport : lport;
-		*(u32 *)&d[7] = peer_first ? laddr : raddr;
-		*(u16 *)&d[11] = peer_first ? lport : rport;
-		set_len(w, 13);
-	} else if (family == AF_INET6) {
-		d[0] = AF_INET6;
-		struct in6_addr l = BPF_CORE_READ(sk, __sk_common.skc_v6_rcv_saddr);
-		struct in6_addr r = BPF_CORE_READ(sk, __sk_common.skc_v6_daddr);
-		if (rport == 0 && uaddr) {
-			u16 fam = 0, port = 0;
-			bpf_probe_read_user(&fam, 2, uaddr);
-			if (fam == AF_INET6) {
-				bpf_probe_read_user(&port, 2, uaddr + 2);
-				bpf_probe_read_user(&r, 16, uaddr + 8);
-				rport = __builtin_bswap16(port);
-			}
+		__builtin_memcpy(&d[1], &a1, 4);
+		__builtin_memcpy(&d[5], &p1, 2);
+		__builtin_memcpy(&d[7], &a2, 4);
+		__builtin_memcpy(&d[11], &p2, 2);
+		return 13;
+	}
+	if (e->family != AF_INET6)
+		return 0;
+	struct in6_addr l = BPF_CORE_READ(sk, __sk_common.skc_v6_rcv_saddr);
+	struct in6_addr r = BPF_CORE_READ(sk, __sk_common.skc_v6_daddr);
+	if (rport == 0 && uaddr) {
+		bpf_probe_read_user(&fam, 2, uaddr);
+		if (fam == AF_INET6) {
+			bpf_probe_read_user(&port, 2, uaddr + 2);
+			bpf_probe_read_user(&r, 16, uaddr + 8);
+			rport = __builtin_bswap16(port);
 		}
-		__builtin_memcpy(&d[1], peer_first ? &r : &l, 16);
-		*(u16 *)&d[17] = peer_first ? rport : lport;
-		__builtin_memcpy(&d[19], peer_first ? &l : &r, 16);
-		*(u16 *)&d[35] = peer_first ? lport : rport;
-		set_len(w, 37);
-	} else if (family == AF_UNIX) {
+	}
+	u16 p1 = peer_first ? rport : lport, p2 = peer_first ? lport : rport;
+	d[0] = AF_INET6;
+	__builtin_memcpy(&d[1], peer_first ? &r : &l, 16);
+	__builtin_memcpy(&d[17], &p1, 2);
+	__builtin_memcpy(&d[19], peer_first ? &l : &r, 16);
+	__builtin_memcpy(&d[35], &p2, 2);
+	return 37;
+}
+
+/* The socket behind `fd` (NULL if none) and, for one, its sock_common fields in `e` (its
+ * family 0 for none). */
+static __always_inline struct sock *fd_sock_ends(s64 fd, struct sock_ends *e)
+{
+	struct sock *sk = fd_sock(fd);
+	if (sk)
+		sock_ends(sk, e);
+	else
+		e->family = 0;
+	return sk;
+}
+
+/* The connection of the socket `sk` (fd_sock_ends) as the schema's tuple (put_tuple_inet;
+ * for unix sockets the two ends and a path). Empty without a socket, and for sockets of
+ * other families. */
+static __always_inline void push_socktuple_sk(struct writer *w, struct sock *sk,
+					      const struct sock_ends *e, bool peer_first,
+					      const void *uaddr)
+{
+	if (!sk) {
+		set_len(w, 0);
+		return;
+	}
+	u8 *d = &w->aux->data[SAFE(w->pos)];
+	if (e->family == AF_UNIX) {
 		/* The two ends' kernel addresses, the peer's first for the local end's calls
 		 * (connect, sends), then the path: the peer's (or the address given, without a
 		 * peer) for those, the local end's for the others. An abstract name loses its
@@ -177,9 +200,33 @@ static __always_inline void push_socktuple_addr(struct writer *w, s64 fd, bool p
 			n = 1;
 		}
 		set_len(w, 17 + n);
-	} else {
-		set_len(w, 0);
+		return;
 	}
+	set_len(w, put_tuple_inet(d, sk, e, peer_first, uaddr));
+}
+
+/* The connection of socket `fd` as the schema's tuple (push_socktuple_sk), the user
+ * address `uaddr` standing in for a missing peer. */
+static __always_inline void push_socktuple_addr(struct writer *w, s64 fd, bool peer_first,
+						const void *uaddr)
+{
+	struct sock_ends ends;
+	struct sock *sk = fd_sock_ends(fd, &ends);
+	push_socktuple_sk(w, sk, &ends, peer_first, uaddr);
+}
+
+/* The IPv4 or IPv6 tuple of `sk` (put_tuple_inet) as the next parameter of a small event;
+ * empty without a socket. */
+static __always_inline void small_tuple(struct small *e, struct sock *sk,
+					const struct sock_ends *ends, bool peer_first,
+					const void *uaddr)
+{
+	u32 at = e->pos;
+	if (at > SMALL_LEN - TUPLE_INET_MAX)
+		return;
+	u32 n = sk ? put_tuple_inet(&e->d[at], sk, ends, peer_first, uaddr) : 0;
+	small_len(e, n);
+	e->pos = at + n;
 }
 
 static __always_inline void push_socktuple(struct writer *w, s64 fd, bool peer_first)

@@ -86,36 +86,53 @@ static __always_inline void fill_accept(struct pt_regs *regs, long ret,
 }
 
 /* sendto, recvfrom: the data and the connection (with the address given, for
- * unconnected sockets). */
+ * unconnected sockets). Built on the stack (small_*) when the snaplen allows it and the
+ * socket is not a unix one (whose tuple holds a path). */
 static __always_inline void fill_sendto_recvfrom(struct pt_regs *regs,
 						 long ret, bool send)
 {
-	struct writer w;
-	u16 type = send ? PPME_SOCKET_SENDTO_X : PPME_SOCKET_RECVFROM_X;
-	if (!writer_start(&w, type))
+	u64 pid_tgid;
+	struct settings *s = capturing(&pid_tgid);
+	if (!s)
 		return;
+	u16 type = send ? PPME_SOCKET_SENDTO_X : PPME_SOCKET_RECVFROM_X;
 	s64 fd = fd_arg(SC_ARG0(regs));
+	const void *buf = (const void *)SC_ARG1(regs);
+	u32 size = SC_ARG2(regs);
 	const void *addr = (const void *)SC_ARG4(regs);
+	/* A failed call has no tuple. */
+	struct sock_ends ends = {};
+	struct sock *sk = ret >= 0 ? fd_sock_ends(fd, &ends) : NULL;
+	u32 snaplen = s->snaplen;
+	if (snaplen <= SMALL_DATA && ends.family != AF_UNIX) {
+		u8 d[SMALL_LEN] __attribute__((aligned(8)));
+		struct small e;
+		small_start(&e, d, s, pid_tgid, type, 5);
+		small_u64(&e, ret);
+		small_user(&e, buf, ret, snaplen);
+		if (!send)
+			small_tuple(&e, sk, &ends, true, addr);
+		small_u64(&e, fd);
+		small_u32(&e, size);
+		if (send)
+			small_tuple(&e, sk, &ends, false, addr);
+		small_submit(&e);
+		return;
+	}
+	struct writer w;
+	if (!writer_begin(&w, s, pid_tgid, type))
+		return;
 	push_u64(&w, ret);
 	if (ret > 0)
-		push_user_buf(&w, (const void *)SC_ARG1(regs), ret);
+		push_user_buf(&w, buf, ret);
 	else
 		push_empty(&w);
-	if (send) {
-		push_u64(&w, fd);
-		push_u32(&w, (u32)SC_ARG2(regs));
-		if (ret >= 0)
-			push_socktuple_addr(&w, fd, false, addr);
-		else
-			push_empty(&w);
-	} else {
-		if (ret >= 0)
-			push_socktuple_addr(&w, fd, true, addr);
-		else
-			push_empty(&w);
-		push_u64(&w, fd);
-		push_u32(&w, (u32)SC_ARG2(regs));
-	}
+	if (!send)
+		push_socktuple_sk(&w, sk, &ends, true, addr);
+	push_u64(&w, fd);
+	push_u32(&w, size);
+	if (send)
+		push_socktuple_sk(&w, sk, &ends, false, addr);
 	writer_submit(&w);
 }
 

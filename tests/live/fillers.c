@@ -38,8 +38,9 @@
  *        with the argument pg-memfd-run.
  * data:  on DIR/d.txt: write of 200 bytes ("0123456789" over and over), pwrite64 of them
  *        at 300, read of 200 and pread64 of 200 at 300 back, a read of 0 bytes, a read at
- *        the end of the file (res 0) and a read of fd -1 (EBADF); the same capture is made
- *        at several snaplens.
+ *        the end of the file (res 0) and a read of fd -1 (EBADF); then the 200 bytes by
+ *        sendto and recvfrom over loopback UDP, IPv4 then IPv6, and a sendto on fd -1
+ *        (EBADF); the same capture is made at several snaplens.
  * reaper: becomes a child subreaper; a child forks a grandchild and exits, so the
  *        grandchild is adopted by this process; then kills and reaps the grandchild.
  */
@@ -484,6 +485,27 @@ static int data(const char *dir)
 	    read(-1, back, 200) != -1)
 		return 5;
 	close(fd);
+	struct sockaddr_in a4 = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	struct sockaddr_in6 a6 = {.sin6_family = AF_INET6, .sin6_addr = IN6ADDR_LOOPBACK_INIT};
+	struct sockaddr *addrs[2] = {(struct sockaddr *)&a4, (struct sockaddr *)&a6};
+	socklen_t lens[2] = {sizeof(a4), sizeof(a6)};
+	for (int i = 0; i < 2; i++) {
+		int family = addrs[i]->sa_family;
+		int srv = socket(family, SOCK_DGRAM, 0), cli = socket(family, SOCK_DGRAM, 0);
+		socklen_t len = lens[i];
+		struct sockaddr_in6 from;
+		socklen_t flen = sizeof(from);
+		if (srv < 0 || cli < 0 || bind(srv, addrs[i], len) != 0 ||
+		    getsockname(srv, addrs[i], &len) != 0)
+			return 6;
+		if (sendto(cli, buf, 200, 0, addrs[i], len) != 200 ||
+		    recvfrom(srv, back, 200, 0, (struct sockaddr *)&from, &flen) != 200)
+			return 7;
+		close(srv);
+		close(cli);
+	}
+	if (sendto(-1, buf, 200, 0, addrs[0], lens[0]) != -1)
+		return 8;
 	return 0;
 }
 
