@@ -91,29 +91,36 @@ static __always_inline void sock_ends(struct sock *sk, struct sock_ends *e)
 #undef SKC
 }
 
+/* For a socket without a peer: the peer named by the user address `uaddr` (sendto's
+ * destination, recvfrom's source), if it is one of `family`: its address (`len` bytes at
+ * `off` in it) into `addr`, its port into `*port` in host order. */
+static __always_inline void user_peer(const void *uaddr, u16 family, void *addr, u32 len,
+				      u32 off, u16 *port)
+{
+	u16 fam = 0, p = 0;
+	bpf_probe_read_user(&fam, 2, uaddr);
+	if (fam != family)
+		return;
+	bpf_probe_read_user(&p, 2, uaddr + 2);
+	bpf_probe_read_user(addr, len, uaddr + off);
+	*port = __builtin_bswap16(p);
+}
+
 /* The connection of the IPv4 or IPv6 socket `sk` (its sock_common fields in `e`) as the
  * schema's tuple, at `d`: for connect and sends the local end first, for accept and
- * receives the peer first. A socket without a peer (unconnected UDP) takes the peer from
- * the user address `uaddr` (sendto's destination, recvfrom's source) when there is one.
- * Its length (at most TUPLE_INET_MAX), 0 for a socket of another family. Stored through
- * memcpy, so `d` may be anywhere in a map value or the stack. */
+ * receives the peer first, the peer taken from `uaddr` (user_peer) when the socket has
+ * none (unconnected UDP). Its length (at most TUPLE_INET_MAX), 0 for a socket of another
+ * family. Stored through memcpy, so `d` may be anywhere in a map value or the stack. */
 static __always_inline u32 put_tuple_inet(u8 *d, struct sock *sk, const struct sock_ends *e,
 					  bool peer_first, const void *uaddr)
 {
 	u16 lport = e->num;
 	u16 rport = __builtin_bswap16(e->dport);
-	u16 fam = 0, port = 0;
 	if (e->family == AF_INET) {
 		u32 laddr = e->rcv_saddr;
 		u32 raddr = e->daddr;
-		if (raddr == 0 && rport == 0 && uaddr) {
-			bpf_probe_read_user(&fam, 2, uaddr);
-			if (fam == AF_INET) {
-				bpf_probe_read_user(&port, 2, uaddr + 2);
-				bpf_probe_read_user(&raddr, 4, uaddr + 4);
-				rport = __builtin_bswap16(port);
-			}
-		}
+		if (raddr == 0 && rport == 0 && uaddr)
+			user_peer(uaddr, AF_INET, &raddr, 4, 4, &rport);
 		u32 a1 = peer_first ? raddr : laddr, a2 = peer_first ? laddr : raddr;
 		u16 p1 = peer_first ? rport : lport, p2 = peer_first ? lport : rport;
 		d[0] = AF_INET;
@@ -127,14 +134,8 @@ static __always_inline u32 put_tuple_inet(u8 *d, struct sock *sk, const struct s
 		return 0;
 	struct in6_addr l = BPF_CORE_READ(sk, __sk_common.skc_v6_rcv_saddr);
 	struct in6_addr r = BPF_CORE_READ(sk, __sk_common.skc_v6_daddr);
-	if (rport == 0 && uaddr) {
-		bpf_probe_read_user(&fam, 2, uaddr);
-		if (fam == AF_INET6) {
-			bpf_probe_read_user(&port, 2, uaddr + 2);
-			bpf_probe_read_user(&r, 16, uaddr + 8);
-			rport = __builtin_bswap16(port);
-		}
-	}
+	if (rport == 0 && uaddr)
+		user_peer(uaddr, AF_INET6, &r, 16, 8, &rport);
 	u16 p1 = peer_first ? rport : lport, p2 = peer_first ? lport : rport;
 	d[0] = AF_INET6;
 	__builtin_memcpy(&d[1], peer_first ? &r : &l, 16);
