@@ -8,11 +8,15 @@
 //! against the empty program. All in one run.
 //!
 //! Then redis-benchmark (SET and GET) against a local redis-server: no tracing, the floor
-//! probe, the floor with the data copy, and Peregrine capturing everything.
+//! probe, the floor with the data copy, Peregrine capturing everything, and Peregrine's
+//! probe read by `LiveSource` alone: each run's rate, and the machine's busy CPU time per
+//! request (/proc/stat), from which what each setup adds to a request, steadier than the
+//! rate (on two CPUs the rate moves with how the scheduler fits a reader in).
 //!
 //! The machine's speed drifts between runs, so each comparison runs in interleaved rounds
-//! (one run of every setup per round, `PEREGRINE_BENCH_ROUNDS`, default 5) and reports the
-//! median with the range, and ratios taken within each round.
+//! (one run of every setup per round, `PEREGRINE_BENCH_ROUNDS`, default 5; redis four
+//! times as many, of short runs) and reports the median with the range, and ratios taken
+//! within each round.
 //!
 //! The loops run on the last CPU and the benchmark's readers on the others (see
 //! `pin_loops`; `PEREGRINE_BENCH_PIN=0` lets them run anywhere).
@@ -562,32 +566,45 @@ fn redis(falco: Option<&ScapOpen>) {
         return;
     };
     let port = server.port;
-    // Rounds of the three, one after another, so that a drift of the machine's speed (it
-    // moves by a fifth between runs here) falls on all three alike; each round's slowdowns
-    // are against that round's untraced rate.
+    // Rounds of every setup, one after another, so that a drift of the machine's speed
+    // falls on all alike; each round's slowdowns are against that round's untraced rate.
+    // Every other round runs the setups in reverse order, so that a drift within a round
+    // does not always favour the same ones. The host's speed jumps by a fifth for some
+    // seconds at a time (untraced redis: 76,000 requests/s, then 93,000 for a few runs),
+    // so the runs are short (50,000 requests of each test, about a second) and the
+    // rounds four times as many as the other parts': a jump then falls within one round
+    // more often than across two.
+    const REQUESTS: u64 = 50_000;
     let mut rows = Vec::new();
+    let mut cpu_rows = Vec::new();
     // Each consumer's CPU time and events, summed over the rounds.
     let mut readers = [(Duration::ZERO, 0u64); 4];
-    let mut reader = |k: usize| {
-        let (cpu, n) = *READER.lock().unwrap();
-        readers[k].0 += cpu;
-        readers[k].1 += n;
-    };
-    for _ in 0..rounds() {
-        let none = redis_rate(port);
-        let floor = with_reference("floor", || redis_rate(port)).0;
-        reader(0);
-        let copy = with_reference("floor_copy", || redis_rate(port)).0;
-        reader(1);
-        let ours = with_peregrine("", || redis_rate(port)).0;
-        reader(2);
-        let source = with_source(|| redis_rate(port)).0;
-        reader(3);
-        let mut row = vec![none, floor, copy, ours, source];
-        if let Some(falco) = falco {
-            row.push(falco.with(|| redis_rate(port)).0);
+    let setups = 5 + usize::from(falco.is_some());
+    for round in 0..4 * rounds() {
+        let mut rates = vec![0.0; setups];
+        let mut cpu = vec![0.0; setups];
+        let mut order: Vec<usize> = (0..setups).collect();
+        if round % 2 == 1 {
+            order.reverse();
         }
-        rows.push(row);
+        for k in order {
+            let run = || redis_run(port, REQUESTS);
+            (rates[k], cpu[k]) = match k {
+                0 => run(),
+                1 => with_reference("floor", run).0,
+                2 => with_reference("floor_copy", run).0,
+                3 => with_peregrine("", run).0,
+                4 => with_source(run).0,
+                _ => falco.unwrap().with(run).0,
+            };
+            if (1..=4).contains(&k) {
+                let (time, n) = *READER.lock().unwrap();
+                readers[k - 1].0 += time;
+                readers[k - 1].1 += n;
+            }
+        }
+        rows.push(rates);
+        cpu_rows.push(cpu);
     }
     // Steadier than the slowdowns, which the machine's drift moves by more than the
     // difference between the probes: what each costs per exit under redis's mix of syscalls.
@@ -621,26 +638,20 @@ fn redis(falco: Option<&ScapOpen>) {
             (l.to_string(), note)
         })
         .collect();
-    print_redis_rows(&rows, &setups);
-    // A round where a setup happened to run as fast as no tracing makes its ratio
-    // meaningless (a division by about zero); the ratio of the median slowdowns is the
-    // steadier figure.
-    let median_cost = |i: usize| {
-        let mut v: Vec<f64> = rows.iter().map(|r| slowdown(r, i)).collect();
-        v.sort_by(f64::total_cmp);
-        v[v.len() / 2]
-    };
-    for (i, name) in against {
+    print_redis_rows(REQUESTS, &rows, Some(&cpu_rows), &setups);
+    // The ratios of the median slowdowns and of the median CPU added, with how far the
+    // rounds' noise moves them (median_ratio).
+    let report = |what: &str, name: &str, of: &dyn Fn(usize) -> Vec<f64>, i: usize| {
+        let (ratio, low, high) = median_ratio(&of(3), &of(i));
         println!(
-            "  peregrine's slowdown / {name}: {:.2} (medians), per round {}",
-            median_cost(3) / median_cost(i),
-            spread(
-                rows.iter()
-                    .map(|r| slowdown(r, 3) / slowdown(r, i).max(1e-9)),
-                1.0,
-                2
-            )
+            "  peregrine's {what} / {name}: {ratio:.2} (medians; 90% of resampled rounds {low:.2}..{high:.2})"
         );
+    };
+    let slowdowns = |i: usize| rows.iter().map(|r| slowdown(r, i)).collect();
+    let added = |i: usize| cpu_rows.iter().map(|r| r[i] - r[0]).collect();
+    for (i, name) in against {
+        report("slowdown", name, &slowdowns, i);
+        report("added CPU per request", name, &added, i);
     }
     println!("  probe run time per syscall exit (BPF statistics, separate runs), {costs}");
 }

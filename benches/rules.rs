@@ -191,5 +191,5 @@ fn live_bench() {
             (label, note)
         })
         .collect();
-    print_redis_rows(&rows, &setups);
+    print_redis_rows(200_000, &rows, None, &setups);
 }

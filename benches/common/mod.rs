@@ -172,19 +172,54 @@ pub fn have_sysdig() -> bool {
     Command::new("sysdig").arg("--version").output().is_ok()
 }
 
-/// "median (min..max)" of `values` times `scale`, with `digits` decimals.
-pub fn spread(values: impl Iterator<Item = f64>, scale: f64, digits: usize) -> String {
-    let mut v: Vec<f64> = values.map(|x| x * scale).collect();
+/// The median of `v` (of the middle two for an even count), which it sorts.
+pub fn median(v: &mut [f64]) -> f64 {
     v.sort_by(f64::total_cmp);
-    let median = if v.len() % 2 == 1 {
+    if v.len() % 2 == 1 {
         v[v.len() / 2]
     } else {
         (v[v.len() / 2 - 1] + v[v.len() / 2]) / 2.0
-    };
+    }
+}
+
+/// "median (min..max)" of `values` times `scale`, with `digits` decimals.
+pub fn spread(values: impl Iterator<Item = f64>, scale: f64, digits: usize) -> String {
+    let mut v: Vec<f64> = values.map(|x| x * scale).collect();
+    let median = median(&mut v);
     format!(
         "{median:.digits$} ({:.digits$}..{:.digits$})",
         v[0],
         v[v.len() - 1]
+    )
+}
+
+/// The ratio of the medians of `a` and `b` (one value of each per round), with the 5th
+/// and 95th percentiles of that ratio over 2,000 resamples of the rounds (drawn with
+/// replacement, the same rounds for both, a fixed seed): how far the rounds' noise moves
+/// it. A ratio taken within each round is no use where a round's `b` can be about zero.
+pub fn median_ratio(a: &[f64], b: &[f64]) -> (f64, f64, f64) {
+    let n = a.len();
+    let ratio = |rounds: &[usize]| {
+        let mut x: Vec<f64> = rounds.iter().map(|&r| a[r]).collect();
+        let mut y: Vec<f64> = rounds.iter().map(|&r| b[r]).collect();
+        median(&mut x) / median(&mut y)
+    };
+    // xorshift64: any fixed sequence of indices will do.
+    let mut state = 0x9e37_79b9_7f4a_7c15u64;
+    let mut draw = || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state % n as u64) as usize
+    };
+    let mut resampled: Vec<f64> = (0..2000)
+        .map(|_| ratio(&(0..n).map(|_| draw()).collect::<Vec<_>>()))
+        .collect();
+    resampled.sort_by(f64::total_cmp);
+    (
+        ratio(&(0..n).collect::<Vec<_>>()),
+        resampled[100],
+        resampled[1899],
     )
 }
 
@@ -249,9 +284,26 @@ impl Drop for RedisServer {
     }
 }
 
-/// requests/s of `redis-benchmark -t set,get` against the server on `port` (SET and GET
-/// averaged).
-pub fn redis_rate(port: u16) -> f64 {
+/// The CPU time all CPUs of the machine spent busy so far (user, nice, system, irq and
+/// softirq of /proc/stat's first line; steal is another machine's), in seconds.
+pub fn machine_busy_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/stat").unwrap();
+    let line = stat.lines().next().unwrap();
+    let ticks: Vec<u64> = line
+        .split_whitespace()
+        .skip(1)
+        .map(|v| v.parse().unwrap())
+        .collect();
+    // SAFETY: sysconf has no preconditions.
+    let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64;
+    [0, 1, 2, 5, 6].iter().map(|&i| ticks[i]).sum::<u64>() as f64 / hz
+}
+
+/// One run of `redis-benchmark -t set,get` against the server on `port`, `requests` of
+/// each: its requests/s (SET and GET averaged) and the machine's busy CPU time per
+/// request, in microseconds (every process's, the probe's and the reader's included).
+pub fn redis_run(port: u16, requests: u64) -> (f64, f64) {
+    let busy = machine_busy_seconds();
     let out = Command::new("taskset")
         .args(["-c", "1", "redis-benchmark"])
         .args([
@@ -260,11 +312,12 @@ pub fn redis_rate(port: u16) -> f64 {
             "-t",
             "set,get",
             "-n",
-            "200000",
+            &requests.to_string(),
             "-q",
         ])
         .output()
         .unwrap();
+    let busy = machine_busy_seconds() - busy;
     let text = String::from_utf8_lossy(&out.stdout);
     let rates: Vec<f64> = text
         .split(['\r', '\n'])
@@ -274,7 +327,16 @@ pub fn redis_rate(port: u16) -> f64 {
         })
         .collect();
     assert_eq!(rates.len(), 2, "unexpected redis-benchmark output: {text}");
-    rates.iter().sum::<f64>() / 2.0
+    (
+        rates.iter().sum::<f64>() / 2.0,
+        busy * 1e6 / (2 * requests) as f64,
+    )
+}
+
+/// requests/s of `redis-benchmark -t set,get` against the server on `port`, 200,000
+/// requests of each (redis_run).
+pub fn redis_rate(port: u16) -> f64 {
+    redis_run(port, 200_000).0
 }
 
 /// The slowdown of setup `i` in a round of rates (`row[0]`: the rate with no tracing).
@@ -282,23 +344,46 @@ pub fn slowdown(row: &[f64], i: usize) -> f64 {
     1.0 - row[i] / row[0]
 }
 
-/// Prints interleaved rounds of redis-benchmark rates: each row is a round, its first rate
-/// without tracing, then one per setup of `setups` (label, and a note after the figures).
-pub fn print_redis_rows(rows: &[Vec<f64>], setups: &[(String, String)]) {
+/// Prints interleaved rounds of redis-benchmark rates (`requests` of each test a run): each
+/// row is a round, its first rate
+/// without tracing, then one per setup of `setups` (label, and a note after the figures);
+/// with `cpu`, rows of the machine's busy CPU time per request alike (redis_run), and what
+/// each setup added to it.
+pub fn print_redis_rows(
+    requests: u64,
+    rows: &[Vec<f64>],
+    cpu: Option<&[Vec<f64>]>,
+    setups: &[(String, String)],
+) {
     println!(
-        "redis-benchmark SET/GET, 200000 requests each, {} interleaved rounds (median, min..max):",
+        "redis-benchmark SET/GET, {requests} requests each, {} interleaved rounds (median, min..max):",
         rows.len()
     );
+    let cpu_note = |i: usize| {
+        cpu.map_or(String::new(), |cpu| {
+            let added = if i == 0 {
+                String::new()
+            } else {
+                format!(", +{}", spread(cpu.iter().map(|r| r[i] - r[0]), 1.0, 2))
+            };
+            format!(
+                "; CPU {}{added} us/request",
+                spread(cpu.iter().map(|r| r[i]), 1.0, 2)
+            )
+        })
+    };
     println!(
-        "  {:<40} {} requests/s",
+        "  {:<40} {} requests/s{}",
         "no tracing:",
-        spread(rows.iter().map(|r| r[0]), 1.0, 0)
+        spread(rows.iter().map(|r| r[0]), 1.0, 0),
+        cpu_note(0)
     );
     for (i, (label, note)) in setups.iter().enumerate() {
         println!(
-            "  {label:<40} {} requests/s, slowdown {}%{note}",
+            "  {label:<40} {} requests/s, slowdown {}%{}{note}",
             spread(rows.iter().map(|r| r[i + 1]), 1.0, 0),
             spread(rows.iter().map(|r| slowdown(r, i + 1)), 100.0, 1),
+            cpu_note(i + 1)
         );
     }
 }
