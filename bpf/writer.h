@@ -203,15 +203,15 @@ static __always_inline void writer_submit(struct writer *w)
 }
 
 /*
- * Small events, built on the stack. An event of numbers and at most SMALL_DATA bytes of
- * user data (read's and write's, at the default snaplen of 80, and sendto's and recvfrom's
- * with an IPv4 or IPv6 tuple) is built in the program's
- * stack and sent from there, as the live benchmark's floor does, instead of in the scratch
- * buffer. What that saves is in the copy from user memory: the kernel checks the
- * destination of every such copy (hardened usercopy), and a stack destination passes in a
- * few instructions where a map value goes through the heap checks, about 12 ns of the
- * read/write loop's event. The stack takes only aligned stores, so values are stored a
- * byte at a time (__builtin_memcpy), as clang does anyway at an odd offset.
+ * Small events, built on the stack. An event of numbers, at most SMALL_DATA bytes of user
+ * data and at most an IPv4 or IPv6 tuple (read's, write's, sendto's and recvfrom's, at the
+ * default snaplen of 80) is built in the program's stack and sent from there, as the live
+ * benchmark's floor does, instead of in the scratch buffer. What that saves is in the copy
+ * from user memory: the kernel checks the destination of every such copy (hardened
+ * usercopy), and a stack destination passes in a few instructions where a map value goes
+ * through the heap checks, about 12 ns of the read/write loop's event. The stack takes
+ * only aligned stores, so values are stored a byte at a time (__builtin_memcpy), as clang
+ * does anyway at an odd offset.
  */
 #define SMALL_DATA 80
 #define SMALL_PARAMS 5
