@@ -803,18 +803,19 @@ impl Field {
     /// rendering text: `Some(None)` when the field does not apply, `None` for fields that
     /// need [`Field::extract`].
     pub fn extract_int(&self, v: &EventView<'_>) -> Option<Option<i64>> {
-        let t = v.thread();
-        let main = || t.and_then(|t| v.state.threads.main_of_opt(t));
+        // The thread only for the fields that read it: the view looks it up when asked.
+        let t = || v.thread();
+        let main = || t().and_then(|t| v.state.threads.main_of_opt(t));
         Some(match self.info.kind {
             K::Num => Some(v.num as i64),
             K::Cpu => Some(i64::from(v.raw.cpu)),
             K::Tid => Some(v.raw.event.tid()),
             K::RawTime => Some(v.raw.event.ts() as i64),
-            K::Pid => t.map(|t| t.pid),
-            K::Uid => t.map(|t| i64::from(t.uid)),
-            K::Sid => t.map(|t| t.sid),
-            K::VPgid => t.map(|t| t.vpgid),
-            K::NChilds => t.map(|t| i64::from(t.nchilds)),
+            K::Pid => t().map(|t| t.pid),
+            K::Uid => t().map(|t| i64::from(t.uid)),
+            K::Sid => t().map(|t| t.sid),
+            K::VPgid => t().map(|t| t.vpgid),
+            K::NChilds => t().map(|t| i64::from(t.nchilds)),
             K::PPid => main().map(|m| m.ptid),
             K::NThreads => main().map(|m| i64::from(m.nchilds) + 1),
             K::FdLimit => main().map(|m| m.fdlimit),
