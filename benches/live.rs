@@ -191,9 +191,10 @@ fn probe_costs(n: usize, falco: Option<&ScapOpen>, f: impl Fn()) -> String {
     let mut line = String::new();
     let names = ["floor", "floor + copy", "peregrine", "falco's modern probe"];
     for (name, v) in names.iter().zip(&mut runs).filter(|(_, v)| !v.is_empty()) {
-        v.sort_by(f64::total_cmp);
+        let median = median(v);
         let sep = if line.is_empty() { "" } else { "; " };
-        line += &format!("{sep}{name} {:.0} (median {:.0})", v[0], v[v.len() / 2]);
+        // median() left `v` sorted: its first is the least.
+        line += &format!("{sep}{name} {:.0} (median {median:.0})", v[0]);
     }
     format!("least of {n} runs, ns: {line}")
 }
